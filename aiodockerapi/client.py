@@ -1,0 +1,65 @@
+"""Docker: one daemon, its resources wired to one transport."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from .containers import Containers
+from .images import Images
+from .system import System
+from .transport import DEFAULT_TIMEOUT, TLSConfig, Transport
+
+__all__ = ["Docker"]
+
+
+class Docker:
+    """A client for one Docker daemon.
+
+    With no host, DOCKER_HOST (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH) is used, else
+    unix:///var/run/docker.sock. DOCKER_API_VERSION or `api_version` pins the API version;
+    otherwise it is negotiated on the first request. Creating a Docker needs no event loop;
+    its connections are opened on first use and closed by `async with` or `close()`.
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        *,
+        tls: TLSConfig | bool | None = None,
+        api_version: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        pool_size: int = 100,
+    ) -> None:
+        self.transport = Transport(
+            host, tls=tls, api_version=api_version, timeout=timeout, pool_size=pool_size
+        )
+        self.system = System(self.transport)
+        self.containers = Containers(self.transport)
+        self.images = Images(self.transport)
+
+    @property
+    def host(self) -> str:
+        return self.transport.host
+
+    @property
+    def api_version(self) -> str | None:
+        """The API version in use, once pinned or negotiated."""
+        return self.transport.api_version
+
+    async def close(self) -> None:
+        """Close every connection; the client can't be used afterwards."""
+        await self.transport.close()
+
+    async def __aenter__(self) -> Docker:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"Docker({self.host!r})"

@@ -1,0 +1,93 @@
+"""Every exception aiodockerapi raises; all derive from DockerError."""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "DockerConnectionError",
+    "DockerError",
+    "DockerStreamError",
+    "DockerTimeoutError",
+    "DockerVersionError",
+    "NotFound",
+    "ServerError",
+    "error_for_status",
+]
+
+
+class DockerError(Exception):
+    """Root of the hierarchy. `status` is the HTTP status, or None when there was no response."""
+
+    def __init__(self, status: int | None, message: str) -> None:
+        super().__init__(status, message)
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        if self.status is None:
+            return self.message
+        return f"{self.status}: {self.message}"
+
+
+class BadRequest(DockerError):
+    """400: the daemon rejected the parameters."""
+
+
+class NotFound(DockerError):
+    """404: no such object."""
+
+
+class Conflict(DockerError):
+    """409: the request conflicts with the object's state (a name in use, a running container)."""
+
+
+class ServerError(DockerError):
+    """5xx: the daemon failed."""
+
+
+class DockerConnectionError(DockerError):
+    """The daemon could not be reached, or the connection broke mid-request."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
+
+
+class DockerTimeoutError(DockerError, TimeoutError):
+    """A request took longer than its timeout."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
+
+
+class DockerVersionError(DockerError):
+    """The daemon's API version is outside what this client supports."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
+
+
+class DockerStreamError(DockerError):
+    """An error reported inside a stream (build, pull, push), or a stream that could not be decoded.
+
+    `detail` holds the daemon's errorDetail object when it sent one.
+    """
+
+    def __init__(self, message: str, detail: object = None) -> None:
+        super().__init__(None, message)
+        self.detail = detail
+
+
+_BY_STATUS: dict[int, type[DockerError]] = {
+    400: BadRequest,
+    404: NotFound,
+    409: Conflict,
+}
+
+
+def error_for_status(status: int, message: str) -> DockerError:
+    """The exception class that matches an HTTP status."""
+    cls = _BY_STATUS.get(status)
+    if cls is None:
+        cls = ServerError if status >= 500 else DockerError
+    return cls(status, message)

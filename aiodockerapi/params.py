@@ -1,0 +1,98 @@
+"""Query-string encoding: the API's parameter names, its boolean, time and filter forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from .codec import encode
+
+__all__ = ["Filters", "Since", "query", "timestamp"]
+
+FilterValue = str | int | bool | dt.datetime | list[str] | tuple[str, ...] | set[str]
+Filters = Mapping[str, Any]
+Since = dt.datetime | int | float | str
+
+
+def timestamp(value: Since) -> str:
+    """A point in time as the daemon reads it: Unix seconds (with nanoseconds) or its own
+    string forms ("10m", an RFC 3339 time), passed through."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.astimezone()
+        delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+        seconds = delta.days * 86400 + delta.seconds
+        return f"{seconds}.{delta.microseconds * 1000:09d}"
+    if isinstance(value, bool):
+        raise TypeError(f"a time must be a datetime, Unix seconds or a string, not {value!r}")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.9f}"
+    if isinstance(value, str):
+        if not value:
+            raise ValueError("a time given as a string must not be empty")
+        return value
+    raise TypeError(
+        f"a time must be a datetime, Unix seconds or a string, not {type(value).__name__}"
+    )
+
+
+def _filter_values(name: str, value: Any) -> list[str] | dict[str, bool]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dt.datetime):
+        return [timestamp(value)]
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if isinstance(value, int):
+        return [str(value)]
+    if isinstance(value, list | tuple | set | frozenset):
+        bad = [v for v in value if not isinstance(v, str)]
+        if not bad:
+            return sorted(value) if isinstance(value, set | frozenset) else list(value)
+        raise ValueError(f"filter {name!r}: values must be strings, got {bad[0]!r}")
+    if isinstance(value, Mapping):
+        if all(isinstance(k, str) and isinstance(v, bool) for k, v in value.items()):
+            return dict(value)
+        raise ValueError(f"filter {name!r}: a mapping must map strings to booleans")
+    raise ValueError(
+        f"filter {name!r}: expected a string or a list of strings, got {type(value).__name__}"
+    )
+
+
+def filters_json(filters: Filters) -> str:
+    """Filters as the JSON map of lists the daemon expects; malformed input is a ValueError."""
+    if not isinstance(filters, Mapping):
+        raise ValueError(f"filters must be a mapping of name to values, not {filters!r}")
+    out: dict[str, list[str] | dict[str, bool]] = {}
+    for name, value in filters.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"filter names must be non-empty strings, got {name!r}")
+        out[name] = _filter_values(name, value)
+    return encode(out).decode()
+
+
+def query(**params: Any) -> dict[str, str]:
+    """Query parameters named as the API names them. None is left out; booleans become 1/0;
+    datetimes become timestamps; `filters` is encoded as filters; other mappings and lists
+    are sent as JSON (buildargs, labels, cachefrom)."""
+    out: dict[str, str] = {}
+    for name, value in params.items():
+        if value is None:
+            continue
+        if name == "filters":
+            if value:
+                out[name] = filters_json(value)
+        elif isinstance(value, bool):
+            out[name] = "1" if value else "0"
+        elif isinstance(value, int | str):
+            out[name] = str(value)
+        elif isinstance(value, float | dt.datetime):
+            out[name] = timestamp(value)
+        elif isinstance(value, Mapping | list | tuple):
+            out[name] = encode(value).decode()
+        else:
+            raise TypeError(f"parameter {name!r}: cannot send {type(value).__name__}")
+    return out

@@ -1,0 +1,275 @@
+"""Decoding of the daemon's chunked streams: JSON value streams and multiplexed frames.
+
+Both decoders take an async iterable of byte chunks, cut wherever the network cut them, and
+never cap the size of one value or frame.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from typing import Any, TypeVar
+
+import msgspec
+
+from .errors import DockerStreamError
+from .models import Frame, StreamType
+
+__all__ = [
+    "MULTIPLEXED",
+    "RAW",
+    "check_in_band",
+    "demux",
+    "frames",
+    "json_values",
+    "raw",
+    "split_values",
+]
+
+T = TypeVar("T")
+
+RAW = "application/vnd.docker.raw-stream"
+MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
+
+_WS = b" \t\r\n"
+
+
+async def json_values(
+    chunks: AsyncIterable[bytes], decoder: msgspec.json.Decoder[T]
+) -> AsyncIterator[T]:
+    """Yield every JSON value of a stream of concatenated values, typed by `decoder`.
+
+    Values are usually newline-terminated; the fast path hands everything up to the last
+    newline of the buffer to msgspec at once. A value that spans a newline (pretty-printed
+    JSON) or has none falls back to an exact scan for value boundaries.
+    """
+    buf = bytearray()
+    async for chunk in chunks:
+        nl = chunk.rfind(b"\n")
+        if nl < 0:
+            buf += chunk
+            continue
+        if buf:
+            buf += chunk
+            data: bytes | bytearray = buf
+            cut = len(buf) - len(chunk) + nl + 1
+        else:
+            data = chunk
+            cut = nl + 1
+        try:
+            items = decoder.decode_lines(memoryview(data)[:cut])
+        except msgspec.DecodeError:
+            items, cut = _decode_prefix(data, cut, decoder)
+        rest = data[cut:]
+        buf = bytearray(rest)
+        for item in items:
+            yield item
+    if buf.strip(_WS):
+        items, cut = _decode_prefix(buf, len(buf), decoder)
+        if buf[cut:].strip(_WS):
+            raise DockerStreamError(
+                f"stream ended inside a JSON value: {_preview(buf[cut:])}"
+            )
+        for item in items:
+            yield item
+
+
+def _decode_prefix(
+    data: bytes | bytearray, end: int, decoder: msgspec.json.Decoder[T]
+) -> tuple[list[T], int]:
+    """Decode the complete values in data[:end]; return them and where the incomplete tail starts."""
+    spans, cut = split_values(memoryview(data)[:end])
+    items: list[T] = []
+    for start, stop in spans:
+        try:
+            items.append(decoder.decode(memoryview(data)[start:stop]))
+        except msgspec.DecodeError as exc:
+            raise DockerStreamError(
+                f"malformed JSON in stream ({exc}): {_preview(data[start:stop])}"
+            ) from None
+    return items, cut
+
+
+def split_values(data: bytes | bytearray | memoryview) -> tuple[list[tuple[int, int]], int]:
+    """Find the complete top-level JSON values in `data`.
+
+    Returns their (start, stop) spans and the offset where an incomplete value begins (or
+    len(data) when everything is complete). Only structure is checked, not validity.
+    """
+    view = bytes(data)
+    n = len(view)
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while True:
+        while i < n and view[i] in _WS:
+            i += 1
+        if i >= n:
+            return spans, n
+        start = i
+        first = view[i]
+        if first in b"{[":
+            depth = 0
+            in_str = False
+            while i < n:
+                c = view[i]
+                if in_str:
+                    if c == 0x5C:  # backslash: skip the escaped byte
+                        i += 1
+                    elif c == 0x22:
+                        in_str = False
+                elif c == 0x22:
+                    in_str = True
+                elif c in b"{[":
+                    depth += 1
+                elif c in b"}]":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                i += 1
+            if i >= n:
+                return spans, start
+            i += 1
+        elif first == 0x22:
+            i += 1
+            while i < n and view[i] != 0x22:
+                i += 2 if view[i] == 0x5C else 1
+            if i >= n:
+                return spans, start
+            i += 1
+        else:
+            while i < n and view[i] not in _WS and view[i] not in b"{[\"":
+                i += 1
+            if i >= n:
+                # A bare scalar at the end may still be growing ("12" of "123").
+                return spans, start
+        spans.append((start, i))
+
+
+def _preview(data: bytes | bytearray, limit: int = 200) -> str:
+    text = bytes(data[:limit]).decode("utf-8", "replace")
+    return text + ("..." if len(data) > limit else "")
+
+
+async def check_in_band(items: AsyncIterable[T]) -> AsyncIterator[T]:
+    """Pass progress messages through, raising DockerStreamError on one that reports an error."""
+    async for item in items:
+        detail: Any = getattr(item, "error_detail", None)
+        message: Any = getattr(item, "error", None)
+        if detail is not None or message:
+            text = message or getattr(detail, "message", None) or "the daemon reported an error"
+            raise DockerStreamError(str(text), detail)
+        yield item
+
+
+_HEADER = struct.Struct(">BxxxL")
+_STREAMS = {s.value: s for s in StreamType}
+
+
+async def demux(chunks: AsyncIterable[bytes], *, sniff: bool = False) -> AsyncIterator[Frame]:
+    """Split a multiplexed stream (8-byte header: stream, 0, 0, 0, big-endian size) into frames.
+
+    Frames wholly inside one chunk are sliced straight from it; only a frame cut by a chunk
+    boundary is gathered in a buffer, so each payload byte is copied once. With `sniff`, a
+    body that does not start with a frame header is passed through as raw stdout: daemons
+    before API 1.42 send no Content-Type that tells the two apart.
+    """
+    source: AsyncIterable[bytes] = chunks
+    if sniff:
+        it = aiter(chunks)
+        head = bytearray()
+        async for chunk in it:
+            head += chunk
+            if len(head) >= 8:
+                break
+        if not (len(head) >= 8 and head[0] in _STREAMS and head[1:4] == b"\0\0\0"):
+            if head:
+                yield Frame(StreamType.STDOUT, bytes(head))
+            async for chunk in it:
+                if chunk:
+                    yield Frame(StreamType.STDOUT, chunk)
+            return
+        source = _prepend(bytes(head), it)
+    pending = bytearray()
+    need = 0  # payload bytes the pending frame still lacks
+    kind = StreamType.STDOUT
+    header = bytearray()
+    async for chunk in source:
+        pos = 0
+        end = len(chunk)
+        if need:
+            take = min(need, end)
+            pending += chunk[:take]
+            need -= take
+            pos = take
+            if need:
+                continue
+            yield Frame(kind, bytes(pending))
+            pending.clear()
+        if header:
+            take = 8 - len(header)
+            header += chunk[pos : pos + take]
+            pos += take
+            if len(header) < 8:
+                continue
+            kind, size = _parse_header(header)
+            header.clear()
+            if end - pos < size:
+                pending += chunk[pos:]
+                need = size - (end - pos)
+                continue
+            yield Frame(kind, chunk[pos : pos + size])
+            pos += size
+        while pos < end:
+            if end - pos < 8:
+                header += chunk[pos:]
+                break
+            kind, size = _parse_header(chunk, pos)
+            pos += 8
+            if end - pos < size:
+                pending += chunk[pos:]
+                need = size - (end - pos)
+                break
+            yield Frame(kind, chunk[pos : pos + size])
+            pos += size
+    if header or need:
+        raise DockerStreamError(
+            f"multiplexed stream ended inside a frame ({len(header) or 8} header bytes, "
+            f"{need} payload bytes missing)"
+        )
+
+
+def _parse_header(data: bytes | bytearray, offset: int = 0) -> tuple[StreamType, int]:
+    stream, size = _HEADER.unpack_from(data, offset)
+    kind = _STREAMS.get(stream)
+    if kind is None:
+        raise DockerStreamError(
+            f"bad multiplexed frame header {bytes(data[offset : offset + 8])!r}: "
+            f"stream {stream} is not 0-3"
+        )
+    return kind, size
+
+
+async def raw(chunks: AsyncIterable[bytes]) -> AsyncIterator[Frame]:
+    """A TTY stream: every chunk is stdout."""
+    async for chunk in chunks:
+        if chunk:
+            yield Frame(StreamType.STDOUT, chunk)
+
+
+def frames(content_type: str, chunks: AsyncIterable[bytes]) -> AsyncIterator[Frame]:
+    """Frames of a logs/attach body: raw or demuxed as its Content-Type says, else sniffed."""
+    if content_type == RAW:
+        return raw(chunks)
+    return demux(chunks, sniff=content_type != MULTIPLEXED)
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
+
+
+async def iterate(items: Iterable[T]) -> AsyncIterator[T]:
+    """An async iterator over an in-memory iterable (tests and canned bodies)."""
+    for item in items:
+        yield item

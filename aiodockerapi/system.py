@@ -1,0 +1,58 @@
+"""docker.system: ping, version, info, events, disk usage."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from .models import EventMessage, PingResponse, SystemDataUsageResponse, SystemInfo, SystemVersion
+from .params import Filters, Since, query
+from .transport import Resource
+
+__all__ = ["System"]
+
+
+class System(Resource):
+    """Daemon-wide operations."""
+
+    async def ping(self) -> PingResponse:
+        """GET /_ping: is the daemon up, and what does it speak."""
+        return await self._ping("GET")
+
+    async def ping_head(self) -> PingResponse:
+        """HEAD /_ping: the same answer without a body."""
+        return await self._ping("HEAD")
+
+    async def _ping(self, method: str) -> PingResponse:
+        async with self._t.open_stream(method, "/_ping", versioned=False) as resp:
+            h = resp.headers
+            await resp.read()
+        return PingResponse(
+            api_version=h.get("Api-Version"),
+            os_type=h.get("OSType"),
+            experimental=h.get("Docker-Experimental", "").lower() == "true",
+            builder_version=h.get("Builder-Version"),
+            swarm=h.get("Swarm"),
+        )
+
+    async def version(self) -> SystemVersion:
+        """GET /version."""
+        return await self._t.call("GET", "/version", SystemVersion)
+
+    async def info(self) -> SystemInfo:
+        """GET /info."""
+        return await self._t.call("GET", "/info", SystemInfo)
+
+    async def data_usage(self) -> SystemDataUsageResponse:
+        """GET /system/df."""
+        return await self._t.call("GET", "/system/df", SystemDataUsageResponse, timeout=None)
+
+    def events(
+        self,
+        *,
+        since: Since | None = None,
+        until: Since | None = None,
+        filters: Filters | None = None,
+    ) -> AsyncIterator[EventMessage]:
+        """GET /events: follow the daemon's events (ends at `until`, if given)."""
+        params = query(since=since, until=until, filters=filters)
+        return self._t.stream_json("GET", "/events", EventMessage, params=params)

@@ -1,0 +1,496 @@
+"""Hosts, connections, TLS, version negotiation, and the request and stream primitives."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
+from contextlib import aclosing, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, TypeVar, overload
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+import msgspec
+
+from . import streams
+from .codec import decoder, encode
+from .errors import (
+    DockerConnectionError,
+    DockerError,
+    DockerTimeoutError,
+    DockerVersionError,
+    error_for_status,
+)
+from .models import Frame
+
+__all__ = [
+    "DEFAULT_HOST",
+    "Resource",
+    "MAX_API_VERSION",
+    "MIN_API_VERSION",
+    "TLSConfig",
+    "Transport",
+    "q",
+]
+
+T = TypeVar("T")
+
+DEFAULT_HOST: Final = "unix:///var/run/docker.sock"
+MIN_API_VERSION: Final = "1.41"
+MAX_API_VERSION: Final = "1.41"
+DEFAULT_TIMEOUT: Final = 60.0
+CONNECT_TIMEOUT: Final = 10.0
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Final = _Default()
+Timeout = float | None | _Default
+Params = Mapping[str, str] | Sequence[tuple[str, str]]
+Body = bytes | AsyncIterable[bytes] | None
+
+
+def q(segment: str) -> str:
+    """Quote one path segment (an id or name); image names keep their '/' and ':'."""
+    return quote(segment, safe="/:@")
+
+
+@dataclass(frozen=True)
+class TLSConfig:
+    """TLS for a tcp:// host: the CA to trust and the client certificate to present."""
+
+    ca_cert: str | os.PathLike[str] | None = None
+    client_cert: tuple[str | os.PathLike[str], str | os.PathLike[str]] | None = None
+    verify: bool = True
+
+    @classmethod
+    def from_cert_path(cls, path: str | os.PathLike[str], *, verify: bool = True) -> TLSConfig:
+        """ca.pem, cert.pem and key.pem from one directory, as DOCKER_CERT_PATH lays them out."""
+        base = Path(path)
+        cert, key = base / "cert.pem", base / "key.pem"
+        ca = base / "ca.pem"
+        return cls(
+            ca_cert=ca if ca.exists() else None,
+            client_cert=(cert, key) if cert.exists() and key.exists() else None,
+            verify=verify,
+        )
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Build the SSLContext; a missing or unreadable file raises ValueError naming it."""
+        try:
+            ctx = ssl.create_default_context(cafile=self.ca_cert)
+            if self.client_cert is not None:
+                ctx.load_cert_chain(*self.client_cert)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"invalid TLS configuration {self!r}: {exc}") from None
+        if not self.verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+
+@dataclass(frozen=True)
+class _Host:
+    url: str  # as the user gave it, for messages
+    base_url: str  # what aiohttp is given
+    socket_path: str | None
+    ssl: ssl.SSLContext | None
+
+
+def _parse_host(url: str, tls: TLSConfig | None) -> _Host:
+    parts = urlsplit(url)
+    scheme = parts.scheme
+    if scheme == "unix":
+        path = parts.path or (parts.netloc and "/" + parts.netloc)
+        if not path:
+            raise ValueError(f"Docker host {url!r} names no socket path")
+        return _Host(url, "http://localhost", path, None)
+    if scheme in ("tcp", "http", "https"):
+        if not parts.hostname:
+            raise ValueError(f"Docker host {url!r} names no host")
+        secure = tls is not None or scheme == "https"
+        try:
+            port = parts.port or (2376 if secure else 2375)
+        except ValueError:
+            raise ValueError(f"Docker host {url!r} has an invalid port") from None
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        base = f"{'https' if secure else 'http'}://{host}:{port}"
+        context = (tls or TLSConfig()).ssl_context() if secure else None
+        return _Host(url, base, None, context)
+    raise ValueError(
+        f"unsupported Docker host {url!r}: use unix:///path/to/docker.sock, "
+        "tcp://host:port, http:// or https://"
+    )
+
+
+def _parse_version(text: str) -> tuple[int, int]:
+    try:
+        major, minor = text.strip().lstrip("v").split(".")
+        return int(major), int(minor)
+    except ValueError:
+        raise ValueError(f"invalid API version {text!r}: expected MAJOR.MINOR like 1.41") from None
+
+
+class Transport:
+    """One daemon: the aiohttp session (created lazily, in the running loop) and the API version.
+
+    Resources call `call` for plain requests and `stream_json`, `stream_frames` or
+    `stream_bytes` for streamed bodies.
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        *,
+        tls: TLSConfig | bool | None = None,
+        api_version: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        pool_size: int = 100,
+    ) -> None:
+        env = os.environ
+        from_env = host is None
+        host = host or env.get("DOCKER_HOST") or DEFAULT_HOST
+        if tls is None and from_env and env.get("DOCKER_TLS_VERIFY"):
+            tls = True
+        if tls is True:
+            cert_path = env.get("DOCKER_CERT_PATH") or Path.home() / ".docker"
+            tls = TLSConfig.from_cert_path(cert_path)
+        self._host = _parse_host(host, tls or None)
+        api_version = api_version or env.get("DOCKER_API_VERSION") or None
+        if api_version is not None:
+            self._check_version(api_version, pinned=True)
+        self._version: str | None = api_version
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be at least 1, not {pool_size}")
+        self._pool_size = pool_size
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    @property
+    def host(self) -> str:
+        return self._host.url
+
+    @property
+    def api_version(self) -> str | None:
+        """The API version in use: pinned, negotiated, or None before the first request."""
+        return self._version
+
+    # -- session and version -------------------------------------------------------------
+
+    def _session_for_loop(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise DockerError(None, f"the client for {self.host} is closed")
+        if self._session is None:
+            connector: aiohttp.BaseConnector
+            if self._host.socket_path is not None:
+                connector = aiohttp.UnixConnector(
+                    path=self._host.socket_path, limit=self._pool_size
+                )
+            else:
+                connector = aiohttp.TCPConnector(
+                    limit=self._pool_size, ssl=self._host.ssl if self._host.ssl else True
+                )
+            self._session = aiohttp.ClientSession(
+                base_url=self._host.base_url,
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT),
+                auto_decompress=False,
+            )
+        return self._session
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    def _check_version(self, version: str, *, pinned: bool) -> None:
+        if _parse_version(version) < _parse_version(MIN_API_VERSION):
+            who = "was pinned to" if pinned else "speaks at most"
+            raise DockerVersionError(
+                f"{self.host} {who} API {version}; aiodockerapi needs {MIN_API_VERSION} or later"
+            )
+
+    async def negotiated_version(self) -> str:
+        """The API version, asking the daemon once (single-flight) if it was not pinned."""
+        if self._version is None:
+            async with self._lock:
+                if self._version is None:
+                    self._version = await self._negotiate()
+        return self._version
+
+    async def _negotiate(self) -> str:
+        daemon: str | None = None
+        for method in ("HEAD", "GET"):
+            try:
+                async with self._send(method, "/_ping", timeout=DEFAULT) as resp:
+                    daemon = resp.headers.get("Api-Version")
+                    break
+            except DockerError as exc:
+                if exc.status is None:
+                    raise
+        if not daemon:
+            async with self._send("GET", "/version", timeout=DEFAULT) as resp:
+                daemon = _VERSION_DECODER.decode(await resp.read()).ApiVersion
+        if not daemon:
+            raise DockerVersionError(f"{self.host} did not say which API version it speaks")
+        self._check_version(daemon, pinned=False)
+        return min(daemon, MAX_API_VERSION, key=_parse_version)
+
+    # -- requests ------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        data: Body = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout,
+        stream: bool = False,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """Send one request; yield the response once its status says success.
+
+        A response whose body was not read to the end is closed rather than returned to the
+        pool, so leaving a stream early also tells the daemon to stop.
+        """
+        session = self._session_for_loop()
+        if timeout is DEFAULT:
+            timeout = None if stream else self._timeout
+        assert not isinstance(timeout, _Default)
+        client_timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=CONNECT_TIMEOUT)
+        where = f"{method} {path} on {self.host}"
+        try:
+            resp = await session.request(
+                method, path, params=params, data=data, headers=headers, timeout=client_timeout
+            )
+        except aiohttp.ClientConnectorError as exc:
+            raise DockerConnectionError(
+                f"cannot connect to the Docker daemon at {self.host}: {exc.os_error}"
+            ) from exc
+        except (asyncio.TimeoutError, TimeoutError) as exc:
+            raise DockerTimeoutError(f"{where} timed out after {timeout} s") from exc
+        except aiohttp.ClientError as exc:
+            raise self._connection_error(where, exc) from exc
+        try:
+            if resp.status >= 400:
+                raise error_for_status(resp.status, await _error_message(resp))
+            yield resp
+        except (asyncio.TimeoutError, TimeoutError) as exc:
+            raise DockerTimeoutError(f"{where} timed out after {timeout} s") from exc
+        except aiohttp.ClientError as exc:
+            raise self._connection_error(where, exc) from exc
+        finally:
+            if resp.content.at_eof():
+                resp.release()
+            else:
+                resp.close()
+
+    def _connection_error(self, where: str, exc: aiohttp.ClientError) -> Exception:
+        cause = exc.__cause__
+        if isinstance(cause, OSError) and not isinstance(cause, ConnectionError | ssl.SSLError):
+            # aiohttp wraps what the request body raised (a build context's missing file).
+            return cause
+        text = str(exc) or type(exc).__name__
+        if self._host.ssl is not None and isinstance(
+            exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError
+        ):
+            text += (
+                " (the daemon closed the connection; a daemon run with --tlsverify does this"
+                " when no valid client certificate is presented)"
+            )
+        return DockerConnectionError(f"{where} failed: {text}")
+
+    async def _versioned(self, path: str) -> str:
+        return f"/v{await self.negotiated_version()}{path}"
+
+    @overload
+    async def call(
+        self,
+        method: str,
+        path: str,
+        result: type[T],
+        *,
+        params: Params | None = ...,
+        body: Any = ...,
+        data: Body = ...,
+        headers: Mapping[str, str] | None = ...,
+        timeout: Timeout = ...,
+    ) -> T: ...
+
+    @overload
+    async def call(
+        self,
+        method: str,
+        path: str,
+        result: None = ...,
+        *,
+        params: Params | None = ...,
+        body: Any = ...,
+        data: Body = ...,
+        headers: Mapping[str, str] | None = ...,
+        timeout: Timeout = ...,
+    ) -> None: ...
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        result: Any = None,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        data: Body = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> Any:
+        """One request whose JSON response body (if `result` is given) is decoded into `result`.
+
+        `body` is a mapping or Struct sent as JSON; `data` is raw bytes or an async iterable.
+        """
+        data, headers = _body(body, data, headers)
+        async with self._send(
+            method,
+            await self._versioned(path),
+            params=params,
+            data=data,
+            headers=headers,
+            timeout=timeout,
+        ) as resp:
+            raw = await resp.read()
+        if result is None:
+            return None
+        try:
+            return decoder(result).decode(raw)
+        except msgspec.DecodeError as exc:
+            raise DockerError(
+                resp.status, f"{method} {path}: undecodable response ({exc}): {raw[:200]!r}"
+            ) from None
+
+    @asynccontextmanager
+    async def open_stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        data: Body = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+        versioned: bool = True,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """The response of a streaming request; its body has no timeout unless one is given."""
+        data, headers = _body(body, data, headers)
+        if versioned:
+            path = await self._versioned(path)
+        async with self._send(
+            method, path, params=params, data=data, headers=headers, timeout=timeout, stream=True
+        ) as resp:
+            yield resp
+
+    async def stream_json(
+        self,
+        method: str,
+        path: str,
+        item: type[T],
+        *,
+        in_band_errors: bool = False,
+        params: Params | None = None,
+        body: Any = None,
+        data: Body = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> AsyncIterator[T]:
+        """The JSON values of a streamed body, typed. With `in_band_errors`, a message carrying
+        an error raises DockerStreamError."""
+        async with self.open_stream(
+            method, path, params=params, body=body, data=data, headers=headers, timeout=timeout
+        ) as resp:
+            values = streams.json_values(resp.content.iter_any(), decoder(item))
+            if in_band_errors:
+                values = streams.check_in_band(values)
+            async with aclosing(values):
+                async for value in values:
+                    yield value
+
+    async def stream_frames(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> AsyncIterator[Frame]:
+        """Logs-style output, demuxed or raw as the response's Content-Type says."""
+        async with self.open_stream(method, path, params=params, timeout=timeout) as resp:
+            frames = streams.frames(resp.content_type, resp.content.iter_any())
+            async with aclosing(frames):
+                async for frame in frames:
+                    yield frame
+
+    async def stream_bytes(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> AsyncIterator[bytes]:
+        """A binary body (an archive, an export) in chunks, never whole in memory."""
+        async with self.open_stream(method, path, params=params, timeout=timeout) as resp:
+            async for chunk in resp.content.iter_any():
+                yield chunk
+
+
+class _Version(msgspec.Struct):
+    ApiVersion: str | None = None
+
+
+class _ErrorBody(msgspec.Struct):
+    message: str | None = None
+
+
+_VERSION_DECODER = msgspec.json.Decoder(_Version)
+_ERROR_DECODER = msgspec.json.Decoder(_ErrorBody)
+
+
+def _body(
+    body: Any, data: Body, headers: Mapping[str, str] | None
+) -> tuple[Body, Mapping[str, str] | None]:
+    if body is None:
+        return data, headers
+    if data is not None:
+        raise TypeError("give either body= (JSON) or data= (raw), not both")
+    return encode(body), {**(headers or {}), "Content-Type": "application/json"}
+
+
+async def _error_message(resp: aiohttp.ClientResponse) -> str:
+    raw = await resp.read()
+    try:
+        message = _ERROR_DECODER.decode(raw).message
+    except msgspec.DecodeError:
+        message = None
+    if message:
+        return message
+    text = raw.decode("utf-8", "replace").strip()
+    return text or resp.reason or f"HTTP {resp.status}"
+
+
+class Resource:
+    """Base of the resource classes: each maps its methods to requests on one transport."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport

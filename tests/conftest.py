@@ -1,0 +1,76 @@
+"""Fixtures: one private dockerd for the session, a client per test, a busybox test image."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aiodockerapi import Docker
+
+from .sandbox import Sandbox, SandboxError
+
+BUSYBOX = Path("/bin/busybox")
+TEST_IMAGE = "aiodockerapi-test/busybox:latest"
+DOCKERFILE = """\
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+"""
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """A private dockerd on a unix socket and a --tlsverify TCP listener; never skipped."""
+    box = Sandbox(tls=True)
+    try:
+        box.start()
+    except SandboxError as exc:
+        box.stop()
+        pytest.fail(f"the test dockerd could not start: {exc}", pytrace=False)
+    try:
+        yield box
+    finally:
+        box.stop()
+
+
+@pytest.fixture
+async def docker(sandbox: Sandbox) -> AsyncIterator[Docker]:
+    async with Docker(sandbox.unix_url) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def busybox_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory build context that copies the static busybox into a scratch image."""
+    if not BUSYBOX.exists():
+        pytest.fail("/bin/busybox is missing: install Debian's busybox-static", pytrace=False)
+    ctx = tmp_path_factory.mktemp("busybox-context")
+    shutil.copy(BUSYBOX, ctx / "busybox")
+    (ctx / "Dockerfile").write_text(DOCKERFILE)
+    return ctx
+
+
+@pytest.fixture(scope="session")
+async def image(sandbox: Sandbox, busybox_context: Path) -> str:
+    """The test image, built by the library's own images.build."""
+    async with Docker(sandbox.unix_url) as client:
+        async for _ in client.images.build(busybox_context, t=TEST_IMAGE, pull=False):
+            pass
+    return TEST_IMAGE
+
+
+@pytest.fixture
+def label() -> str:
+    """A label value unique to one test, so filters and prunes touch only its containers."""
+    return uuid.uuid4().hex[:12]
+
+
+def container_config(image: str, *cmd: str, **extra: Any) -> dict[str, Any]:
+    """A create body for a container with no network."""
+    host_config = {"NetworkMode": "none", **extra.pop("HostConfig", {})}
+    return {"Image": image, "Cmd": list(cmd), "HostConfig": host_config, **extra}

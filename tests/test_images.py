@@ -1,0 +1,225 @@
+"""docker.images against the real daemon: list, build from every kind of context, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+import tarfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from aiodockerapi import Docker, DockerStreamError, NotFound
+from aiodockerapi.models import BuildInfo
+
+from .conftest import container_config
+
+pytestmark = pytest.mark.daemon
+
+
+def tar_of(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+async def collect(stream: AsyncIterator[BuildInfo]) -> list[BuildInfo]:
+    return [m async for m in stream]
+
+
+def built_id(messages: list[BuildInfo]) -> str:
+    ids = [m.aux.id for m in messages if m.aux is not None and m.aux.id]
+    assert len(ids) == 1, messages
+    return ids[0]
+
+
+@pytest.fixture
+async def tags(docker: Docker, label: str) -> AsyncIterator[str]:
+    """A repository name unique to the test; its images are removed afterwards."""
+    repo = f"aiodockerapi-test/t{label}"
+    yield repo
+    for img in await docker.images.list(filters={"reference": f"{repo}:*"}):
+        for tag in img.repo_tags or []:
+            await docker.images.delete(tag, force=True)
+
+
+async def run_output(docker: Docker, image: str, *cmd: str) -> bytes:
+    created = await docker.containers.create(container_config(image, *cmd))
+    assert created.id is not None
+    try:
+        await docker.containers.start(created.id)
+        await docker.containers.wait(created.id)
+        return b"".join([f.data async for f in docker.containers.logs(created.id, stdout=True)])
+    finally:
+        await docker.containers.delete(created.id, force=True)
+
+
+async def test_list_with_reference_filter(docker: Docker, image: str) -> None:
+    listed = await docker.images.list(filters={"reference": image})
+    assert len(listed) == 1
+    assert listed[0].repo_tags == [image]
+    assert listed[0].id is not None and listed[0].id.startswith("sha256:")
+    assert listed[0].size is not None and listed[0].size > 500_000  # the static busybox
+    assert await docker.images.list(filters={"reference": "no/such:image"}) == []
+
+
+async def test_build_options(docker: Docker, image: str, tags: str, tmp_path: Path) -> None:
+    (tmp_path / "build.Containerfile").write_text(
+        f"FROM {image}\n"
+        "ARG GREETING=unset\n"
+        'RUN echo "$GREETING" > /greeting\n'
+        'LABEL built.by="aiodockerapi"\n'
+    )
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nthis file must not be used\n")
+    messages = await collect(
+        docker.images.build(
+            tmp_path,
+            t=[f"{tags}:one", f"{tags}:two"],
+            dockerfile="build.Containerfile",
+            rm=True,
+            pull=False,
+            buildargs={"GREETING": "hello from buildargs"},
+            labels={"extra.label": "yes"},
+        )
+    )
+    text = "".join(m.stream or "" for m in messages)
+    assert f"Successfully tagged {tags}:one" in text
+    assert f"Successfully tagged {tags}:two" in text
+    image_id = built_id(messages)
+
+    inspected = await docker.images.inspect(f"{tags}:one")
+    assert inspected.id == image_id
+    assert sorted(inspected.repo_tags or []) == [f"{tags}:one", f"{tags}:two"]
+    assert inspected.config is not None and inspected.config.labels == {
+        "built.by": "aiodockerapi",
+        "extra.label": "yes",
+    }
+    assert await run_output(docker, f"{tags}:one", "cat", "/greeting") == b"hello from buildargs\n"
+    # rm=True: no intermediate containers are left from the RUN step.
+    leftovers = await docker.containers.list(all=True, filters={"ancestor": image_id})
+    assert leftovers == []
+
+    history = await docker.images.history(f"{tags}:one")
+    assert history[0].id == image_id
+    assert any("GREETING" in (h.created_by or "") for h in history)
+
+
+@pytest.mark.parametrize("kind", ["bytes", "tar-path", "file-object", "async-iterable"])
+async def test_build_context_kinds(
+    docker: Docker, image: str, tags: str, tmp_path: Path, kind: str
+) -> None:
+    archive = tar_of(
+        {
+            "Dockerfile": f"FROM {image}\nCOPY payload.txt /payload.txt\n".encode(),
+            "payload.txt": f"context as {kind}\n".encode(),
+        }
+    )
+    if kind == "bytes":
+        context: object = archive
+    elif kind == "tar-path":
+        (tmp_path / "ctx.tar").write_bytes(archive)
+        context = str(tmp_path / "ctx.tar")
+    elif kind == "file-object":
+        context = io.BytesIO(archive)
+    else:
+
+        async def pieces() -> AsyncIterator[bytes]:
+            for start in range(0, len(archive), 1000):
+                yield archive[start : start + 1000]
+
+        context = pieces()
+    await collect(docker.images.build(context, t=f"{tags}:{kind}"))  # type: ignore[arg-type]
+    out = await run_output(docker, f"{tags}:{kind}", "cat", "/payload.txt")
+    assert out == f"context as {kind}\n".encode()
+
+
+async def test_build_directory_honours_dockerignore(
+    docker: Docker, image: str, tags: str, tmp_path: Path
+) -> None:
+    (tmp_path / "Dockerfile").write_text(f"FROM {image}\nCOPY . /ctx/\nCMD [\"find\", \"/ctx\"]\n")
+    (tmp_path / ".dockerignore").write_text("secret/\n*.log\n!keep.log\n")
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "key").write_text("nope")
+    (tmp_path / "app.log").write_text("nope")
+    (tmp_path / "keep.log").write_text("yes")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.txt").write_text("yes")
+    await collect(docker.images.build(tmp_path, t=f"{tags}:ignored"))
+    listing = (await run_output(docker, f"{tags}:ignored", "find", "/ctx")).decode().split()
+    assert sorted(listing) == [
+        "/ctx",
+        "/ctx/.dockerignore",
+        "/ctx/Dockerfile",
+        "/ctx/keep.log",
+        "/ctx/src",
+        "/ctx/src/main.txt",
+    ]
+
+
+async def test_failing_build_raises_stream_error(docker: Docker, image: str, tags: str) -> None:
+    archive = tar_of({"Dockerfile": f"FROM {image}\nRUN echo about to fail; exit 7\n".encode()})
+    seen: list[BuildInfo] = []
+    with pytest.raises(DockerStreamError) as caught:
+        async for message in docker.images.build(archive, t=f"{tags}:broken"):
+            seen.append(message)
+    assert "returned a non-zero code: 7" in caught.value.message
+    assert any("about to fail" in (m.stream or "") for m in seen)
+    assert await docker.images.list(filters={"reference": f"{tags}:broken"}) == []
+
+
+async def test_build_of_a_missing_base_image_fails_clearly(docker: Docker, tags: str) -> None:
+    archive = tar_of({"Dockerfile": b"FROM 127.0.0.1:1/none/such:image\n"})
+    with pytest.raises(DockerStreamError) as caught:
+        await collect(docker.images.build(archive, t=f"{tags}:x", pull=False))
+    assert "127.0.0.1:1" in caught.value.message
+
+
+async def test_leaving_a_build_cancels_it(docker: Docker, image: str, tags: str) -> None:
+    archive = tar_of({"Dockerfile": f"FROM {image}\nRUN sleep 2\nRUN true\n".encode()})
+    async for message in docker.images.build(archive, t=f"{tags}:cancelled"):
+        if "sleep 2" in (message.stream or ""):
+            break
+    # Had the build gone on, it would have been tagged within ~2 s.
+    await asyncio.sleep(4)
+    assert await docker.images.list(filters={"reference": f"{tags}:cancelled"}) == []
+
+
+async def test_tag_delete_and_prune(docker: Docker, image: str, tags: str, label: str) -> None:
+    await docker.images.tag(image, repo=tags, tag="alias")
+    assert [i.repo_tags for i in await docker.images.list(filters={"reference": f"{tags}:alias"})]
+    deleted = await docker.images.delete(f"{tags}:alias")
+    assert [d.untagged for d in deleted] == [f"{tags}:alias"]
+    assert all(d.deleted is None for d in deleted)  # the image itself is still tagged
+    with pytest.raises(NotFound):
+        await docker.images.inspect(f"{tags}:alias")
+
+    # A dangling image with our label: built, then its tag taken by a second build.
+    first = tar_of({"Dockerfile": f"FROM {image}\nLABEL prune.me={label} n=1\n".encode()})
+    image_id = built_id(await collect(docker.images.build(first, t=f"{tags}:dangling")))
+    second = tar_of({"Dockerfile": f"FROM {image}\nLABEL n=2\n".encode()})
+    await collect(docker.images.build(second, t=f"{tags}:dangling"))
+    dangling = await docker.images.list(filters={"dangling": True, "label": f"prune.me={label}"})
+    assert [i.id for i in dangling] == [image_id]
+    pruned = await docker.images.prune(filters={"label": f"prune.me={label}"})
+    assert [d.deleted for d in pruned.images_deleted or [] if d.deleted] == [image_id]
+    assert pruned.space_reclaimed == 0  # a LABEL adds no layer
+    with pytest.raises(NotFound):
+        await docker.images.inspect(image_id)
+
+
+async def test_unknown_image_is_not_found(docker: Docker) -> None:
+    with pytest.raises(NotFound, match="no/such"):
+        await docker.images.inspect("no/such:image")
+
+
+async def test_build_reports_a_missing_context_path(docker: Docker, tmp_path: Path) -> None:
+    missing = tmp_path / "not-here"
+    with pytest.raises(FileNotFoundError, match="not-here"):
+        await collect(docker.images.build(missing))
+    shutil.rmtree(tmp_path)

@@ -1,0 +1,72 @@
+"""The --tlsverify TCP listener of the test daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from aiodockerapi import Docker, DockerError, TLSConfig
+
+from .sandbox import Sandbox
+
+pytestmark = pytest.mark.daemon
+
+
+def tls_of(sandbox: Sandbox) -> tuple[str, Path, Path, Path]:
+    assert sandbox.tcp_url is not None and sandbox.tls_files is not None
+    files = sandbox.tls_files
+    return sandbox.tcp_url, files.ca, files.client_cert, files.client_key
+
+
+async def test_mutual_tls(sandbox: Sandbox) -> None:
+    url, ca, cert, key = tls_of(sandbox)
+    async with Docker(url, tls=TLSConfig(ca_cert=ca, client_cert=(cert, key))) as docker:
+        info = await docker.system.info()
+        assert info.os_type == "linux"
+        assert docker.api_version == "1.41"
+        assert [c async for c in docker.system.events(since=0, until=1)] == []
+
+
+async def test_tls_without_client_certificate_fails_fast(sandbox: Sandbox) -> None:
+    url, ca, _, _ = tls_of(sandbox)
+    async with Docker(url, tls=TLSConfig(ca_cert=ca)) as docker:
+        with pytest.raises(DockerError) as caught:
+            await asyncio.wait_for(docker.system.info(), 10)
+    assert "certificate" in str(caught.value)
+
+
+async def test_tls_with_an_untrusted_server_fails_fast(sandbox: Sandbox, tmp_path: Path) -> None:
+    url, _, cert, key = tls_of(sandbox)
+    # The system CAs don't know the test CA.
+    async with Docker(url, tls=TLSConfig(client_cert=(cert, key))) as docker:
+        with pytest.raises(DockerError, match="certificate verify failed"):
+            await asyncio.wait_for(docker.system.info(), 10)
+
+
+async def test_plain_http_to_a_tls_port_fails_fast(sandbox: Sandbox) -> None:
+    url, _, _, _ = tls_of(sandbox)
+    async with Docker(url, tls=False) as docker:
+        with pytest.raises(DockerError) as caught:
+            await asyncio.wait_for(docker.system.info(), 10)
+    assert caught.value.status == 400 or caught.value.status is None
+
+
+async def test_tls_from_environment(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, ca, cert, key = tls_of(sandbox)
+    for src, name in ((ca, "ca.pem"), (cert, "cert.pem"), (key, "key.pem")):
+        shutil.copy(src, tmp_path / name)
+    monkeypatch.setenv("DOCKER_HOST", url)
+    monkeypatch.setenv("DOCKER_TLS_VERIFY", "1")
+    monkeypatch.setenv("DOCKER_CERT_PATH", str(tmp_path))
+    async with Docker() as docker:
+        assert (await docker.system.version()).api_version == "1.41"
+
+
+def test_missing_certificate_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="invalid TLS configuration"):
+        Docker("tcp://127.0.0.1:2376", tls=TLSConfig(ca_cert=tmp_path / "nope.pem"))

@@ -1,0 +1,627 @@
+#!/usr/bin/env python3
+"""Generate ``aiodockerapi/models/generated.py`` from the Docker Engine API spec.
+
+Usage::
+
+    python tools/genmodels.py [--spec PATH] [--check]
+
+The spec (a Swagger 2.0 YAML document) is read from ``--spec``, by default
+``shared/engine-api/v1.41.yaml`` next to the repository checkout.  Without
+``--check`` the module is (re)written; with ``--check`` nothing is written and
+the exit status is 1 when the committed module differs from a fresh generation.
+
+Naming rules (kept stable on purpose, the rest of the package imports these):
+
+* every entry of ``definitions`` keeps its own name.  Object definitions become
+  ``msgspec.Struct`` classes; scalar/map definitions (string enums, ``PortMap``)
+  become ``TypeAlias`` entries; a definition that is an *array of inline
+  objects* (``ContainerSummary``, ``GenericResources``) names the element
+  struct and references to it resolve to ``list[Name]``;
+* inline object schemas with a ``title`` use the title;
+* untitled inline response objects are ``<OperationId>Response`` (non-2xx ones
+  get the status code appended), untitled body objects ``<OperationId>Body``;
+  element objects of inline arrays append ``Item``;
+* nested inline objects are ``<Parent><FieldPascal>`` (``Item`` appended for
+  array elements, ``Value`` for map values);
+* a name already taken by a different schema gets a numeric suffix (2, 3, ...)
+  in spec order; a structurally identical schema reuses the existing class.
+
+Attribute names are snake_case; the wire name is kept via
+``msgspec.field(name=...)`` whenever it differs.  When two properties of one
+object map to the same attribute name, the PascalCase (or, failing that, the
+first declared) property keeps the plain name and the other one gets
+``_legacy`` (lowercase wire name) or ``_alt`` appended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import keyword
+import re
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "shared/engine-api/v1.41.yaml"
+OUTPUT = REPO_ROOT / "aiodockerapi" / "models" / "generated.py"
+LINE_LENGTH = 100
+INDENT = "    "
+
+# Properties the daemon sends but the spec does not describe, keyed by the
+# generated class name.  Values are Swagger schemas.  The legacy event fields
+# are still emitted by API v1.41 daemons next to Type/Action/Actor.
+EXTRA_PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
+    "SystemEventsResponse": {
+        "status": {"type": "string"},
+        "id": {"type": "string"},
+        "from": {"type": "string"},
+    },
+}
+
+# Property schemas the v1.41 spec gets wrong, keyed by (class, wire name).
+# ContainerList returns mount *points* (Destination, RW, ...), as the spec's
+# own example shows, not mount specifications.
+PROPERTY_FIXES: dict[tuple[str, str], dict[str, Any]] = {
+    ("ContainerSummary", "Mounts"): {
+        "type": "array",
+        "items": {"$ref": "#/definitions/MountPoint"},
+    },
+}
+
+# Spelling fixes applied before splitting a wire name into words, so that
+# ``IPv4Address`` becomes ``ipv4_address`` rather than ``i_pv4_address``.
+WORD_FIXES: tuple[tuple[str, str], ...] = (
+    ("IPv4", "Ipv4"),
+    ("IPv6", "Ipv6"),
+    ("IOps", "Iops"),
+    ("SELinux", "Selinux"),
+)
+
+# Attribute names that would shadow a name used in annotations inside the
+# class body (or otherwise break the module); they get a trailing underscore.
+RESERVED_ATTRS = frozenset(
+    {"str", "int", "float", "bool", "list", "dict", "bytes", "msgspec", "Any", "TypeAlias"}
+)
+
+_WORD_RE = re.compile(
+    r"[A-Z]+s(?=[A-Z]|$)"  # plural acronym: CPUs, IDs, CIDRs
+    r"|[A-Z]+(?=[A-Z][a-z])"  # acronym followed by a word: IPAMConfig
+    r"|[A-Z]?[a-z0-9]+"  # ordinary word: Config, time, ip6tables
+    r"|[A-Z]+[0-9]*"  # trailing acronym: ID, NCPU
+    r"|[0-9]+"
+)
+
+
+# ---------------------------------------------------------------------------
+# Names
+# ---------------------------------------------------------------------------
+
+
+def split_words(name: str) -> list[str]:
+    for old, new in WORD_FIXES:
+        name = name.replace(old, new)
+    words: list[str] = []
+    for part in re.split(r"[^0-9A-Za-z]+", name):
+        words.extend(_WORD_RE.findall(part))
+    return words
+
+
+def snake_case(name: str) -> str:
+    """Python attribute name for a wire name (``RepoTags`` -> ``repo_tags``)."""
+    attr = "_".join(word.lower() for word in split_words(name)) or "field"
+    if attr[0].isdigit():
+        attr = "f_" + attr
+    if keyword.iskeyword(attr) or attr in RESERVED_ATTRS:
+        attr += "_"
+    return attr
+
+
+def pascal_case(name: str) -> str:
+    """Class-name fragment for a wire name (``timeNano`` -> ``TimeNano``)."""
+    parts = [p for p in re.split(r"[^0-9A-Za-z]+", name) if p]
+    out = "".join(p[0].upper() + p[1:] for p in parts) or "Field"
+    if out[0].isdigit():
+        out = "N" + out
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Type expressions
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypeExpr:
+    kind: str  # "prim" | "ref" | "list" | "dict" | "any"
+    name: str = ""  # primitive or model name
+    inner: TypeExpr | None = None
+    nullable: bool = False  # only used for list items and map values
+
+    def render(self) -> str:
+        if self.kind in ("prim", "ref"):
+            text = self.name
+        elif self.kind == "any":
+            return "Any"
+        elif self.kind == "list":
+            assert self.inner is not None
+            text = f"list[{self.inner.render()}]"
+        elif self.kind == "dict":
+            assert self.inner is not None
+            text = f"dict[str, {self.inner.render()}]"
+        else:  # pragma: no cover - internal error
+            raise ValueError(self.kind)
+        return f"{text} | None" if self.nullable else text
+
+    def refs(self) -> Iterator[str]:
+        if self.kind == "ref":
+            yield self.name
+        if self.inner is not None:
+            yield from self.inner.refs()
+
+    def uses_any(self) -> bool:
+        return self.kind == "any" or (self.inner is not None and self.inner.uses_any())
+
+
+ANY = TypeExpr("any")
+PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
+
+
+@dataclass
+class Field:
+    attr: str
+    wire: str
+    type: TypeExpr
+
+
+@dataclass
+class Model:
+    name: str
+    origin: str  # where in the spec the schema lives, for the docstring
+    alias: TypeExpr | None = None  # set for TypeAlias models
+    fields: list[Field] = field(default_factory=list)
+
+    def deps(self) -> list[str]:
+        exprs = [self.alias] if self.alias is not None else [f.type for f in self.fields]
+        seen: list[str] = []
+        for expr in exprs:
+            for ref in expr.refs():
+                if ref not in seen:
+                    seen.append(ref)
+        return seen
+
+
+# ---------------------------------------------------------------------------
+# Spec walking
+# ---------------------------------------------------------------------------
+
+
+def _is_object_schema(schema: dict[str, Any]) -> bool:
+    """Whether a schema describes an object with known properties (-> Struct)."""
+    if "$ref" in schema:
+        return False
+    if "allOf" in schema:
+        return True
+    return isinstance(schema.get("properties"), dict)
+
+
+def _canonical(schema: Any) -> str:
+    return json.dumps(schema, sort_keys=True, default=str)
+
+
+class Generator:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.definitions: dict[str, dict[str, Any]] = spec.get("definitions") or {}
+        self.models: dict[str, Model] = {}
+        self.by_schema: dict[int, str] = {}  # id(inline schema) -> model name
+        self.canonical: dict[str, str] = {}  # model name -> canonical schema text
+        self.def_names: dict[str, str] = {}
+        self.def_kinds: dict[str, str] = {}  # "struct" | "array" | "alias"
+        for key, schema in self.definitions.items():
+            self.def_names[key] = pascal_case(key)
+            if _is_object_schema(schema):
+                kind = "struct"
+            elif schema.get("type") == "array" and _is_object_schema(schema.get("items") or {}):
+                kind = "array"
+            else:
+                kind = "alias"
+            self.def_kinds[key] = kind
+
+    # -- references ----------------------------------------------------------
+
+    def _ref_key(self, ref: str) -> str:
+        prefix = "#/definitions/"
+        if not ref.startswith(prefix):
+            raise ValueError(f"unsupported $ref {ref!r}")
+        key = ref[len(prefix) :]
+        if key not in self.definitions:
+            raise ValueError(f"dangling $ref {ref!r}")
+        return key
+
+    def _ref_type(self, ref: str) -> TypeExpr:
+        key = self._ref_key(ref)
+        name = self.def_names[key]
+        if self.def_kinds[key] == "array":
+            return TypeExpr("list", inner=TypeExpr("ref", name))
+        return TypeExpr("ref", name)
+
+    # -- names ---------------------------------------------------------------
+
+    def _claim(self, wanted: str, schema: dict[str, Any]) -> tuple[str, bool]:
+        """Pick a free class name; returns (name, already_built)."""
+        canon = _canonical(schema)
+        candidate, n = wanted, 1
+        while candidate in self.models:
+            if self.canonical.get(candidate) == canon:
+                return candidate, True
+            n += 1
+            candidate = f"{wanted}{n}"
+        return candidate, False
+
+    # -- schema -> type ------------------------------------------------------
+
+    def type_of(self, schema: Any, name_hint: str, origin: str) -> TypeExpr:
+        """Type for ``schema``; inline objects become models named ``name_hint``."""
+        if not isinstance(schema, dict):
+            return ANY
+        if "$ref" in schema:
+            return self._ref_type(schema["$ref"])
+        if _is_object_schema(schema):
+            all_of = schema.get("allOf")
+            if (
+                isinstance(all_of, list)
+                and len(all_of) == 1
+                and "$ref" in all_of[0]
+                and "properties" not in schema
+            ):
+                return self._ref_type(all_of[0]["$ref"])
+            return TypeExpr("ref", self.build_struct(schema, name_hint, origin))
+        kind = schema.get("type")
+        if kind == "array" or (kind is None and "items" in schema):
+            items = schema.get("items")
+            if not isinstance(items, dict):
+                return TypeExpr("list", inner=ANY)
+            item_type = self.type_of(items, name_hint + "Item", origin + "[]")
+            if item_type.kind == "list" and "$ref" in items:
+                # An array of an array definition: the v1.41 spec declares
+                # ContainerSummary as a list and then lists it again in
+                # SystemDataUsage; the daemon sends a flat list.
+                return item_type
+            return TypeExpr("list", inner=self._inner(item_type, items))
+        if kind == "object" or (kind is None and "additionalProperties" in schema):
+            extra = schema.get("additionalProperties")
+            if isinstance(extra, dict) and extra:
+                value = self.type_of(extra, name_hint + "Value", origin + "{}")
+                return TypeExpr("dict", inner=self._inner(value, extra))
+            return TypeExpr("dict", inner=ANY)
+        if isinstance(kind, str) and kind in PRIMITIVES:
+            return TypeExpr("prim", PRIMITIVES[kind])
+        return ANY
+
+    @staticmethod
+    def _inner(expr: TypeExpr, schema: dict[str, Any]) -> TypeExpr:
+        if schema.get("x-nullable") and expr.kind != "any":
+            return TypeExpr(expr.kind, expr.name, expr.inner, nullable=True)
+        return expr
+
+    # -- structs -------------------------------------------------------------
+
+    def _properties(
+        self, schema: dict[str, Any], owner: str, seen: tuple[str, ...] = ()
+    ) -> list[tuple[str, Any, str]]:
+        """Flattened ``(wire, schema, owner_class)`` triples, allOf merged."""
+        merged: dict[str, tuple[str, Any, str]] = {}
+
+        def add(items: list[tuple[str, Any, str]]) -> None:
+            for wire, sub, who in items:
+                merged[wire] = (wire, sub, who)
+
+        for part in schema.get("allOf") or []:
+            if not isinstance(part, dict):
+                continue
+            if "$ref" in part:
+                key = self._ref_key(part["$ref"])
+                if key in seen:
+                    raise ValueError(f"allOf cycle through {key!r}")
+                target = self.definitions[key]
+                if self.def_kinds[key] == "array":
+                    target = target["items"]
+                add(self._properties(target, self.def_names[key], (*seen, key)))
+            else:
+                add(self._properties(part, owner, seen))
+        props = schema.get("properties")
+        if isinstance(props, dict):
+            for wire, sub in props.items():
+                if not isinstance(wire, str):
+                    raise ValueError(f"non-string property name {wire!r} in {owner}")
+                sub = PROPERTY_FIXES.get((owner, wire), sub)
+                merged[wire] = (wire, sub, owner)
+        return list(merged.values())
+
+    def build_struct(self, schema: dict[str, Any], name_hint: str, origin: str) -> str:
+        known = self.by_schema.get(id(schema))
+        if known is not None:
+            return known
+        title = schema.get("title")
+        wanted = pascal_case(title) if isinstance(title, str) and title else name_hint
+        name, built = self._claim(wanted, schema)
+        self.by_schema[id(schema)] = name
+        if built:
+            return name
+        model = Model(name, origin)
+        self.models[name] = model
+        self.canonical[name] = _canonical(schema)
+        self._fill(model, schema)
+        return name
+
+    # -- top level -----------------------------------------------------------
+
+    def run(self) -> dict[str, Model]:
+        # Definitions first, in spec order.  All their models exist before any
+        # is filled, so an inline schema can never take a definition's name.
+        pending: list[tuple[Model, dict[str, Any]]] = []
+        for key, schema in self.definitions.items():
+            name = self.def_names[key]
+            if name in self.models:
+                raise ValueError(f"two definitions map to the class name {name!r}")
+            suffix = "[]" if self.def_kinds[key] == "array" else ""
+            model = Model(name, f"definitions.{key}{suffix}")
+            self.models[name] = model
+            kind = self.def_kinds[key]
+            if kind != "alias":
+                target = schema if kind == "struct" else schema["items"]
+                self.by_schema[id(target)] = name
+                self.canonical[name] = _canonical(target)
+                pending.append((model, target))
+            else:
+                pending.append((model, schema))
+        for model, schema in pending:
+            if model.name in self.canonical:
+                self._fill(model, schema)
+            else:
+                model.alias = self.type_of(schema, model.name + "Value", model.origin)
+
+        for ops in (self.spec.get("paths") or {}).values():
+            if not isinstance(ops, dict):
+                continue
+            for op in ops.values():
+                if not isinstance(op, dict) or "operationId" not in op:
+                    continue
+                op_name = pascal_case(str(op["operationId"]))
+                for param in op.get("parameters") or []:
+                    if isinstance(param, dict) and param.get("in") == "body":
+                        origin = f"{op['operationId']}.body"
+                        self.type_of(param.get("schema"), op_name + "Body", origin)
+                for code, response in (op.get("responses") or {}).items():
+                    if not isinstance(response, dict) or "schema" not in response:
+                        continue
+                    code_text = str(code)
+                    suffix = "" if code_text.startswith("2") else code_text
+                    origin = f"{op['operationId']}.responses.{code_text}"
+                    hint = op_name + "Response" + suffix
+                    self.type_of(response["schema"], hint, origin)
+        return self.models
+
+    def _fill(self, model: Model, schema: dict[str, Any]) -> None:
+        props = self._properties(schema, model.name)
+        for wire, sub in EXTRA_PROPERTIES.get(model.name, {}).items():
+            if wire not in {p[0] for p in props}:
+                props.append((wire, sub, model.name))
+        attrs = _assign_attrs([p[0] for p in props])
+        for (wire, sub, owner), attr in zip(props, attrs, strict=True):
+            expr = self.type_of(sub, owner + pascal_case(wire), f"{owner}.{wire}")
+            model.fields.append(Field(attr, wire, expr))
+
+
+def _assign_attrs(wires: list[str]) -> list[str]:
+    """snake_case attribute names for one object's properties, made unique."""
+    base = [snake_case(w) for w in wires]
+    groups: dict[str, list[int]] = {}
+    for index, attr in enumerate(base):
+        groups.setdefault(attr, []).append(index)
+    result = list(base)
+    taken = set(base)
+    for attr, indexes in groups.items():
+        if len(indexes) < 2:
+            continue
+        # PascalCase wire names win over lowercase (legacy) ones, then spec order.
+        ordered = sorted(indexes, key=lambda i: (wires[i][:1].islower(), i))
+        for index in ordered[1:]:
+            stem = attr.rstrip("_")
+            candidate = stem + ("_legacy" if wires[index][:1].islower() else "_alt")
+            n = 2
+            unique = candidate
+            while unique in taken:
+                unique = f"{candidate}{n}"
+                n += 1
+            result[index] = unique
+            taken.add(unique)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------
+
+
+def _order(models: dict[str, Model]) -> list[Model]:
+    """Dependencies first (depth-first, spec order), so no forward references."""
+    done: set[str] = set()
+    active: set[str] = set()
+    ordered: list[Model] = []
+
+    def visit(name: str) -> None:
+        if name in done or name in active:
+            return
+        active.add(name)
+        for dep in models[name].deps():
+            visit(dep)
+        active.discard(name)
+        done.add(name)
+        ordered.append(models[name])
+
+    for name in models:
+        visit(name)
+    return ordered
+
+
+def _field_line(f: Field, annotation: str) -> list[str]:
+    if f.attr == f.wire:
+        return [f"{INDENT}{f.attr}: {annotation} = None"]
+    head = f"{INDENT}{f.attr}: {annotation} = msgspec.field("
+    args = f'default=None, name="{f.wire}"'
+    one_line = f"{head}{args})"
+    if len(one_line) <= LINE_LENGTH:
+        return [one_line]
+    return [head, f"{INDENT * 2}{args}", f"{INDENT})"]
+
+
+def _export_sort_key(name: str) -> tuple[int, list[tuple[int, int, str]]]:
+    """isort-style order (what ruff's RUF022 expects): CONSTANTS, Classes, rest."""
+    if len(name) > 1 and name.isupper():
+        group = 0
+    elif name[:1].isupper():
+        group = 1
+    else:
+        group = 2
+    chunks = [
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"(\d+)", name)
+        if part
+    ]
+    return group, chunks
+
+
+def _class_header(name: str) -> list[str]:
+    bases = "msgspec.Struct, kw_only=True, omit_defaults=True"
+    line = f"class {name}({bases}):"
+    if len(line) <= LINE_LENGTH:
+        return [line]
+    return [f"class {name}(", f"{INDENT}{bases}", "):"]
+
+
+def render(models: dict[str, Model], spec_version: str) -> str:
+    ordered = _order(models)
+    uses_any = any(
+        (m.alias is not None and m.alias.uses_any()) or any(f.type.uses_any() for f in m.fields)
+        for m in ordered
+    )
+    uses_alias = any(m.alias is not None for m in ordered)
+    typing_names = [n for n, used in (("Any", uses_any), ("TypeAlias", uses_alias)) if used]
+
+    out: list[str] = [
+        "# This file is generated by tools/genmodels.py from the Docker Engine API",
+        f"# specification (API version {spec_version}). Do not edit it by hand: change the",
+        "# generator and run `python tools/genmodels.py` instead.",
+        '"""msgspec models for the Docker Engine API (generated)."""',
+        "",
+    ]
+    if typing_names:
+        out.append(f"from typing import {', '.join(typing_names)}")
+        out.append("")
+    out += ["import msgspec", "", "__all__ = ["]
+    out += [f'{INDENT}"{name}",' for name in sorted(models, key=_export_sort_key)]
+    out += ["]", ""]
+
+    emitted: set[str] = set()
+    for model in ordered:
+        out.append("")
+        if model.alias is not None:
+            pending = [d for d in model.deps() if d not in emitted]
+            if pending:
+                raise ValueError(f"type alias {model.name} depends on later {pending}")
+            out.append(f"# Generated from `{model.origin}`.")
+            out.append(f"{model.name}: TypeAlias = {model.alias.render()}")
+        else:
+            out += _class_header(model.name)
+            out.append(f'{INDENT}"""Generated from `{model.origin}`."""')
+            if model.fields:
+                out.append("")
+            for f in model.fields:
+                annotation = f.type.render()
+                if f.type.kind != "any":
+                    annotation += " | None"
+                if any(dep not in emitted and dep != model.name for dep in f.type.refs()) or (
+                    model.name in f.type.refs()
+                ):
+                    annotation = f'"{annotation}"'
+                out += _field_line(f, annotation)
+        emitted.add(model.name)
+        out.append("")
+    while out and out[-1] == "":
+        out.pop()
+    text = "\n".join(out) + "\n"
+    too_long = [line for line in text.splitlines() if len(line) > LINE_LENGTH]
+    if too_long:
+        raise ValueError(f"generated lines exceed {LINE_LENGTH} chars: {too_long[:3]}")
+    return text
+
+
+# ---------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------
+
+
+def load_spec(path: Path) -> dict[str, Any]:
+    try:
+        import yaml  # type: ignore[import-untyped, unused-ignore]
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise SystemExit("genmodels needs PyYAML: pip install pyyaml") from exc
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with path.open("rb") as fh:
+        data = yaml.load(fh, Loader=loader)  # a safe loader
+    if not isinstance(data, dict) or "definitions" not in data:
+        raise SystemExit(f"{path}: not a Swagger 2.0 document with definitions")
+    return data
+
+
+def generate(spec: dict[str, Any]) -> str:
+    """Module source for a parsed spec."""
+    models = Generator(spec).run()
+    version = str((spec.get("info") or {}).get("version", "unknown"))
+    return render(models, version)
+
+
+def generate_from_path(path: Path) -> str:
+    return generate(load_spec(path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="Engine API YAML")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the committed module is stale"
+    )
+    args = parser.parse_args(argv)
+    if not args.spec.is_file():
+        print(f"genmodels: spec not found: {args.spec}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    text = generate_from_path(args.spec)
+    elapsed = time.perf_counter() - started
+    current = args.output.read_text(encoding="utf-8") if args.output.is_file() else None
+    if args.check:
+        if current != text:
+            print(
+                f"genmodels: {args.output} is out of date with {args.spec}; "
+                "run `python tools/genmodels.py` and commit the result",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"genmodels: {args.output} is up to date ({elapsed:.2f}s)")
+        return 0
+    if current != text:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+    print(f"genmodels: wrote {args.output} ({text.count(chr(10))} lines, {elapsed:.2f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
