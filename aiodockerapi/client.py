@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from .configs import Configs
 from .containers import Containers
+from .distribution import Distribution
+from .exec import Exec
 from .images import Images
+from .networks import Networks
+from .nodes import Nodes
+from .plugins import Plugins
+from .secrets import Secrets
+from .services import Services
+from .session import Session
+from .swarm import Swarm
 from .system import System
+from .tasks import Tasks
 from .transport import DEFAULT_TIMEOUT, TLSConfig, Transport
+from .volumes import Volumes
 
 __all__ = ["Docker"]
 
@@ -36,6 +48,18 @@ class Docker:
         self.system = System(self.transport)
         self.containers = Containers(self.transport)
         self.images = Images(self.transport)
+        self.exec = Exec(self.transport)
+        self.networks = Networks(self.transport)
+        self.volumes = Volumes(self.transport)
+        self.swarm = Swarm(self.transport)
+        self.services = Services(self.transport)
+        self.tasks = Tasks(self.transport)
+        self.nodes = Nodes(self.transport)
+        self.secrets = Secrets(self.transport)
+        self.configs = Configs(self.transport)
+        self.plugins = Plugins(self.transport)
+        self.distribution = Distribution(self.transport)
+        self.session = Session(self.transport)
 
     @property
     def host(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import msgspec
@@ -12,10 +11,15 @@ __all__ = ["decoder", "encode"]
 _encoder = msgspec.json.Encoder()
 
 
-@functools.cache
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
 def decoder(result: Any) -> msgspec.json.Decoder[Any]:
     """The decoder for a result type, built once per type."""
-    return msgspec.json.Decoder(result)
+    found = _decoders.get(result)
+    if found is None:
+        found = _decoders[result] = msgspec.json.Decoder(result)
+    return found
 
 
 def encode(body: Any) -> bytes:

@@ -75,9 +75,7 @@ class Containers(Resource):
 
     async def restart(self, id: str, *, t: int | None = None) -> None:
         """POST /containers/{id}/restart."""
-        await self._t.call(
-            "POST", f"/containers/{q(id)}/restart", params=query(t=t), timeout=None
-        )
+        await self._t.call("POST", f"/containers/{q(id)}/restart", params=query(t=t), timeout=None)
 
     async def kill(self, id: str, *, signal: str | int | None = None) -> None:
         """POST /containers/{id}/kill."""

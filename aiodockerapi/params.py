@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,7 +30,14 @@ def timestamp(value: Since) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return f"{value:.9f}"
+        if not math.isfinite(value):
+            raise ValueError(f"a time must be a finite number of seconds, not {value!r}")
+        # Seconds and a non-negative fraction, as the daemon (Go's time.Unix) reads them.
+        seconds = math.floor(value)
+        nanos = round((value - seconds) * 1e9)
+        if nanos == 1_000_000_000:
+            seconds, nanos = seconds + 1, 0
+        return f"{seconds}.{nanos:09d}"
     if isinstance(value, str):
         if not value:
             raise ValueError("a time given as a string must not be empty")
@@ -83,7 +91,7 @@ def query(**params: Any) -> dict[str, str]:
         if value is None:
             continue
         if name == "filters":
-            if value:
+            if value or not isinstance(value, Mapping):
                 out[name] = filters_json(value)
         elif isinstance(value, bool):
             out[name] = "1" if value else "0"

@@ -6,8 +6,9 @@ never cap the size of one value or frame.
 
 from __future__ import annotations
 
+import re
 import struct
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from typing import Any, TypeVar
 
 import msgspec
@@ -36,12 +37,13 @@ _WS = b" \t\r\n"
 
 async def json_values(
     chunks: AsyncIterable[bytes], decoder: msgspec.json.Decoder[T]
-) -> AsyncIterator[T]:
+) -> AsyncGenerator[T, None]:
     """Yield every JSON value of a stream of concatenated values, typed by `decoder`.
 
     Values are usually newline-terminated; the fast path hands everything up to the last
     newline of the buffer to msgspec at once. A value that spans a newline (pretty-printed
-    JSON) or has none falls back to an exact scan for value boundaries.
+    JSON) or has none falls back to an exact scan for value boundaries. Values before a
+    malformed one are yielded before the DockerStreamError, however the stream was cut.
     """
     buf = bytearray()
     async for chunk in chunks:
@@ -56,38 +58,70 @@ async def json_values(
         else:
             data = chunk
             cut = nl + 1
+        error: DockerStreamError | None = None
         try:
             items = decoder.decode_lines(memoryview(data)[:cut])
         except msgspec.DecodeError:
-            items, cut = _decode_prefix(data, cut, decoder)
-        rest = data[cut:]
-        buf = bytearray(rest)
+            items, cut, error = _decode_prefix(data, cut, decoder)
+        if data is buf:
+            del buf[:cut]
+        else:
+            buf += memoryview(data)[cut:]
         for item in items:
             yield item
-    if buf.strip(_WS):
-        items, cut = _decode_prefix(buf, len(buf), decoder)
-        if buf[cut:].strip(_WS):
-            raise DockerStreamError(
-                f"stream ended inside a JSON value: {_preview(buf[cut:])}"
-            )
-        for item in items:
-            yield item
+        if error is not None:
+            raise error
+    if not buf.strip(_WS):
+        return
+    try:
+        items = decoder.decode_lines(buf)
+    except msgspec.DecodeError:
+        items, cut, error = _decode_prefix(buf, len(buf), decoder)
+        if error is None and buf[cut:].strip(_WS):
+            error = DockerStreamError(f"stream ended inside a JSON value: {_preview(buf[cut:])}")
+    else:
+        error = None
+    for item in items:
+        yield item
+    if error is not None:
+        raise error
 
 
 def _decode_prefix(
     data: bytes | bytearray, end: int, decoder: msgspec.json.Decoder[T]
-) -> tuple[list[T], int]:
-    """Decode the complete values in data[:end]; return them and where the incomplete tail starts."""
+) -> tuple[list[T], int, DockerStreamError | None]:
+    """Decode the complete values in data[:end].
+
+    Returns them, where the incomplete tail starts, and the error for a malformed value (the
+    values before it are still returned).
+    """
     spans, cut = split_values(memoryview(data)[:end])
     items: list[T] = []
     for start, stop in spans:
         try:
             items.append(decoder.decode(memoryview(data)[start:stop]))
         except msgspec.DecodeError as exc:
-            raise DockerStreamError(
-                f"malformed JSON in stream ({exc}): {_preview(data[start:stop])}"
-            ) from None
-    return items, cut
+            text = f"malformed JSON in stream ({exc}): {_preview(data[start:stop])}"
+            return items, stop, DockerStreamError(text)
+    return items, cut, None
+
+
+_STRUCTURE = re.compile(rb'[][{}"]')
+_SCALAR_END = re.compile(rb'[ \t\r\n{["]')
+
+
+def _string_end(view: bytes, i: int) -> int:
+    """Where the string whose content starts at `i` ends (after its quote), or -1."""
+    while True:
+        j = view.find(b'"', i)
+        if j < 0:
+            return -1
+        k = j
+        while view[k - 1] == 0x5C:  # an odd run of backslashes escapes the quote
+            k -= 1
+        if (j - k) % 2 == 0:
+            return j + 1
+        i = j + 1
 
 
 def split_values(data: bytes | bytearray | memoryview) -> tuple[list[tuple[int, int]], int]:
@@ -107,41 +141,34 @@ def split_values(data: bytes | bytearray | memoryview) -> tuple[list[tuple[int, 
             return spans, n
         start = i
         first = view[i]
-        if first in b"{[":
+        if first == 0x7B or first == 0x5B:  # { or [
             depth = 0
-            in_str = False
-            while i < n:
-                c = view[i]
-                if in_str:
-                    if c == 0x5C:  # backslash: skip the escaped byte
-                        i += 1
-                    elif c == 0x22:
-                        in_str = False
-                elif c == 0x22:
-                    in_str = True
-                elif c in b"{[":
+            while True:
+                m = _STRUCTURE.search(view, i)
+                if m is None:
+                    return spans, start
+                i = m.end()
+                c = view[i - 1]
+                if c == 0x22:
+                    i = _string_end(view, i)
+                    if i < 0:
+                        return spans, start
+                elif c == 0x7B or c == 0x5B:
                     depth += 1
-                elif c in b"}]":
+                else:
                     depth -= 1
                     if depth == 0:
                         break
-                i += 1
-            if i >= n:
-                return spans, start
-            i += 1
         elif first == 0x22:
-            i += 1
-            while i < n and view[i] != 0x22:
-                i += 2 if view[i] == 0x5C else 1
-            if i >= n:
+            i = _string_end(view, i + 1)
+            if i < 0:
                 return spans, start
-            i += 1
         else:
-            while i < n and view[i] not in _WS and view[i] not in b"{[\"":
-                i += 1
-            if i >= n:
+            m = _SCALAR_END.search(view, i)
+            if m is None:
                 # A bare scalar at the end may still be growing ("12" of "123").
                 return spans, start
+            i = m.start()
         spans.append((start, i))
 
 
@@ -150,7 +177,7 @@ def _preview(data: bytes | bytearray, limit: int = 200) -> str:
     return text + ("..." if len(data) > limit else "")
 
 
-async def check_in_band(items: AsyncIterable[T]) -> AsyncIterator[T]:
+async def check_in_band(items: AsyncIterable[T]) -> AsyncGenerator[T, None]:
     """Pass progress messages through, raising DockerStreamError on one that reports an error."""
     async for item in items:
         detail: Any = getattr(item, "error_detail", None)
@@ -165,7 +192,9 @@ _HEADER = struct.Struct(">BxxxL")
 _STREAMS = {s.value: s for s in StreamType}
 
 
-async def demux(chunks: AsyncIterable[bytes], *, sniff: bool = False) -> AsyncIterator[Frame]:
+async def demux(
+    chunks: AsyncIterable[bytes], *, sniff: bool = False
+) -> AsyncGenerator[Frame, None]:
     """Split a multiplexed stream (8-byte header: stream, 0, 0, 0, big-endian size) into frames.
 
     Frames wholly inside one chunk are sliced straight from it; only a frame cut by a chunk
@@ -249,14 +278,14 @@ def _parse_header(data: bytes | bytearray, offset: int = 0) -> tuple[StreamType,
     return kind, size
 
 
-async def raw(chunks: AsyncIterable[bytes]) -> AsyncIterator[Frame]:
+async def raw(chunks: AsyncIterable[bytes]) -> AsyncGenerator[Frame, None]:
     """A TTY stream: every chunk is stdout."""
     async for chunk in chunks:
         if chunk:
             yield Frame(StreamType.STDOUT, chunk)
 
 
-def frames(content_type: str, chunks: AsyncIterable[bytes]) -> AsyncIterator[Frame]:
+def frames(content_type: str, chunks: AsyncIterable[bytes]) -> AsyncGenerator[Frame, None]:
     """Frames of a logs/attach body: raw or demuxed as its Content-Type says, else sniffed."""
     if content_type == RAW:
         return raw(chunks)

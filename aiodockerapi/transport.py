@@ -28,9 +28,9 @@ from .models import Frame
 
 __all__ = [
     "DEFAULT_HOST",
-    "Resource",
     "MAX_API_VERSION",
     "MIN_API_VERSION",
+    "Resource",
     "TLSConfig",
     "Transport",
     "q",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +25,44 @@ RUN ["/bin/busybox", "--install", "-s", "/bin"]
 """
 
 
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
-    """A private dockerd on a unix socket and a --tlsverify TCP listener; never skipped."""
-    box = Sandbox(tls=True)
+_CALLED = re.compile(r'msg="Calling (?P<method>[A-Z]+) (?P<path>[^"?]+)"')
+_served: list[tuple[str, str]] = []
+_running: list[Sandbox] = []
+
+
+def _calls_in(log: Path) -> list[tuple[str, str]]:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return [(m["method"], m["path"]) for m in _CALLED.finditer(text)]
+
+
+def served_api_calls() -> list[tuple[str, str]]:
+    """(method, path) of every API request the test daemons served so far, from their logs."""
+    return _served + [call for box in _running for call in _calls_in(box.log_path)]
+
+
+@contextmanager
+def running_sandbox(*, tls: bool = False, extra_args: tuple[str, ...] = ()) -> Iterator[Sandbox]:
+    """Start a private dockerd (logging each API call) or fail the test saying why."""
+    box = Sandbox(tls=tls, extra_args=("--debug", *extra_args))
     try:
         box.start()
     except SandboxError as exc:
         box.stop()
         pytest.fail(f"the test dockerd could not start: {exc}", pytrace=False)
+    _running.append(box)
     try:
         yield box
     finally:
+        _running.remove(box)
+        _served.extend(_calls_in(box.log_path))
         box.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """A private dockerd on a unix socket and a --tlsverify TCP listener; never skipped."""
+    with running_sandbox(tls=True) as box:
+        yield box
 
 
 @pytest.fixture

@@ -99,7 +99,10 @@ def unix_request(
 
 
 class Sandbox:
-    """A dockerd with its own data, exec root, containerd, sockets and cgroup parent."""
+    """A dockerd with its own data, exec root, containerd, sockets and cgroup parent.
+
+    root (a fresh /tmp/adk-* directory unless given) holds everything and is deleted by stop().
+    """
 
     def __init__(
         self,
@@ -199,6 +202,8 @@ class Sandbox:
         # writing /etc/docker/key.json (a hidden, config-file-only setting in 20.10).
         config = {"deprecated-key-path": str(self.root / "key.json")}
         (self.root / "daemon.json").write_text(json.dumps(config) + "\n")
+        tmpdir = self.root / "tmp"
+        tmpdir.mkdir(exist_ok=True)
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 [dockerd, *self.dockerd_args()],
@@ -206,7 +211,7 @@ class Sandbox:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=self.root,
-                env=_daemon_env(),
+                env=_daemon_env(tmpdir),
                 start_new_session=True,
             )
         atexit.register(self.stop)
@@ -310,6 +315,7 @@ class Sandbox:
     def _kill_leftovers(self) -> None:
         deadline = time.monotonic() + 10
         while (pids := self._leftover_pids()) and time.monotonic() < deadline:
+            self._thaw_cgroups()  # frozen (paused) processes ignore SIGKILL until thawed
             for pid in pids:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
@@ -331,6 +337,13 @@ class Sandbox:
 
     def _cgroup_dirs(self) -> list[Path]:
         return [p for p in (Path(m) / self._cgroup for m in _cgroup_mounts()) if p.is_dir()]
+
+    def _thaw_cgroups(self) -> None:
+        for d in self._cgroup_dirs():
+            for name, value in (("freezer.state", "THAWED"), ("cgroup.freeze", "0")):
+                for f in d.rglob(name):
+                    with contextlib.suppress(OSError):
+                        f.write_text(value)
 
     def _remove_cgroups(self) -> None:
         for d in self._cgroup_dirs():
@@ -357,13 +370,16 @@ def _search_path() -> str:
     return os.pathsep.join(p for p in parts if p)
 
 
-def _daemon_env() -> dict[str, str]:
+def _daemon_env(tmpdir: Path) -> dict[str, str]:
     # dockerd reads DOCKER_TLS_VERIFY / DOCKER_CERT_PATH as flag defaults; keep the caller's
     # client settings out of it.
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("DOCKER_") and k != "NOTIFY_SOCKET"
     }
     env["PATH"] = _search_path()
+    # containerd writes containerd.<pid>.stacks.log to TMPDIR when dockerd kills it (which
+    # dockerd 20.10 sometimes does right after starting it); keep those inside root.
+    env["TMPDIR"] = str(tmpdir)
     return env
 
 

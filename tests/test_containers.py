@@ -22,7 +22,9 @@ async def cleanup(docker: Docker, label: str) -> AsyncIterator[dict[str, str]]:
     """Labels for the test's containers; whatever carries them is removed afterwards."""
     labels = {"aiodockerapi.test": label}
     yield labels
-    for c in await docker.containers.list(all=True, filters={"label": f"aiodockerapi.test={label}"}):
+    for c in await docker.containers.list(
+        all=True, filters={"label": f"aiodockerapi.test={label}"}
+    ):
         assert c.id is not None
         await docker.containers.delete(c.id, force=True)
 
@@ -58,7 +60,9 @@ async def test_create_start_wait_logs_delete(
         await docker.containers.inspect(created.id)
 
 
-async def test_create_from_typed_struct(docker: Docker, image: str, cleanup: dict[str, str]) -> None:
+async def test_create_from_typed_struct(
+    docker: Docker, image: str, cleanup: dict[str, str]
+) -> None:
     body = ContainerCreateBody(
         image=image,
         cmd=["true"],
@@ -149,7 +153,9 @@ async def test_unknown_container_is_not_found(docker: Docker) -> None:
 
 
 async def test_stop_start_restart_kill(docker: Docker, image: str, cleanup: dict[str, str]) -> None:
-    created = await docker.containers.create(container_config(image, "sleep", "300", Labels=cleanup))
+    created = await docker.containers.create(
+        container_config(image, "sleep", "300", Labels=cleanup)
+    )
     cid = created.id
     assert cid is not None
     await docker.containers.start(cid)
@@ -245,7 +251,9 @@ async def test_logs_follow_since_until_tail_timestamps(
     docker: Docker, image: str, cleanup: dict[str, str]
 ) -> None:
     script = "for i in 1 2 3 4 5; do echo line$i; sleep 0.2; done"
-    created = await docker.containers.create(container_config(image, "sh", "-c", script, Labels=cleanup))
+    created = await docker.containers.create(
+        container_config(image, "sh", "-c", script, Labels=cleanup)
+    )
     cid = created.id
     assert cid is not None
     await docker.containers.start(cid)
@@ -271,7 +279,9 @@ async def test_leaving_a_followed_log_frees_its_connection(
 ) -> None:
     async with Docker(sandbox.unix_url, pool_size=1) as docker:
         created = await docker.containers.create(
-            container_config(image, "sh", "-c", "while true; do echo tick; sleep 0.1; done", Labels=cleanup)
+            container_config(
+                image, "sh", "-c", "while true; do echo tick; sleep 0.1; done", Labels=cleanup
+            )
         )
         cid = created.id
         assert cid is not None

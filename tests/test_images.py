@@ -142,7 +142,7 @@ async def test_build_context_kinds(
 async def test_build_directory_honours_dockerignore(
     docker: Docker, image: str, tags: str, tmp_path: Path
 ) -> None:
-    (tmp_path / "Dockerfile").write_text(f"FROM {image}\nCOPY . /ctx/\nCMD [\"find\", \"/ctx\"]\n")
+    (tmp_path / "Dockerfile").write_text(f'FROM {image}\nCOPY . /ctx/\nCMD ["find", "/ctx"]\n')
     (tmp_path / ".dockerignore").write_text("secret/\n*.log\n!keep.log\n")
     (tmp_path / "secret").mkdir()
     (tmp_path / "secret" / "key").write_text("nope")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import os
-import shutil
 import ssl
 import tarfile
 from collections.abc import Iterator
@@ -19,13 +17,7 @@ from tests.sandbox import Sandbox, SandboxError, unix_request
 
 BUSYBOX = Path("/bin/busybox")
 
-pytestmark = [
-    pytest.mark.daemon,
-    pytest.mark.skipif(
-        os.geteuid() != 0 or shutil.which("dockerd", path="/usr/sbin:/usr/bin") is None,
-        reason="needs root and dockerd (bash scripts/dev test sets this up)",
-    ),
-]
+pytestmark = pytest.mark.daemon
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import time
 
+import anyio
 import pytest
 
 from aiodockerapi import Docker, DockerConnectionError
@@ -142,7 +143,7 @@ async def test_unreachable_socket_names_the_path(tmp_path: object) -> None:
 
 async def test_unreachable_tcp_port_names_the_host() -> None:
     async with Docker("tcp://127.0.0.1:9") as docker:
-        with pytest.raises(DockerConnectionError, match="127.0.0.1:9"):
+        with pytest.raises(DockerConnectionError, match=r"127\.0\.0\.1:9"):
             await docker.system.version()
 
 
@@ -167,3 +168,28 @@ async def test_concurrent_first_requests_share_one_negotiation(sandbox: Sandbox)
         results = await asyncio.gather(*(docker.system.info() for _ in range(20)))
         assert all(r.id == results[0].id for r in results)
         assert docker.api_version == "1.41"
+
+
+async def test_anyio_cancel_scope_ends_a_stream_and_frees_its_connection(
+    sandbox: Sandbox,
+) -> None:
+    async with Docker(sandbox.unix_url, pool_size=1) as docker:
+        received = []
+        with anyio.move_on_after(0.5) as scope:
+            async for ev in docker.system.events():
+                received.append(ev)
+        assert scope.cancelled_caught
+        assert received == []
+        # The only connection in the pool must be free again.
+        with anyio.fail_after(10):
+            assert (await docker.system.version()).api_version == "1.41"
+
+
+async def test_asyncio_timeout_around_a_stream(sandbox: Sandbox) -> None:
+    async with Docker(sandbox.unix_url, pool_size=1) as docker:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.5):
+                async for _ in docker.system.events():
+                    pass
+        async with asyncio.timeout(10):
+            assert (await docker.system.info()).os_type == "linux"

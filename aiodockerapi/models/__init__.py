@@ -13,4 +13,4 @@ from .generated import __all__ as _generated
 EventMessage = SystemEventsResponse
 """One event of docker.system.events."""
 
-__all__ = [*_generated, *_frames, *_extra, "EventMessage"]  # noqa: PLE0604
+__all__ = [*_generated, *_frames, *_extra, "EventMessage"]

@@ -1,0 +1,213 @@
+"""Unit tests for aiodockerapi.params: query strings, filters and timestamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aiodockerapi.params import filters_json, query, timestamp
+
+UTC = dt.timezone.utc
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def parse(text: str) -> dt.datetime:
+    """Read a timestamp back as the daemon does: Go's time.Unix(seconds, nanoseconds)."""
+    seconds, dot, nanos = text.partition(".")
+    assert dot and len(nanos) == 9 and nanos.isdigit(), text
+    return EPOCH + dt.timedelta(seconds=int(seconds), microseconds=int(nanos) / 1000)
+
+
+def parse_seconds(text: str) -> Fraction:
+    seconds, _, nanos = text.partition(".")
+    return int(seconds) + Fraction(int(nanos), 10**9)
+
+
+@pytest.fixture
+def newfoundland(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time at UTC-3:30 (a POSIX TZ string, so no tz database is needed)."""
+    monkeypatch.setenv("TZ", "NST+3:30")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+# -- query -----------------------------------------------------------------------------------
+
+
+def test_query_encodes_each_kind() -> None:
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, 600000, tzinfo=UTC)
+    assert query(
+        dropped=None,
+        all=True,
+        size=False,
+        limit=0,
+        tail="all",
+        since=when,
+        until=1.5,
+        buildargs={"A": "1", "B": "x y"},
+        cachefrom=["a:1", "b"],
+        extra=("c",),
+    ) == {
+        "all": "1",
+        "size": "0",
+        "limit": "0",
+        "tail": "all",
+        "since": "1704164645.600000000",
+        "until": "1.500000000",
+        "buildargs": '{"A":"1","B":"x y"}',
+        "cachefrom": '["a:1","b"]',
+        "extra": '["c"]',
+    }
+
+
+def test_query_filters() -> None:
+    got = query(filters={"label": ["a=1", "b"], "status": "running"})
+    assert json.loads(got["filters"]) == {"label": ["a=1", "b"], "status": ["running"]}
+    assert query(filters={}) == {}
+    assert query(filters=None) == {}
+    with pytest.raises(ValueError, match="'label'"):
+        query(filters={"label": 3.5})
+    with pytest.raises(ValueError, match="mapping"):
+        query(filters=[])  # an empty non-mapping is still wrong, not silently dropped
+
+
+@pytest.mark.parametrize("value", [{1, 2}, object(), b"bytes"])
+def test_query_rejects_what_it_cannot_send(value: Any) -> None:
+    with pytest.raises(TypeError, match="'odd'"):
+        query(odd=value)
+
+
+# -- filters_json ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"label": "a=b"}, {"label": ["a=b"]}),
+        ({"label": ["b", "a", "b"]}, {"label": ["b", "a", "b"]}),
+        ({"name": ("x",)}, {"name": ["x"]}),
+        ({"label": {"b", "a", "c"}}, {"label": ["a", "b", "c"]}),
+        ({"label": frozenset({"z", "y"})}, {"label": ["y", "z"]}),
+        ({"dangling": True, "exited": 0}, {"dangling": ["true"], "exited": ["0"]}),
+        ({"label": {"a=1": True, "b": False}}, {"label": {"a=1": True, "b": False}}),
+        ({"until": dt.datetime(2001, 2, 3, tzinfo=UTC)}, {"until": ["981158400.000000000"]}),
+        ({}, {}),
+    ],
+)
+def test_filters_json(filters: Any, expected: Any) -> None:
+    assert json.loads(filters_json(filters)) == expected
+
+
+@pytest.mark.parametrize(
+    ("filters", "named"),
+    [
+        ({"label": 3.5}, "'label'"),
+        ({"label": [1]}, "'label'"),
+        ({"label": ["a", None]}, "'label'"),
+        ({"label": {"a": 1}}, "'label'"),
+        ({"label": {1: True}}, "'label'"),
+        ({"label": None}, "'label'"),
+        ({"": "x"}, "''"),
+        ({1: "x"}, "1"),
+        ("label=x", "'label=x'"),
+        ([("label", "x")], "label"),
+    ],
+)
+def test_filters_json_rejects_malformed_filters(filters: Any, named: str) -> None:
+    with pytest.raises(ValueError) as info:
+        filters_json(filters)
+    assert named in str(info.value)
+
+
+# -- timestamp -------------------------------------------------------------------------------
+
+
+def test_timestamp_aware_datetimes() -> None:
+    assert timestamp(EPOCH) == "0.000000000"
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
+    assert timestamp(when) == "1704164645.123456000"
+    east = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    assert timestamp(when.astimezone(east)) == "1704164645.123456000"
+    assert timestamp(EPOCH - dt.timedelta(seconds=1.5)) == "-2.500000000"
+
+
+def test_timestamp_naive_datetime_is_local_time(newfoundland: None) -> None:
+    naive = dt.datetime(2024, 1, 2, 3, 4, 5, 250000)
+    utc = dt.datetime(2024, 1, 2, 6, 34, 5, 250000, tzinfo=UTC)
+    assert timestamp(naive) == timestamp(utc) == "1704177245.250000000"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0, "0"),
+        (1700000000, "1700000000"),
+        (1.5, "1.500000000"),
+        (0.1, "0.100000000"),
+        (1700000000.25, "1700000000.250000000"),
+        (2.9999999999, "3.000000000"),
+        (-1.5, "-2.500000000"),  # time.Unix(-2, 5e8): the daemon adds the fraction
+        ("10m", "10m"),
+        ("2024-01-02T03:04:05Z", "2024-01-02T03:04:05Z"),
+        ("1700000000.5", "1700000000.5"),
+    ],
+)
+def test_timestamp_numbers_and_strings(value: Any, expected: str) -> None:
+    assert timestamp(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (True, TypeError),
+        (False, TypeError),
+        (None, TypeError),
+        ([1], TypeError),
+        ("", ValueError),
+        (float("nan"), ValueError),
+        (float("inf"), ValueError),
+    ],
+)
+def test_timestamp_rejects(value: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        timestamp(value)
+
+
+_offsets = st.timedeltas(
+    min_value=dt.timedelta(hours=-23, minutes=-59), max_value=dt.timedelta(hours=23, minutes=59)
+).map(dt.timezone)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.datetimes(timezones=_offsets))
+def test_timestamp_round_trips_aware_datetimes(value: dt.datetime) -> None:
+    assert abs(parse(timestamp(value)) - value) <= dt.timedelta(microseconds=1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    value=st.datetimes(
+        min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2200, 1, 1), allow_imaginary=False
+    )
+)
+def test_timestamp_round_trips_naive_datetimes(value: dt.datetime) -> None:
+    assert abs(parse(timestamp(value)) - value.astimezone()) <= dt.timedelta(microseconds=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.floats(min_value=-(2.0**40), max_value=2.0**40))
+def test_timestamp_round_trips_floats(value: float) -> None:
+    text = timestamp(value)
+    assert re.fullmatch(r"-?[0-9]+\.[0-9]{9}", text), text
+    assert abs(parse_seconds(text) - Fraction(value)) <= Fraction(1, 10**9)
