@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal
 
+import aiohttp
+
+from .context import BuildContext, open_context
 from .models import (
     ContainerChangeResponseItem,
     ContainerCreateBody,
     ContainerCreateResponse,
     ContainerInspectResponse,
     ContainerPruneResponse,
+    ContainerStats,
     ContainerSummary,
     ContainerTopResponse,
     ContainerUpdateBody,
     ContainerUpdateResponse,
     ContainerWaitResponse,
     Frame,
+    PathStat,
 )
 from .params import Filters, Since, query
-from .transport import Resource, q
+from .streams import AttachedStream
+from .transport import Download, Resource, q
+
+PATH_STAT = "X-Docker-Container-Path-Stat"
 
 __all__ = ["Containers"]
 
@@ -165,4 +174,112 @@ class Containers(Resource):
         """POST /containers/{id}/update: change resources or the restart policy."""
         return await self._t.call(
             "POST", f"/containers/{q(id)}/update", ContainerUpdateResponse, body=update
+        )
+
+    async def resize(self, id: str, *, h: int, w: int) -> None:
+        """POST /containers/{id}/resize: set the TTY size."""
+        await self._t.call("POST", f"/containers/{q(id)}/resize", params=query(h=h, w=w))
+
+    async def attach(
+        self,
+        id: str,
+        *,
+        stdin: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        stream: bool = True,
+        logs: bool = False,
+        detach_keys: str | None = None,
+        tty: bool | None = None,
+    ) -> AttachedStream:
+        """POST /containers/{id}/attach over a hijacked connection: read output frames, write
+        stdin. Pass `tty` if you know it; otherwise the stream is sniffed."""
+        params = query(
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            stream=stream,
+            logs=logs,
+            detachKeys=detach_keys,
+        )
+        return await self._t.hijack(
+            "POST",
+            f"/containers/{q(id)}/attach",
+            params=params,
+            tty=tty,
+            resize=lambda h, w: self.resize(id, h=h, w=w),
+        )
+
+    def attach_websocket(
+        self,
+        id: str,
+        *,
+        stdin: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        stream: bool = True,
+        logs: bool = False,
+        detach_keys: str | None = None,
+    ) -> AbstractAsyncContextManager[aiohttp.ClientWebSocketResponse[bool]]:
+        """GET /containers/{id}/attach/ws: the container's stdio as a websocket (raw bytes
+        in binary messages, no multiplexing)."""
+        params = query(
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            stream=stream,
+            logs=logs,
+            detachKeys=detach_keys,
+        )
+        return self._t.websocket(f"/containers/{q(id)}/attach/ws", params=params)
+
+    def stats(
+        self, id: str, *, stream: bool = True, one_shot: bool = False
+    ) -> AsyncIterator[ContainerStats]:
+        """GET /containers/{id}/stats: samples about once a second (just one without
+        `stream`; `one_shot` skips the second sample that fills precpu_stats)."""
+        params = query(stream=stream, **({"one-shot": True} if one_shot else {}))
+        return self._t.stream_json(
+            "GET", f"/containers/{q(id)}/stats", ContainerStats, params=params
+        )
+
+    def export(self, id: str) -> AsyncIterator[bytes]:
+        """GET /containers/{id}/export: the filesystem as a tar, in chunks."""
+        return self._t.stream_bytes("GET", f"/containers/{q(id)}/export")
+
+    async def archive_info(self, id: str, *, path: str) -> PathStat:
+        """HEAD /containers/{id}/archive: what is at `path`."""
+        return await self._t.header_json(
+            "HEAD", f"/containers/{q(id)}/archive", PathStat, PATH_STAT, params=query(path=path)
+        )
+
+    def get_archive(self, id: str, *, path: str) -> Download[PathStat]:
+        """GET /containers/{id}/archive: a tar of `path`, in chunks; `async with` it to read
+        the path's PathStat as `.meta` first."""
+        return self._t.download(
+            "GET", f"/containers/{q(id)}/archive", PathStat, PATH_STAT, params=query(path=path)
+        )
+
+    async def put_archive(
+        self,
+        id: str,
+        archive: BuildContext,
+        *,
+        path: str,
+        no_overwrite_dir_non_dir: bool | None = None,
+        copy_uidgid: bool | None = None,
+    ) -> None:
+        """PUT /containers/{id}/archive: extract a tar into the directory `path`. The tar is
+        bytes, a tar file's path, a directory (tarred on the fly), a binary file object or an
+        async iterable of bytes."""
+        params = query(
+            path=path, noOverwriteDirNonDir=no_overwrite_dir_non_dir, copyUIDGID=copy_uidgid
+        )
+        await self._t.call(
+            "PUT",
+            f"/containers/{q(id)}/archive",
+            params=params,
+            data=open_context(archive),
+            headers={"Content-Type": "application/x-tar"},
+            timeout=None,
         )

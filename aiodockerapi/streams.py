@@ -6,9 +6,18 @@ never cap the size of one value or frame.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import struct
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+)
+from types import TracebackType
 from typing import Any, TypeVar
 
 import msgspec
@@ -19,6 +28,7 @@ from .models import Frame, StreamType
 __all__ = [
     "MULTIPLEXED",
     "RAW",
+    "AttachedStream",
     "check_in_band",
     "demux",
     "frames",
@@ -208,9 +218,10 @@ async def demux(
         head = bytearray()
         async for chunk in it:
             head += chunk
-            if len(head) >= 8:
+            # Decide as soon as a byte rules a header out: an interactive prompt must not wait.
+            if head and (len(head) >= 8 or not _could_be_header(head)):
                 break
-        if not (len(head) >= 8 and head[0] in _STREAMS and head[1:4] == b"\0\0\0"):
+        if not (len(head) >= 8 and _could_be_header(head)):
             if head:
                 yield Frame(StreamType.STDOUT, bytes(head))
             async for chunk in it:
@@ -267,6 +278,10 @@ async def demux(
         )
 
 
+def _could_be_header(head: bytes | bytearray) -> bool:
+    return head[0] in _STREAMS and not any(head[1:4])
+
+
 def _parse_header(data: bytes | bytearray, offset: int = 0) -> tuple[StreamType, int]:
     stream, size = _HEADER.unpack_from(data, offset)
     kind = _STREAMS.get(stream)
@@ -302,3 +317,83 @@ async def iterate(items: Iterable[T]) -> AsyncIterator[T]:
     """An async iterator over an in-memory iterable (tests and canned bodies)."""
     for item in items:
         yield item
+
+
+class AttachedStream:
+    """A container's or exec's stdio over a hijacked connection.
+
+    Iterate it for output frames (demuxed, or raw STDOUT with a TTY); `write` sends stdin,
+    `close_write` sends EOF on stdin (so `cat` ends) and keeps reading, `resize` sets the
+    TTY size. Use it as an async context manager, or call `close`.
+    """
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        content_type: str,
+        resize: Callable[[int, int], Awaitable[None]] | None = None,
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._resize = resize
+        self._frames = frames(content_type, self._chunks())
+
+    async def _chunks(self) -> AsyncGenerator[bytes, None]:
+        while chunk := await self._reader.read(65536):
+            yield chunk
+
+    def __aiter__(self) -> AsyncIterator[Frame]:
+        return self._frames
+
+    async def read_frame(self) -> Frame | None:
+        """The next frame, or None at the end of the output."""
+        return await anext(self._frames, None)
+
+    async def read_all(self) -> tuple[bytes, bytes]:
+        """Everything left on stdout and stderr, until the process ends."""
+        out: list[bytes] = []
+        err: list[bytes] = []
+        async for frame in self._frames:
+            (err if frame.stream == StreamType.STDERR else out).append(frame.data)
+        return b"".join(out), b"".join(err)
+
+    async def write(self, data: bytes) -> None:
+        """Send bytes to the process's stdin (it must have been attached with stdin)."""
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def close_write(self) -> None:
+        """Close stdin; output can still be read."""
+        if not self._writer.can_write_eof():
+            raise DockerStreamError(
+                "cannot close stdin alone over TLS (Python's TLS transport has no half-close)"
+            )
+        self._writer.write_eof()
+        await self._writer.drain()
+
+    async def resize(self, height: int, width: int) -> None:
+        """Set the TTY size."""
+        if self._resize is None:
+            raise DockerStreamError("this stream cannot be resized")
+        await self._resize(height, width)
+
+    async def close(self) -> None:
+        """Close the connection (the daemon then detaches)."""
+        await self._frames.aclose()
+        self._writer.close()
+        try:
+            await self._writer.wait_closed()
+        except OSError:
+            pass
+
+    async def __aenter__(self) -> AttachedStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
-from contextlib import aclosing, asynccontextmanager
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, TypeVar, overload
-from urllib.parse import quote, urlsplit
+from types import TracebackType
+from typing import Any, Final, Generic, TypeVar, overload
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
 import msgspec
@@ -30,6 +32,7 @@ __all__ = [
     "DEFAULT_HOST",
     "MAX_API_VERSION",
     "MIN_API_VERSION",
+    "Download",
     "Resource",
     "TLSConfig",
     "Transport",
@@ -37,6 +40,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+M = TypeVar("M")
 
 DEFAULT_HOST: Final = "unix:///var/run/docker.sock"
 MIN_API_VERSION: Final = "1.41"
@@ -54,6 +58,7 @@ DEFAULT: Final = _Default()
 Timeout = float | None | _Default
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
 Body = bytes | AsyncIterable[bytes] | None
+Resize = Callable[[int, int], Awaitable[None]]
 
 
 def q(segment: str) -> str:
@@ -101,6 +106,8 @@ class _Host:
     base_url: str  # what aiohttp is given
     socket_path: str | None
     ssl: ssl.SSLContext | None
+    hostname: str = ""
+    port: int = 0
 
 
 def _parse_host(url: str, tls: TLSConfig | None) -> _Host:
@@ -122,7 +129,7 @@ def _parse_host(url: str, tls: TLSConfig | None) -> _Host:
         host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
         base = f"{'https' if secure else 'http'}://{host}:{port}"
         context = (tls or TLSConfig()).ssl_context() if secure else None
-        return _Host(url, base, None, context)
+        return _Host(url, base, None, context, parts.hostname, port)
     raise ValueError(
         f"unsupported Docker host {url!r}: use unix:///path/to/docker.sock, "
         "tcp://host:port, http:// or https://"
@@ -296,6 +303,76 @@ class Transport:
             else:
                 resp.close()
 
+    async def hijack(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        tty: bool | None = None,
+        resize: Resize | None = None,
+    ) -> streams.AttachedStream:
+        """Send a request that upgrades the connection to a raw duplex stream (attach, exec).
+
+        aiohttp gives no public access to an upgraded connection, so this opens its own
+        socket, speaks just enough HTTP/1.1, and hands the socket's reader (with whatever
+        the daemon sent right after the 101) and writer to an AttachedStream.
+        """
+        target = await self._versioned(path)
+        if params:
+            target += "?" + urlencode(
+                list(params.items()) if isinstance(params, Mapping) else params
+            )
+        payload = encode(body) if body is not None else b""
+        where = f"{method} {path} on {self.host}"
+        reader, writer = await self._open_socket(where)
+        try:
+            writer.write(
+                f"{method} {target} HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\n"
+                f"Upgrade: tcp\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(payload)}\r\n\r\n".encode("latin-1")
+                + payload
+            )
+            status, headers = await asyncio.wait_for(
+                _read_head(reader), self._timeout or DEFAULT_TIMEOUT
+            )
+            if status >= 400:
+                raise error_for_status(status, await _read_error(reader, headers))
+            if status not in (101, 200):
+                raise DockerError(status, f"{where}: unexpected status {status} for an upgrade")
+        except BaseException as exc:
+            writer.close()
+            if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+                raise DockerTimeoutError(f"{where} got no answer") from None
+            if isinstance(exc, OSError | asyncio.IncompleteReadError):
+                raise DockerConnectionError(f"{where} failed: {exc}") from None
+            raise
+        content_type = headers.get("content-type", "")
+        if tty is not None:
+            content_type = streams.RAW if tty else streams.MULTIPLEXED
+        elif content_type == streams.RAW and _parse_version(self._version or "") < (1, 42):
+            content_type = ""  # before 1.42 "raw-stream" is sent for multiplexed output too
+        return streams.AttachedStream(reader, writer, content_type, resize)
+
+    async def _open_socket(self, where: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        host = self._host
+        try:
+            if host.socket_path is not None:
+                connect = asyncio.open_unix_connection(host.socket_path)
+            else:
+                connect = asyncio.open_connection(
+                    host.hostname,
+                    host.port,
+                    ssl=host.ssl,
+                    server_hostname=host.hostname if host.ssl else None,
+                )
+            return await asyncio.wait_for(connect, CONNECT_TIMEOUT)
+        except (OSError, asyncio.TimeoutError, TimeoutError) as exc:
+            raise DockerConnectionError(
+                f"cannot connect to the Docker daemon at {self.host}: {exc}"
+            ) from None
+
     def _connection_error(self, where: str, exc: aiohttp.ClientError) -> Exception:
         cause = exc.__cause__
         if isinstance(cause, OSError) and not isinstance(cause, ConnectionError | ssl.SSLError):
@@ -439,6 +516,49 @@ class Transport:
                 async for frame in frames:
                     yield frame
 
+    def download(
+        self,
+        method: str,
+        path: str,
+        meta: type[M],
+        meta_header: str,
+        *,
+        params: Params | None = None,
+    ) -> Download[M]:
+        """A binary body with metadata in a base64 JSON header (get_archive)."""
+        return Download(self.open_stream(method, path, params=params), meta, meta_header)
+
+    async def header_json(
+        self,
+        method: str,
+        path: str,
+        meta: type[M],
+        meta_header: str,
+        *,
+        params: Params | None = None,
+    ) -> M:
+        """Only the base64 JSON header of a response (HEAD of an archive)."""
+        async with self.open_stream(method, path, params=params, timeout=DEFAULT) as resp:
+            return _decode_header(resp, meta, meta_header)
+
+    @asynccontextmanager
+    async def websocket(
+        self, path: str, *, params: Params | None = None
+    ) -> AsyncIterator[aiohttp.ClientWebSocketResponse[bool]]:
+        """A websocket to the daemon (attach/ws), closed on exit."""
+        session = self._session_for_loop()
+        target = await self._versioned(path)
+        try:
+            ws = await session.ws_connect(target, params=params)
+        except aiohttp.WSServerHandshakeError as exc:
+            raise error_for_status(exc.status, exc.message) from None
+        except aiohttp.ClientError as exc:
+            raise self._connection_error(f"websocket {path} on {self.host}", exc) from exc
+        try:
+            yield ws
+        finally:
+            await ws.close()
+
     async def stream_bytes(
         self,
         method: str,
@@ -453,6 +573,66 @@ class Transport:
                 yield chunk
 
 
+class Download(Generic[M]):
+    """A binary body (an archive) streamed in chunks, never whole in memory.
+
+    `async with` it to read `meta` (decoded from its header) before the chunks, or just
+    `async for` over it.
+    """
+
+    def __init__(
+        self,
+        opener: AbstractAsyncContextManager[aiohttp.ClientResponse],
+        meta_type: type[M],
+        meta_header: str,
+    ) -> None:
+        self._opener = opener
+        self._meta_type = meta_type
+        self._meta_header = meta_header
+        self._resp: aiohttp.ClientResponse | None = None
+        self._meta: M | None = None
+
+    @property
+    def meta(self) -> M:
+        if self._meta is None:
+            raise RuntimeError("enter the download with `async with` before reading meta")
+        return self._meta
+
+    async def __aenter__(self) -> Download[M]:
+        self._resp = await self._opener.__aenter__()
+        self._meta = _decode_header(self._resp, self._meta_type, self._meta_header)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._resp = None
+        await self._opener.__aexit__(exc_type, exc, tb)
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._resp is not None:
+            return self._resp.content.iter_any()
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        async with self as entered:
+            async for chunk in entered:
+                yield chunk
+
+
+def _decode_header(resp: aiohttp.ClientResponse, meta: type[M], header: str) -> M:
+    raw = resp.headers.get(header)
+    if raw is None:
+        raise DockerError(resp.status, f"the daemon sent no {header} header")
+    try:
+        return decoder(meta).decode(base64.b64decode(raw))  # type: ignore[no-any-return]
+    except (ValueError, msgspec.DecodeError) as exc:
+        raise DockerError(resp.status, f"undecodable {header} header: {exc}") from None
+
+
 class _Version(msgspec.Struct):
     ApiVersion: str | None = None
 
@@ -463,6 +643,37 @@ class _ErrorBody(msgspec.Struct):
 
 _VERSION_DECODER = msgspec.json.Decoder(_Version)
 _ERROR_DECODER = msgspec.json.Decoder(_ErrorBody)
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    try:
+        status = int(status_line.split(" ", 2)[1])
+    except (IndexError, ValueError):
+        raise DockerConnectionError(f"not an HTTP response: {status_line[:80]!r}") from None
+    headers = {}
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
+async def _read_error(reader: asyncio.StreamReader, headers: Mapping[str, str]) -> str:
+    length = headers.get("content-length")
+    try:
+        if length is not None:
+            raw = await reader.readexactly(int(length))
+        else:
+            raw = await asyncio.wait_for(reader.read(65536), 5)
+    except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, TimeoutError):
+        raw = b""
+    try:
+        message = _ERROR_DECODER.decode(raw).message
+    except msgspec.DecodeError:
+        message = None
+    return message or raw.decode("utf-8", "replace").strip() or "no message"
 
 
 def _body(

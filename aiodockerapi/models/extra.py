@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["PingResponse"]
+__all__ = [
+    "BlkioEntry",
+    "BlkioStats",
+    "CPUStats",
+    "CPUUsage",
+    "ContainerStats",
+    "ExecResult",
+    "MemoryStats",
+    "NetworkStats",
+    "PathStat",
+    "PidsStats",
+    "PingResponse",
+    "ThrottlingData",
+]
 
 
 class PingResponse(msgspec.Struct, kw_only=True, frozen=True):
@@ -15,3 +28,93 @@ class PingResponse(msgspec.Struct, kw_only=True, frozen=True):
     experimental: bool = False
     builder_version: str | None = None
     swarm: str | None = None
+
+
+class PathStat(msgspec.Struct, kw_only=True, frozen=True):
+    """A path inside a container, from the X-Docker-Container-Path-Stat header."""
+
+    name: str = ""
+    size: int = 0
+    mode: int = 0
+    mtime: str = ""
+    link_target: str = msgspec.field(default="", name="linkTarget")
+
+
+class ExecResult(msgspec.Struct, kw_only=True, frozen=True):
+    """What docker.exec.run collected: the exit code and both output streams."""
+
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+
+
+class CPUUsage(msgspec.Struct, kw_only=True):
+    total_usage: int = 0
+    percpu_usage: list[int] | None = None
+    usage_in_kernelmode: int = 0
+    usage_in_usermode: int = 0
+
+
+class ThrottlingData(msgspec.Struct, kw_only=True):
+    periods: int = 0
+    throttled_periods: int = 0
+    throttled_time: int = 0
+
+
+class CPUStats(msgspec.Struct, kw_only=True):
+    cpu_usage: CPUUsage | None = None
+    system_cpu_usage: int | None = None
+    online_cpus: int | None = None
+    throttling_data: ThrottlingData | None = None
+
+
+class MemoryStats(msgspec.Struct, kw_only=True):
+    usage: int | None = None
+    max_usage: int | None = None
+    limit: int | None = None
+    failcnt: int | None = None
+    stats: dict[str, int] | None = None
+
+
+class PidsStats(msgspec.Struct, kw_only=True):
+    current: int | None = None
+    limit: int | None = None
+
+
+class BlkioEntry(msgspec.Struct, kw_only=True):
+    major: int = 0
+    minor: int = 0
+    op: str = ""
+    value: int = 0
+
+
+class BlkioStats(msgspec.Struct, kw_only=True):
+    io_service_bytes_recursive: list[BlkioEntry] | None = None
+    io_serviced_recursive: list[BlkioEntry] | None = None
+
+
+class NetworkStats(msgspec.Struct, kw_only=True):
+    rx_bytes: int = 0
+    rx_packets: int = 0
+    rx_errors: int = 0
+    rx_dropped: int = 0
+    tx_bytes: int = 0
+    tx_packets: int = 0
+    tx_errors: int = 0
+    tx_dropped: int = 0
+
+
+class ContainerStats(msgspec.Struct, kw_only=True):
+    """One sample of GET /containers/{id}/stats (the spec leaves it untyped)."""
+
+    id: str | None = None
+    name: str | None = None
+    read: str | None = None
+    preread: str | None = None
+    num_procs: int | None = None
+    pids_stats: PidsStats | None = None
+    cpu_stats: CPUStats | None = None
+    precpu_stats: CPUStats | None = None
+    memory_stats: MemoryStats | None = None
+    blkio_stats: BlkioStats | None = None
+    networks: dict[str, NetworkStats] | None = None

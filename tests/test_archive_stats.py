@@ -1,0 +1,139 @@
+"""Archives, export and stats against the real daemon."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from aiodockerapi import Docker, NotFound
+
+from .conftest import container_config
+
+pytestmark = pytest.mark.daemon
+
+
+@pytest.fixture
+async def running(docker: Docker, image: str, label: str) -> AsyncIterator[str]:
+    created = await docker.containers.create(
+        container_config(
+            image,
+            "sh",
+            "-c",
+            "mkdir -p /data && echo hello > /data/a.txt && sleep 600",
+            Labels={"aiodockerapi.test": label},
+        )
+    )
+    assert created.id is not None
+    await docker.containers.start(created.id)
+    for _ in range(100):
+        if (await docker.exec.run(created.id, ["test", "-f", "/data/a.txt"])).exit_code == 0:
+            break
+    yield created.id
+    await docker.containers.delete(created.id, force=True)
+
+
+async def test_archive_info_and_get_archive(docker: Docker, running: str) -> None:
+    stat = await docker.containers.archive_info(running, path="/data/a.txt")
+    assert stat.name == "a.txt" and stat.size == 6
+    assert stat.mode & 0o777 == 0o644
+
+    chunks = []
+    async with docker.containers.get_archive(running, path="/data") as archive:
+        assert archive.meta.name == "data"
+        assert archive.meta.mode & 0o20000000000  # os.ModeDir in Go's FileMode bits
+        async for chunk in archive:
+            chunks.append(chunk)
+    with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
+        member = tar.extractfile("data/a.txt")
+        assert member is not None and member.read() == b"hello\n"
+
+    plain = b"".join([c async for c in docker.containers.get_archive(running, path="/data/a.txt")])
+    with tarfile.open(fileobj=io.BytesIO(plain)) as tar:
+        assert tar.getnames() == ["a.txt"]
+
+    with pytest.raises(NotFound):
+        await docker.containers.archive_info(running, path="/no/such/path")
+    with pytest.raises(NotFound):
+        async with docker.containers.get_archive(running, path="/no/such/path"):
+            pass
+
+
+@pytest.mark.parametrize("kind", ["bytes", "directory", "file-object"])
+async def test_put_archive(docker: Docker, running: str, tmp_path: Path, kind: str) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "put.txt").write_text(f"put as {kind}\n")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        tar.add(src / "put.txt", arcname="put.txt")
+    source: object = {"bytes": buf.getvalue(), "directory": src, "file-object": buf}[kind]
+    buf.seek(0)
+    await docker.containers.put_archive(running, source, path="/data")  # type: ignore[arg-type]
+    result = await docker.exec.run(running, ["cat", "/data/put.txt"])
+    assert result.stdout == f"put as {kind}\n".encode()
+
+
+async def test_put_archive_into_a_missing_directory_is_not_found(
+    docker: Docker, running: str
+) -> None:
+    with pytest.raises(NotFound):
+        await docker.containers.put_archive(running, b"\0" * 1024, path="/no/such/dir")
+
+
+async def test_export_streams_the_filesystem(docker: Docker, running: str) -> None:
+    size = 0
+    names: set[str] = set()
+    data = bytearray()
+    async for chunk in docker.containers.export(running):
+        size += len(chunk)
+        data += chunk
+    with tarfile.open(fileobj=io.BytesIO(bytes(data))) as tar:
+        names = set(tar.getnames())
+    assert {"bin/busybox", "data/a.txt"} <= names
+    assert size > 500_000
+
+
+async def test_stats_stream_and_single_sample(docker: Docker, running: str) -> None:
+    samples = []
+    async for sample in docker.containers.stats(running):
+        samples.append(sample)
+        if len(samples) == 2:
+            break
+    assert all(s.id == running for s in samples)
+    assert samples[1].cpu_stats is not None and samples[1].cpu_stats.cpu_usage is not None
+    assert samples[1].cpu_stats.cpu_usage.total_usage > 0
+    assert samples[1].memory_stats is not None and samples[1].memory_stats.usage
+    assert samples[1].pids_stats is not None and samples[1].pids_stats.current == 1
+
+    single = [s async for s in docker.containers.stats(running, stream=False)]
+    assert len(single) == 1 and single[0].name is not None
+    one_shot = [s async for s in docker.containers.stats(running, stream=False, one_shot=True)]
+    assert len(one_shot) == 1 and one_shot[0].id == running
+
+
+async def test_resize_sets_the_tty_size(docker: Docker, image: str, label: str) -> None:
+    created = await docker.containers.create(
+        container_config(
+            image,
+            "sh",
+            "-c",
+            "until [ -f /go ]; do sleep 0.05; done; stty size",
+            Tty=True,
+            Labels={"aiodockerapi.test": label},
+        )
+    )
+    cid = created.id
+    assert cid is not None
+    try:
+        await docker.containers.start(cid)
+        await docker.containers.resize(cid, h=42, w=132)
+        await docker.exec.run(cid, ["touch", "/go"])
+        assert (await docker.containers.wait(cid)).status_code == 0
+        output = b"".join([f.data async for f in docker.containers.logs(cid, stdout=True)])
+        assert output.strip() == b"42 132"
+    finally:
+        await docker.containers.delete(cid, force=True)
