@@ -114,7 +114,8 @@ def _parse_host(url: str, tls: TLSConfig | None) -> _Host:
     parts = urlsplit(url)
     scheme = parts.scheme
     if scheme == "unix":
-        path = parts.path or (parts.netloc and "/" + parts.netloc)
+        # unix:///abs/path, or unix://rel/path (relative, as the docker CLI reads it)
+        path = parts.netloc + parts.path
         if not path:
             raise ValueError(f"Docker host {url!r} names no socket path")
         return _Host(url, "http://localhost", path, None)
@@ -246,10 +247,21 @@ class Transport:
                     raise
         if not daemon:
             async with self._send("GET", "/version", timeout=DEFAULT) as resp:
-                daemon = _VERSION_DECODER.decode(await resp.read()).ApiVersion
+                raw = await resp.read()
+            try:
+                daemon = _VERSION_DECODER.decode(raw).ApiVersion
+            except msgspec.DecodeError:
+                raise DockerVersionError(
+                    f"{self.host} answered /version with no API version: {raw[:100]!r}"
+                ) from None
         if not daemon:
             raise DockerVersionError(f"{self.host} did not say which API version it speaks")
-        self._check_version(daemon, pinned=False)
+        try:
+            self._check_version(daemon, pinned=False)
+        except ValueError:
+            raise DockerVersionError(
+                f"{self.host} says it speaks API {daemon!r}, which is not a version"
+            ) from None
         return min(daemon, MAX_API_VERSION, key=_parse_version)
 
     # -- requests ------------------------------------------------------------------------
@@ -294,6 +306,8 @@ class Transport:
                 raise error_for_status(resp.status, await _error_message(resp))
             yield resp
         except (asyncio.TimeoutError, TimeoutError) as exc:
+            if timeout is None:
+                raise  # not ours: the caller's own timeout or code
             raise DockerTimeoutError(f"{where} timed out after {timeout} s") from exc
         except aiohttp.ClientError as exc:
             raise self._connection_error(where, exc) from exc
@@ -669,11 +683,7 @@ async def _read_error(reader: asyncio.StreamReader, headers: Mapping[str, str]) 
             raw = await asyncio.wait_for(reader.read(65536), 5)
     except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, TimeoutError):
         raw = b""
-    try:
-        message = _ERROR_DECODER.decode(raw).message
-    except msgspec.DecodeError:
-        message = None
-    return message or raw.decode("utf-8", "replace").strip() or "no message"
+    return _message_of(raw, "no message")
 
 
 def _body(
@@ -687,15 +697,16 @@ def _body(
 
 
 async def _error_message(resp: aiohttp.ClientResponse) -> str:
-    raw = await resp.read()
+    return _message_of(await resp.read(), resp.reason or f"HTTP {resp.status}")
+
+
+def _message_of(raw: bytes, fallback: str) -> str:
+    """The daemon's {"message": ...}, else the body's text, else `fallback`."""
     try:
         message = _ERROR_DECODER.decode(raw).message
     except msgspec.DecodeError:
         message = None
-    if message:
-        return message
-    text = raw.decode("utf-8", "replace").strip()
-    return text or resp.reason or f"HTTP {resp.status}"
+    return message or raw.decode("utf-8", "replace").strip() or fallback
 
 
 class Resource:

@@ -364,6 +364,21 @@ def test_demux_sniff_passes_raw_tty_output_through() -> None:
             assert all(f.data for f in got)
 
 
+def test_demux_sniff_does_not_hold_back_a_short_prompt() -> None:
+    pulled = 0
+
+    async def chunks() -> AsyncIterator[bytes]:
+        nonlocal pulled
+        for chunk in (b"$ ", b"ls\r\n"):
+            pulled += 1
+            yield chunk
+
+    async def run() -> list[tuple[bytes, int]]:
+        return [(f.data, pulled) async for f in demux(chunks(), sniff=True)]
+
+    assert drive(run()) == [(b"$ ", 1), (b"ls\r\n", 2)]
+
+
 @pytest.mark.parametrize(
     "body",
     [
