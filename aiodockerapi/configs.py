@@ -1,11 +1,57 @@
-"""docker.configs: Swarm configs."""
+"""docker.configs: swarm configs, the non-sensitive files services mount."""
 
 from __future__ import annotations
 
-from .transport import Resource
+import builtins
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from .models import Config, ConfigCreateBody, ConfigSpec, IdResponse
+from .params import Filters, query
+from .transport import Resource, q
 
 __all__ = ["Configs"]
 
 
+class _Created(msgspec.Struct):
+    # The daemon answers {"ID": ...}, not the {"Id": ...} of the spec's IdResponse.
+    id: str | None = msgspec.field(default=None, name="ID")
+
+
 class Configs(Resource):
-    """Swarm configs."""
+    """Swarm configs.
+
+    Data is base64 in the API, both ways. In a mapping body, bytes are base64-encoded for you
+    (`{"Name": "app.ini", "Data": b"[app]\\n"}`); a ConfigSpec wants the base64 string, and
+    `inspect(id).spec.data` is one (`base64.b64decode` it).
+    """
+
+    async def list(self, *, filters: Filters | None = None) -> builtins.list[Config]:
+        """GET /configs; filters: id, label, name, names."""
+        return await self._t.call(
+            "GET", "/configs", builtins.list[Config], params=query(filters=filters)
+        )
+
+    async def create(self, spec: ConfigSpec | ConfigCreateBody | Mapping[str, Any]) -> IdResponse:
+        """POST /configs/create; a name in use is a Conflict."""
+        created = await self._t.call("POST", "/configs/create", _Created, body=spec)
+        return IdResponse(id=created.id)
+
+    async def inspect(self, id: str) -> Config:
+        """GET /configs/{id}, by id or name."""
+        return await self._t.call("GET", f"/configs/{q(id)}", Config)
+
+    async def update(self, id: str, spec: ConfigSpec | Mapping[str, Any], *, version: int) -> None:
+        """POST /configs/{id}/update: only Labels may change; send the current Name.
+
+        `version` is `inspect(id).version.index`; a stale one is refused.
+        """
+        await self._t.call(
+            "POST", f"/configs/{q(id)}/update", params=query(version=version), body=spec
+        )
+
+    async def delete(self, id: str) -> None:
+        """DELETE /configs/{id}."""
+        await self._t.call("DELETE", f"/configs/{q(id)}")

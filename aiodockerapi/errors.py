@@ -12,6 +12,7 @@ __all__ = [
     "DockerVersionError",
     "NotFound",
     "ServerError",
+    "StreamCut",
     "error_for_status",
 ]
 
@@ -76,6 +77,13 @@ class DockerStreamError(DockerError):
     def __init__(self, message: str, detail: object = None) -> None:
         super().__init__(None, message)
         self.detail = detail
+
+
+class StreamCut(DockerStreamError):
+    """The connection ended in the middle of a streamed body (a daemon restart, say)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
 
 
 _BY_STATUS: dict[int, type[DockerError]] = {

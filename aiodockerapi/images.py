@@ -1,23 +1,76 @@
-"""docker.images: list, build, inspect, tag and remove images."""
+"""docker.images: list, build, pull, push, import, export, commit, tag and remove images."""
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
+import msgspec
+
+from .auth import (
+    AuthInput,
+    as_auth_config,
+    encode_registry_config,
+    registry_auth_header,
+    with_headers,
+)
 from .context import BuildContext, open_context
 from .models import (
     BuildInfo,
+    BuildPruneResponse,
+    ContainerConfig,
+    CreateImageInfo,
+    ErrorDetail,
     HistoryResponseItem,
+    IdResponse,
     Image,
     ImageDeleteResponseItem,
     ImagePruneResponse,
+    ImageSearchResponseItem,
     ImageSummary,
 )
+from .models import PushImageInfo as _SpecPushImageInfo
 from .params import Filters, query
 from .transport import Resource, q
 
-__all__ = ["Images"]
+__all__ = ["Images", "PushImageInfo", "PushImageInfoAux"]
+
+_TAR = {"Content-Type": "application/x-tar"}
+
+
+# The spec's PushImageInfo lacks what the daemon sends besides: the layer id, the error
+# detail and, last, the pushed manifest's tag, digest and size. (To move into the generated
+# models once the generator knows these fields.)
+class PushImageInfoAux(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The last message of a push: what was pushed."""
+
+    tag: str | None = msgspec.field(default=None, name="Tag")
+    digest: str | None = msgspec.field(default=None, name="Digest")
+    size: int | None = msgspec.field(default=None, name="Size")
+
+
+class PushImageInfo(_SpecPushImageInfo, kw_only=True, omit_defaults=True):
+    """One progress message of a push."""
+
+    id: str | None = None
+    error_detail: ErrorDetail | None = msgspec.field(default=None, name="errorDetail")
+    aux: PushImageInfoAux | None = None
+
+
+def _repeated(name: str, values: str | Sequence[str] | None) -> list[tuple[str, str]]:
+    """A query parameter the daemon reads as a list (changes, names, t)."""
+    if values is None:
+        return []
+    items = [values] if isinstance(values, str) else list(values)
+    bad = [v for v in items if not isinstance(v, str)]
+    if bad:
+        raise TypeError(f"{name} must be strings, got {bad[0]!r}")
+    return [(name, v) for v in items]
+
+
+def _has_tag_or_digest(ref: str) -> bool:
+    return "@" in ref or ":" in ref.rpartition("/")[2]
 
 
 class Images(Resource):
@@ -62,13 +115,15 @@ class Images(Resource):
         platform: str | None = None,
         target: str | None = None,
         outputs: str | None = None,
+        auth_configs: Mapping[str, AuthInput] | None = None,
     ) -> AsyncIterator[BuildInfo]:
         """POST /build: stream the context, yield the build's messages.
 
         `context` is bytes, a tar file's path, a directory (tarred on the fly, honouring
         .dockerignore), a binary file object or an async iterable of bytes; leave it out
         with `remote=`. A failed step raises DockerStreamError. Leaving the loop early
-        closes the connection, which makes the daemon cancel the build.
+        closes the connection, which makes the daemon cancel the build. `auth_configs`
+        (registry -> credentials) are sent as X-Registry-Config for the images it pulls.
         """
         if (context is None) == (remote is None):
             raise ValueError("give exactly one of a build context or remote=")
@@ -100,6 +155,9 @@ class Images(Resource):
             ).items(),
             *(("t", tag) for tag in ([t] if isinstance(t, str) else t or ())),
         ]
+        headers = dict(_TAR)
+        if auth_configs is not None:
+            headers["X-Registry-Config"] = encode_registry_config(auth_configs)
         data = None if context is None else open_context(context, dockerfile=dockerfile)
         return self._t.stream_json(
             "POST",
@@ -108,7 +166,7 @@ class Images(Resource):
             in_band_errors=True,
             params=params,
             data=data,
-            headers={"Content-Type": "application/x-tar"},
+            headers=headers,
         )
 
     async def inspect(self, name: str) -> Image:
@@ -141,3 +199,190 @@ class Images(Resource):
         return await self._t.call(
             "POST", "/images/prune", ImagePruneResponse, params=query(filters=filters), timeout=None
         )
+
+    async def build_prune(
+        self,
+        *,
+        keep_storage: int | None = None,
+        all: bool = False,
+        filters: Filters | None = None,
+    ) -> BuildPruneResponse:
+        """POST /build/prune: remove build cache."""
+        params = query(**{"keep-storage": keep_storage}, all=all, filters=filters)
+        return await self._t.call(
+            "POST", "/build/prune", BuildPruneResponse, params=params, timeout=None
+        )
+
+    def create(
+        self,
+        *,
+        from_image: str | None = None,
+        from_src: str | None = None,
+        repo: str | None = None,
+        tag: str | None = None,
+        message: str | None = None,
+        changes: str | Sequence[str] | None = None,
+        platform: str | None = None,
+        input_image: BuildContext | None = None,
+        auth: AuthInput | None = None,
+    ) -> AsyncIterator[CreateImageInfo]:
+        """POST /images/create: pull `from_image`, or import `from_src`; yields progress.
+
+        A pull sends `auth` or else the Docker config's credentials for the image's registry
+        (`auth={}` sends none). An import reads a URL, or `input_image` (tar bytes, a path, a
+        file object or an async iterable; `from_src` is then "-"). A pull that fails midway
+        raises DockerStreamError.
+        """
+        if from_image is not None and (from_src is not None or input_image is not None):
+            raise ValueError("give from_image= (pull) or from_src=/input_image= (import), not both")
+        if input_image is not None:
+            if from_src not in (None, "-"):
+                raise ValueError('input_image= is read only with from_src="-" (or no from_src)')
+            from_src = "-"
+        elif from_src == "-":
+            raise ValueError('from_src="-" imports the request body: give input_image=')
+        if from_image is None and from_src is None:
+            raise ValueError("give from_image= to pull or from_src=/input_image= to import")
+        credentials = None if auth is None else as_auth_config(auth)
+        params = [
+            *query(
+                fromImage=from_image,
+                fromSrc=from_src,
+                repo=repo,
+                tag=tag,
+                message=message,
+                platform=platform,
+            ).items(),
+            *_repeated("changes", changes),
+        ]
+        data = None if input_image is None else open_context(input_image)
+        return with_headers(
+            lambda: registry_auth_header(from_image, credentials) if from_src is None else _tar(),
+            lambda headers: self._t.stream_json(
+                "POST",
+                "/images/create",
+                CreateImageInfo,
+                in_band_errors=True,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=None,
+            ),
+        )
+
+    def pull(
+        self,
+        ref: str,
+        *,
+        all_tags: bool = False,
+        platform: str | None = None,
+        auth: AuthInput | None = None,
+    ) -> AsyncIterator[CreateImageInfo]:
+        """POST /images/create?fromImage=ref: pull one image (":latest" unless `ref` names a
+        tag or digest; every tag of the repository with `all_tags`)."""
+        if not isinstance(ref, str) or not ref:
+            raise ValueError(f"pull needs an image reference, got {ref!r}")
+        tagged = _has_tag_or_digest(ref)
+        if all_tags and tagged:
+            raise ValueError(f"all_tags=True pulls a whole repository; {ref!r} names one image")
+        tag = None if tagged or all_tags else "latest"
+        return self.create(from_image=ref, tag=tag, platform=platform, auth=auth)
+
+    def push(
+        self, name: str, *, tag: str | None = None, auth: AuthInput | None = None
+    ) -> AsyncIterator[PushImageInfo]:
+        """POST /images/{name}/push: push to the registry the name points at; yields progress.
+
+        Sends `auth` or else the Docker config's credentials for that registry. The last
+        message's `aux` holds the pushed tag, digest and size; a failed push raises
+        DockerStreamError.
+        """
+        credentials = None if auth is None else as_auth_config(auth)
+        return with_headers(
+            lambda: registry_auth_header(name, credentials, required=True),
+            lambda headers: self._t.stream_json(
+                "POST",
+                f"/images/{q(name)}/push",
+                PushImageInfo,
+                in_band_errors=True,
+                params=query(tag=tag),
+                headers=headers,
+                timeout=None,
+            ),
+        )
+
+    async def search(
+        self, term: str, *, limit: int | None = None, filters: Filters | None = None
+    ) -> builtins.list[ImageSearchResponseItem]:
+        """GET /images/search: search a registry's v1 search API (Docker Hub's by default)."""
+        params = query(term=term, limit=limit, filters=filters)
+        return await self._t.call(
+            "GET", "/images/search", builtins.list[ImageSearchResponseItem], params=params
+        )
+
+    def get(self, name: str) -> AsyncIterator[bytes]:
+        """GET /images/{name}/get: export one image (and its parents) as a tar, in chunks."""
+        return self._t.stream_bytes("GET", f"/images/{q(name)}/get")
+
+    def get_all(self, names: str | Sequence[str]) -> AsyncIterator[bytes]:
+        """GET /images/get: export several images as one tar, in chunks."""
+        params = _repeated("names", names)
+        if not params:
+            raise ValueError("get_all needs at least one image name")
+        return self._t.stream_bytes("GET", "/images/get", params=params)
+
+    def load(self, source: BuildContext, *, quiet: bool = False) -> AsyncIterator[BuildInfo]:
+        """POST /images/load: load images from a tar made by get/get_all (bytes, a path, a
+        binary file object or an async iterable); yields the daemon's messages ("Loaded
+        image: ..." in `stream`). A bad tar raises DockerStreamError."""
+        data = open_context(source)
+        return self._t.stream_json(
+            "POST",
+            "/images/load",
+            BuildInfo,
+            in_band_errors=True,
+            params=query(quiet=quiet),
+            data=data,
+            headers=_TAR,
+            timeout=None,
+        )
+
+    async def commit(
+        self,
+        config: ContainerConfig | Mapping[str, Any] | None = None,
+        *,
+        container: str,
+        repo: str | None = None,
+        tag: str | None = None,
+        comment: str | None = None,
+        author: str | None = None,
+        pause: bool = True,
+        changes: str | Sequence[str] | None = None,
+    ) -> IdResponse:
+        """POST /commit: a new image from a container's changes; `config` is a ContainerConfig
+        (or mapping) for the image, `changes` Dockerfile instructions."""
+        if not isinstance(container, str) or not container:
+            raise ValueError(f"commit needs the container's id or name, got {container!r}")
+        params = [
+            *query(
+                container=container,
+                repo=repo,
+                tag=tag,
+                comment=comment,
+                author=author,
+                pause=pause,
+            ).items(),
+            *_repeated("changes", changes),
+        ]
+        return await self._t.call(
+            "POST",
+            "/commit",
+            IdResponse,
+            params=params,
+            body={} if config is None else config,
+            timeout=None,
+        )
+
+
+async def _tar() -> dict[str, str]:
+    return dict(_TAR)

@@ -1,11 +1,191 @@
-"""docker.plugins: Plugins."""
+"""docker.plugins: install, configure, enable and share managed plugins."""
 
 from __future__ import annotations
 
-from .transport import Resource
+import builtins
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
-__all__ = ["Plugins"]
+from .auth import AuthInput, as_auth_config, registry_auth_header, with_headers
+from .context import BuildContext, open_context
+from .images import PushImageInfo
+from .models import (
+    CreateImageInfo,
+    Plugin,
+    PluginPrivilegeItem,
+    PluginPullBodyItem,
+    PluginUpgradeBodyItem,
+)
+from .params import Filters, query
+from .transport import Resource, q
+
+__all__ = ["Plugins", "Privileges"]
+
+Privileges = Sequence[
+    PluginPrivilegeItem | PluginPullBodyItem | PluginUpgradeBodyItem | Mapping[str, Any]
+]
+"""The privileges a plugin asks for, as `privileges()` returns them, accepted by the user."""
 
 
 class Plugins(Resource):
-    """Plugins."""
+    """Managed plugins: a rootfs and a config.json that the daemon runs as a service.
+
+    Pulls, upgrades, pushes and privilege queries send `auth`, or else the Docker config's
+    credentials for the registry the reference names (`auth={}` sends none).
+    """
+
+    async def list(self, *, filters: Filters | None = None) -> builtins.list[Plugin]:
+        """GET /plugins: the installed plugins (filters: `capability`, `enabled`)."""
+        return await self._t.call(
+            "GET", "/plugins", builtins.list[Plugin], params=query(filters=filters)
+        )
+
+    async def privileges(
+        self, *, remote: str, auth: AuthInput | None = None
+    ) -> builtins.list[PluginPrivilegeItem]:
+        """GET /plugins/privileges: what the plugin `remote` asks for, read from its registry.
+
+        dockerd 20.10 answers an empty list, not an error, when it cannot read the plugin
+        (an unreachable registry, refused credentials, no such plugin).
+        """
+        credentials = None if auth is None else as_auth_config(auth)
+        headers = await registry_auth_header(remote, credentials)
+        return await self._t.call(
+            "GET",
+            "/plugins/privileges",
+            builtins.list[PluginPrivilegeItem],
+            params=query(remote=remote),
+            headers=headers,
+            timeout=None,
+        )
+
+    def pull(
+        self,
+        privileges: Privileges = (),
+        *,
+        remote: str,
+        name: str | None = None,
+        auth: AuthInput | None = None,
+    ) -> AsyncIterator[CreateImageInfo]:
+        """POST /plugins/pull: install `remote` (as `name`), disabled; yields progress.
+
+        `privileges` must be what `privileges(remote=...)` returns, or the daemon refuses.
+        A failure reported mid-stream raises DockerStreamError.
+        """
+        credentials = None if auth is None else as_auth_config(auth)
+        body = _privileges(privileges)
+        params = query(remote=remote, name=name)
+        return with_headers(
+            lambda: registry_auth_header(remote, credentials),
+            lambda headers: self._t.stream_json(
+                "POST",
+                "/plugins/pull",
+                CreateImageInfo,
+                in_band_errors=True,
+                params=params,
+                body=body,
+                headers=headers,
+            ),
+        )
+
+    async def inspect(self, name: str) -> Plugin:
+        """GET /plugins/{name}/json."""
+        return await self._t.call("GET", f"/plugins/{q(name)}/json", Plugin)
+
+    async def delete(self, name: str, *, force: bool = False) -> None:
+        """DELETE /plugins/{name}; an enabled plugin is a Conflict unless `force`."""
+        await self._t.call("DELETE", f"/plugins/{q(name)}", params=query(force=force), timeout=None)
+
+    async def enable(self, name: str, *, timeout: int = 0) -> None:
+        """POST /plugins/{name}/enable: start it; the daemon waits until its socket listens.
+
+        `timeout` is the daemon's timeout, in seconds, for its own requests to the plugin
+        (0: none); the daemon refuses a request without it, so it is always sent.
+        """
+        await self._t.call(
+            "POST", f"/plugins/{q(name)}/enable", params=query(timeout=timeout), timeout=None
+        )
+
+    async def disable(self, name: str, *, force: bool = False) -> None:
+        """POST /plugins/{name}/disable: stop it (`force`: even while in use)."""
+        await self._t.call(
+            "POST", f"/plugins/{q(name)}/disable", params=query(force=force), timeout=None
+        )
+
+    def upgrade(
+        self,
+        name: str,
+        privileges: Privileges = (),
+        *,
+        remote: str,
+        auth: AuthInput | None = None,
+    ) -> AsyncIterator[CreateImageInfo]:
+        """POST /plugins/{name}/upgrade: replace a disabled plugin by `remote`; yields progress.
+
+        Its settings are kept; `privileges` are the new version's, as for `pull`.
+        """
+        credentials = None if auth is None else as_auth_config(auth)
+        body = _privileges(privileges)
+        return with_headers(
+            lambda: registry_auth_header(remote, credentials),
+            lambda headers: self._t.stream_json(
+                "POST",
+                f"/plugins/{q(name)}/upgrade",
+                CreateImageInfo,
+                in_band_errors=True,
+                params=query(remote=remote),
+                body=body,
+                headers=headers,
+            ),
+        )
+
+    async def create(self, source: BuildContext, *, name: str) -> None:
+        """POST /plugins/create: install a plugin, disabled, from a tar of config.json and rootfs/.
+
+        `source` is the tar as bytes, a tar file's path, a plugin directory (tarred on the
+        fly, like a build context), a binary file object or an async iterable of bytes.
+        """
+        await self._t.call(
+            "POST",
+            "/plugins/create",
+            params=query(name=name),
+            data=open_context(source),
+            headers={"Content-Type": "application/x-tar"},
+            timeout=None,
+        )
+
+    def push(self, name: str, *, auth: AuthInput | None = None) -> AsyncIterator[PushImageInfo]:
+        """POST /plugins/{name}/push: upload to the registry its name points at; yields progress.
+
+        The last message's `aux` holds the pushed tag, digest and size.
+        """
+        credentials = None if auth is None else as_auth_config(auth)
+        return with_headers(
+            lambda: registry_auth_header(name, credentials),
+            lambda headers: self._t.stream_json(
+                "POST",
+                f"/plugins/{q(name)}/push",
+                PushImageInfo,
+                in_band_errors=True,
+                headers=headers,
+            ),
+        )
+
+    async def set(self, name: str, settings: Sequence[str]) -> None:
+        """POST /plugins/{name}/set: change a disabled plugin's settable values.
+
+        Each setting is "VAR=value" (an env variable), "args=a b" (its arguments),
+        "MOUNT.source=/path" or "DEVICE.path=/dev/x".
+        """
+        if isinstance(settings, str) or not isinstance(settings, Sequence):
+            raise TypeError(f"settings must be a list of 'key=value' strings, not {settings!r}")
+        for setting in settings:
+            if not isinstance(setting, str) or "=" not in setting:
+                raise ValueError(f"plugin setting {setting!r} is not a 'key=value' string")
+        await self._t.call("POST", f"/plugins/{q(name)}/set", body=builtins.list(settings))
+
+
+def _privileges(privileges: Privileges) -> list[Any]:
+    if isinstance(privileges, str | bytes | Mapping) or not isinstance(privileges, Sequence):
+        raise TypeError(f"privileges must be a list of privileges, not {privileges!r}")
+    return list(privileges)

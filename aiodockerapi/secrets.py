@@ -1,11 +1,56 @@
-"""docker.secrets: Swarm secrets."""
+"""docker.secrets: swarm secrets, the sensitive data services mount as files."""
 
 from __future__ import annotations
 
-from .transport import Resource
+import builtins
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from .models import IdResponse, Secret, SecretCreateBody, SecretSpec
+from .params import Filters, query
+from .transport import Resource, q
 
 __all__ = ["Secrets"]
 
 
+class _Created(msgspec.Struct):
+    # The daemon answers {"ID": ...}, not the {"Id": ...} of the spec's IdResponse.
+    id: str | None = msgspec.field(default=None, name="ID")
+
+
 class Secrets(Resource):
-    """Swarm secrets."""
+    """Swarm secrets. Their data is write-only: inspect never returns it.
+
+    Data is base64 in the API. In a mapping body, bytes are base64-encoded for you
+    (`{"Name": "db-password", "Data": b"s3cret"}`); a SecretSpec wants the base64 string.
+    """
+
+    async def list(self, *, filters: Filters | None = None) -> builtins.list[Secret]:
+        """GET /secrets; filters: id, label, name, names."""
+        return await self._t.call(
+            "GET", "/secrets", builtins.list[Secret], params=query(filters=filters)
+        )
+
+    async def create(self, spec: SecretSpec | SecretCreateBody | Mapping[str, Any]) -> IdResponse:
+        """POST /secrets/create; a name in use is a Conflict."""
+        created = await self._t.call("POST", "/secrets/create", _Created, body=spec)
+        return IdResponse(id=created.id)
+
+    async def inspect(self, id: str) -> Secret:
+        """GET /secrets/{id}, by id or name."""
+        return await self._t.call("GET", f"/secrets/{q(id)}", Secret)
+
+    async def update(self, id: str, spec: SecretSpec | Mapping[str, Any], *, version: int) -> None:
+        """POST /secrets/{id}/update: only Labels may change; send the current Name (no Data).
+
+        `version` is `inspect(id).version.index`; a stale one is refused.
+        """
+        await self._t.call(
+            "POST", f"/secrets/{q(id)}/update", params=query(version=version), body=spec
+        )
+
+    async def delete(self, id: str) -> None:
+        """DELETE /secrets/{id}."""
+        await self._t.call("DELETE", f"/secrets/{q(id)}")

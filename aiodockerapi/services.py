@@ -1,11 +1,142 @@
-"""docker.services: Swarm services."""
+"""docker.services: swarm services, their updates, rollbacks and logs."""
 
 from __future__ import annotations
 
-from .transport import Resource
+import builtins
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Literal
+
+from .models import (
+    Frame,
+    Service,
+    ServiceCreateBody,
+    ServiceCreateResponse,
+    ServiceSpec,
+    ServiceUpdateBody,
+    ServiceUpdateResponse,
+)
+from .params import Filters, Since, query
+from .transport import Resource, q
 
 __all__ = ["Services"]
 
 
+def _auth(registry_auth: str | None) -> dict[str, str] | None:
+    return None if registry_auth is None else {"X-Registry-Auth": registry_auth}
+
+
 class Services(Resource):
-    """Swarm services."""
+    """Swarm services.
+
+    A task's image is pulled by its node unless the spec names it by id (`sha256:...`): a
+    tag makes the node ask the registry even when the image is already there.
+    """
+
+    async def list(
+        self, *, filters: Filters | None = None, status: bool | None = None
+    ) -> builtins.list[Service]:
+        """GET /services; `status=True` adds ServiceStatus (running and desired tasks).
+
+        Filters: id, label, mode, name.
+        """
+        params = query(filters=filters, status=status)
+        return await self._t.call("GET", "/services", builtins.list[Service], params=params)
+
+    async def create(
+        self,
+        spec: ServiceSpec | ServiceCreateBody | Mapping[str, Any],
+        *,
+        registry_auth: str | None = None,
+    ) -> ServiceCreateResponse:
+        """POST /services/create; `registry_auth` is the X-Registry-Auth header value."""
+        return await self._t.call(
+            "POST",
+            "/services/create",
+            ServiceCreateResponse,
+            body=spec,
+            headers=_auth(registry_auth),
+        )
+
+    async def inspect(self, id: str, *, insert_defaults: bool = False) -> Service:
+        """GET /services/{id}, by id or name; `insert_defaults` fills in the daemon's defaults."""
+        return await self._t.call(
+            "GET",
+            f"/services/{q(id)}",
+            Service,
+            params=query(insertDefaults=insert_defaults),
+        )
+
+    async def update(
+        self,
+        id: str,
+        spec: ServiceSpec | ServiceUpdateBody | Mapping[str, Any],
+        *,
+        version: int,
+        registry_auth_from: Literal["spec", "previous-spec"] | None = None,
+        rollback: Literal["previous"] | None = None,
+        registry_auth: str | None = None,
+    ) -> ServiceUpdateResponse:
+        """POST /services/{id}/update: replace the whole spec (fields left out are reset).
+
+        `version` is `inspect(id).version.index`; a stale one is refused.
+        `rollback="previous"` goes back to the previous spec instead.
+        """
+        params = query(version=version, registryAuthFrom=registry_auth_from, rollback=rollback)
+        return await self._t.call(
+            "POST",
+            f"/services/{q(id)}/update",
+            ServiceUpdateResponse,
+            params=params,
+            body=spec,
+            headers=_auth(registry_auth),
+        )
+
+    async def delete(self, id: str) -> None:
+        """DELETE /services/{id}: its tasks are stopped and removed in the background."""
+        await self._t.call("DELETE", f"/services/{q(id)}")
+
+    def logs(
+        self,
+        id: str,
+        *,
+        details: bool = False,
+        follow: bool = False,
+        stdout: bool = False,
+        stderr: bool = False,
+        since: Since | None = None,
+        timestamps: bool = False,
+        tail: int | Literal["all"] | None = None,
+    ) -> AsyncIterator[Frame]:
+        """GET /services/{id}/logs: all its tasks' output as frames (stdout or stderr)."""
+        params = query(
+            details=details,
+            follow=follow,
+            stdout=stdout,
+            stderr=stderr,
+            since=since,
+            timestamps=timestamps,
+            tail=tail,
+        )
+        return self._t.stream_frames("GET", f"/services/{q(id)}/logs", params=params)
+
+    async def scale(self, id: str, replicas: int) -> ServiceUpdateResponse:
+        """Set a replicated service's replica count: inspect, then update at that version.
+
+        The spec is sent back as the daemon gave it, fields this client has no model for
+        included.
+        """
+        if isinstance(replicas, bool) or not isinstance(replicas, int):
+            raise TypeError(f"replicas must be an int, not {type(replicas).__name__}")
+        if replicas < 0:
+            raise ValueError(f"replicas must be 0 or more, not {replicas}")
+        service = await self._t.call("GET", f"/services/{q(id)}", dict[str, Any])
+        spec: dict[str, Any] = service.get("Spec") or {}
+        mode: dict[str, Any] = spec.get("Mode") or {}
+        if "Replicated" not in mode:
+            kind = ", ".join(mode) or "unknown"
+            raise ValueError(f"service {id!r} is not replicated (mode: {kind}); cannot scale it")
+        mode["Replicated"] = {**(mode["Replicated"] or {}), "Replicas": replicas}
+        version = (service.get("Version") or {}).get("Index")
+        if not isinstance(version, int):
+            raise ValueError(f"service {id!r} came back without a version")
+        return await self.update(id, spec, version=version)

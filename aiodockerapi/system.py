@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from .models import EventMessage, PingResponse, SystemDataUsageResponse, SystemInfo, SystemVersion
+from .auth import AuthInput, as_auth_config
+from .events import follow_events
+from .models import (
+    EventMessage,
+    PingResponse,
+    SystemAuthResponse,
+    SystemDataUsageResponse,
+    SystemInfo,
+    SystemVersion,
+)
 from .params import Filters, Since, query
 from .transport import Resource
 
@@ -34,6 +43,13 @@ class System(Resource):
             swarm=h.get("Swarm"),
         )
 
+    async def auth(self, auth_config: AuthInput) -> SystemAuthResponse:
+        """POST /auth: check credentials with their registry (serveraddress; Docker Hub when
+        left out); a refused login raises DockerError."""
+        return await self._t.call(
+            "POST", "/auth", SystemAuthResponse, body=as_auth_config(auth_config)
+        )
+
     async def version(self) -> SystemVersion:
         """GET /version."""
         return await self._t.call("GET", "/version", SystemVersion)
@@ -52,7 +68,15 @@ class System(Resource):
         since: Since | None = None,
         until: Since | None = None,
         filters: Filters | None = None,
+        resume: bool = False,
     ) -> AsyncIterator[EventMessage]:
-        """GET /events: follow the daemon's events (ends at `until`, if given)."""
-        params = query(since=since, until=until, filters=filters)
-        return self._t.stream_json("GET", "/events", EventMessage, params=params)
+        """GET /events: follow the daemon's events; the stream ends at `until`, or when the
+        daemon closes it. With `resume`, a dropped connection or a daemon restart is followed
+        by a reconnect from the last event's time, losing and repeating nothing."""
+        query(since=since, until=until, filters=filters)  # bad input fails here, not later
+
+        def open_stream(start: str | None) -> AsyncIterator[EventMessage]:
+            params = query(since=start, until=until, filters=filters)
+            return self._t.stream_json("GET", "/events", EventMessage, params=params)
+
+        return follow_events(open_stream, since, until, resume=resume)

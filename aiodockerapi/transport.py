@@ -24,6 +24,7 @@ from .errors import (
     DockerError,
     DockerTimeoutError,
     DockerVersionError,
+    StreamCut,
     error_for_status,
 )
 from .models import Frame
@@ -392,6 +393,8 @@ class Transport:
         if isinstance(cause, OSError) and not isinstance(cause, ConnectionError | ssl.SSLError):
             # aiohttp wraps what the request body raised (a build context's missing file).
             return cause
+        if isinstance(exc, aiohttp.ClientPayloadError):
+            return StreamCut(f"{where}: the daemon closed the stream before its end ({exc})")
         text = str(exc) or type(exc).__name__
         if self._host.ssl is not None and isinstance(
             exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError

@@ -204,6 +204,41 @@ class Sandbox:
         (self.root / "daemon.json").write_text(json.dumps(config) + "\n")
         tmpdir = self.root / "tmp"
         tmpdir.mkdir(exist_ok=True)
+        self._launch(dockerd, tmpdir)
+        atexit.register(self.stop)
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def restart(self, timeout: float = 60) -> None:
+        """Stop dockerd gracefully and start it again on the same data, sockets and port."""
+        self.terminate()
+        self.relaunch(timeout)
+
+    def terminate(self) -> None:
+        """Stop dockerd gracefully, keeping everything for `relaunch`."""
+        proc = self._proc
+        if proc is None or self._stopped:
+            raise SandboxError("only a started sandbox can be stopped and relaunched")
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+    def relaunch(self, timeout: float = 60) -> None:
+        """Start dockerd again after `terminate`."""
+        if self._proc is None or self._proc.poll() is None or self._stopped:
+            raise SandboxError("relaunch follows terminate")
+        dockerd = shutil.which("dockerd", path=_search_path())
+        assert dockerd is not None
+        self._launch(dockerd, self.root / "tmp")
+        self._wait_ready(timeout)
+
+    def _launch(self, dockerd: str, tmpdir: Path) -> None:
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 [dockerd, *self.dockerd_args()],
@@ -214,21 +249,19 @@ class Sandbox:
                 env=_daemon_env(tmpdir),
                 start_new_session=True,
             )
-        atexit.register(self.stop)
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self._proc is not None
         deadline = time.monotonic() + timeout
-        try:
-            while True:
-                status = self._proc.poll()
-                if status is not None:
-                    raise self._error(f"dockerd exited with status {status} while starting")
-                if self.ping(timeout=2):
-                    return
-                if time.monotonic() > deadline:
-                    raise self._error(f"dockerd did not answer /_ping within {timeout:g} s")
-                time.sleep(0.05)
-        except BaseException:
-            self.stop()
-            raise
+        while True:
+            status = self._proc.poll()
+            if status is not None:
+                raise self._error(f"dockerd exited with status {status} while starting")
+            if self.ping(timeout=2):
+                return
+            if time.monotonic() > deadline:
+                raise self._error(f"dockerd did not answer /_ping within {timeout:g} s")
+            time.sleep(0.05)
 
     def ping(self, timeout: float = 2.0) -> bool:
         """True if GET /_ping on the unix socket answers 200 OK."""

@@ -1,0 +1,324 @@
+"""Show the progress of a pull, push, build or load the way the docker CLI shows it.
+
+On a terminal every layer gets a line that is redrawn in place, with a progress bar, the
+bytes done and a percentage (this needs rich: ``pip install aiodockerapi[cli]``). Anywhere
+else, and on a terminal when rich is missing, it writes plain lines: a layer's line each
+time its status changes, never one per progress update. Build output and status lines
+without a layer are written as they come in both modes.
+
+```python
+from aiodockerapi.progress import show_progress
+
+summary = await show_progress(docker.images.pull("127.0.0.1:5000/app:1"))
+summary = await show_progress(docker.images.build("ctx/", t="app:dev"))
+print(summary.image_id)
+```
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import time
+from collections.abc import AsyncIterable, Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+from .errors import DockerStreamError
+from .models import ProgressDetail
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.live import Live
+
+__all__ = ["ProgressDisplay", "ProgressMessage", "ProgressSummary", "show_progress"]
+
+REFRESH_INTERVAL = 0.1
+"""Seconds between two redraws of the terminal display, at most."""
+
+_DONE_WORDS = ("complete", "exists", "pushed", "mounted from", "loaded")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+class ProgressMessage(Protocol):
+    """What the display reads from a message: BuildInfo, CreateImageInfo and PushImageInfo
+    all fit. `stream` and `aux` are read when a message has them."""
+
+    @property
+    def id(self) -> str | None: ...
+
+    @property
+    def status(self) -> str | None: ...
+
+    @property
+    def progress(self) -> str | None: ...
+
+    @property
+    def progress_detail(self) -> ProgressDetail | None: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class ProgressSummary:
+    """What a finished stream told besides its progress."""
+
+    image_id: str | None
+    """The image a build made (its last `aux.ID`), if it said."""
+    digest: str | None
+    """The manifest digest a push or pull reported, if it did."""
+    messages: int
+    """How many messages the stream carried."""
+
+
+@dataclass
+class _Layer:
+    status: str
+    current: int | None = None
+    total: int | None = None
+    text: str | None = None  # the daemon's own progress text, when it gives no numbers
+
+
+class ProgressDisplay:
+    """Renders progress messages fed to `update`; `close` (or leaving `with`) ends it.
+
+    `file` defaults to sys.stdout; `tty` (default: whether `file` is a terminal) picks the
+    redrawn display over plain lines.
+    """
+
+    def __init__(
+        self,
+        file: TextIO | None = None,
+        *,
+        tty: bool | None = None,
+        refresh_interval: float = REFRESH_INTERVAL,
+    ) -> None:
+        self._file = file if file is not None else sys.stdout
+        if tty is None:
+            isatty = getattr(self._file, "isatty", None)
+            tty = bool(isatty()) if isatty is not None else False
+        self._console: Console | None = _console(self._file) if tty else None
+        self._interval = refresh_interval
+        self._layers: dict[str, _Layer] = {}  # the block of layer lines being redrawn
+        self._plain_status: dict[str, str] = {}
+        self._live: Live | None = None
+        self._partial = ""
+        self._last_draw = 0.0
+        self._pending: asyncio.TimerHandle | None = None
+        self._closed = False
+        self.image_id: str | None = None
+        self.digest: str | None = None
+        self.messages = 0
+
+    @property
+    def live(self) -> bool:
+        """Whether layers are redrawn in place (a terminal, and rich is installed)."""
+        return self._console is not None
+
+    def update(self, message: ProgressMessage) -> None:
+        """Show one message; one that carries an error raises DockerStreamError."""
+        if self._closed:
+            raise RuntimeError("the progress display is closed")
+        self.messages += 1
+        if message.error:
+            detail = getattr(message, "error_detail", None)
+            raise DockerStreamError(message.error, detail)
+        self._note_aux(getattr(message, "aux", None))
+        text: str | None = getattr(message, "stream", None)
+        if text:
+            self._write_text(text)
+        layer, status = message.id, message.status
+        if status and status.startswith("Digest: "):
+            self.digest = status.removeprefix("Digest: ").strip()
+        if layer and status:
+            if self._console is None:
+                self._plain_layer(layer, status)
+            else:
+                self._live_layer(layer, status, message)
+        elif status:
+            self._write_line(f"{layer}: {status}" if layer else status)
+
+    def close(self) -> None:
+        """Finish the display: the last state of the layers stays on the screen."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._partial:
+            partial, self._partial = self._partial, ""
+            self._write_line(partial)
+        self._end_block()
+
+    def summary(self) -> ProgressSummary:
+        return ProgressSummary(image_id=self.image_id, digest=self.digest, messages=self.messages)
+
+    def __enter__(self) -> ProgressDisplay:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- both modes ----------------------------------------------------------------------
+
+    def _note_aux(self, aux: Any) -> None:
+        if aux is None:
+            return
+        image_id = getattr(aux, "id", None)
+        if isinstance(image_id, str) and image_id:
+            self.image_id = image_id
+        digest = getattr(aux, "digest", None)
+        if isinstance(digest, str) and digest:
+            self.digest = digest
+
+    def _write_text(self, text: str) -> None:
+        """Build output: whole lines go out at once, a partial one waits for its end."""
+        text = self._partial + text
+        lines = text.split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            self._write_line(line)
+
+    def _write_line(self, line: str) -> None:
+        if self._console is None:
+            self._file.write(_ANSI.sub("", line) + "\n")
+            self._file.flush()
+            return
+        from rich.text import Text
+
+        self._end_block()
+        self._console.print(Text.from_ansi(line), highlight=False, soft_wrap=True)
+
+    # -- plain lines ---------------------------------------------------------------------
+
+    def _plain_layer(self, layer: str, status: str) -> None:
+        if self._plain_status.get(layer) != status:
+            self._plain_status[layer] = status
+            self._write_line(f"{layer}: {status}")
+
+    # -- the redrawn display -------------------------------------------------------------
+
+    def _live_layer(self, layer: str, status: str, message: ProgressMessage) -> None:
+        detail = message.progress_detail
+        current = detail.current if detail is not None else None
+        total = detail.total if detail is not None else None
+        state = _Layer(status, current, total if total and total > 0 else None, message.progress)
+        old = self._layers.get(layer)
+        self._layers[layer] = state
+        if self._live is None:
+            from rich.live import Live
+
+            assert self._console is not None
+            self._live = Live(
+                console=self._console,
+                auto_refresh=False,
+                transient=False,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self._live.start()
+            self._draw()
+        elif old is None or old.status != status:
+            self._draw()  # a new layer or a new status shows at once, bytes may wait
+        else:
+            self._draw_soon()
+
+    def _draw(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+        if self._live is not None:
+            self._live.update(_render(self._layers), refresh=True)
+            self._last_draw = time.monotonic()
+
+    def _draw_soon(self) -> None:
+        wait = self._last_draw + self._interval - time.monotonic()
+        if wait <= 0:
+            self._draw()
+            return
+        if self._pending is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # used without a loop: the next update or close draws it
+        self._pending = loop.call_later(wait, self._draw)
+
+    def _end_block(self) -> None:
+        """Leave the current layer lines on the screen as they are; new ones start below."""
+        if self._live is None:
+            return
+        self._draw()
+        self._live.stop()
+        self._live = None
+        self._layers = {}
+
+
+def _console(file: TextIO) -> Console | None:
+    try:
+        from rich.console import Console
+    except ImportError:
+        return None
+    return Console(file=file, force_terminal=True, highlight=False, soft_wrap=False)
+
+
+def _render(layers: dict[str, _Layer]) -> RenderableType:
+    from rich.filesize import decimal
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True, width=30)
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_column(no_wrap=True, justify="right")
+    for layer, state in layers.items():
+        done = any(word in state.status.lower() for word in _DONE_WORDS)
+        label = Text.assemble((f"{layer}:", "bold"), " ", (state.status, "green" if done else ""))
+        bar: RenderableType = ""
+        size = ""
+        percent = ""
+        if state.total is not None and state.current is not None:
+            current = min(state.current, state.total)
+            bar = ProgressBar(total=state.total, completed=current, width=30)
+            size = f"{decimal(current)}/{decimal(state.total)}"
+            percent = f"{current * 100 // state.total}%"
+        elif state.current:
+            size = decimal(state.current)
+        elif state.text:
+            size = state.text
+        grid.add_row(label, bar, size, percent)
+    return grid
+
+
+async def show_progress(
+    messages: AsyncIterable[ProgressMessage],
+    file: TextIO | None = None,
+    *,
+    tty: bool | None = None,
+    on_message: Callable[[ProgressMessage], None] | None = None,
+) -> ProgressSummary:
+    """Render a pull, push, build or load stream to `file` (stdout) until it ends.
+
+    An error in the stream is raised (DockerStreamError) after the display is finished;
+    leaving early (cancellation) closes the stream. `on_message` sees every message too.
+    """
+    with ProgressDisplay(file, tty=tty) as display:
+        iterator = aiter(messages)
+        try:
+            async for message in iterator:
+                if on_message is not None:
+                    on_message(message)
+                display.update(message)
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+    return display.summary()

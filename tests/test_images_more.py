@@ -1,0 +1,290 @@
+"""docker.images against the real daemon: export (get, get_all), load, import, commit,
+build_prune, and argument checks made before any request."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from aiodockerapi import Docker, DockerStreamError, NotFound, models
+from aiodockerapi.models import BuildInfo, ContainerConfig
+
+from .conftest import BUSYBOX, container_config
+
+pytestmark = pytest.mark.daemon
+
+
+@pytest.fixture
+async def repo(docker: Docker, label: str) -> AsyncIterator[str]:
+    """A repository name unique to the test; its tags are removed afterwards."""
+    name = f"aiodockerapi-test/more{label}"
+    yield name
+    for img in await docker.images.list(all=True):
+        for tag in img.repo_tags or []:
+            if tag.startswith(name + ":"):
+                try:
+                    await docker.images.delete(tag, force=True)
+                except NotFound:
+                    pass
+
+
+async def run_output(docker: Docker, image: str, *cmd: str) -> bytes:
+    created = await docker.containers.create(container_config(image, *cmd))
+    assert created.id is not None
+    try:
+        await docker.containers.start(created.id)
+        await docker.containers.wait(created.id)
+        return b"".join([f.data async for f in docker.containers.logs(created.id, stdout=True)])
+    finally:
+        await docker.containers.delete(created.id, force=True)
+
+
+async def committed(docker: Docker, image: str, repo: str, tag: str, marker: str) -> str:
+    """Commit a container that wrote /marker as repo:tag; returns the image id."""
+    created = await docker.containers.create(
+        container_config(image, "sh", "-c", f"echo {marker} > /marker")
+    )
+    assert created.id is not None
+    try:
+        await docker.containers.start(created.id)
+        await docker.containers.wait(created.id)
+        result = await docker.images.commit(container=created.id, repo=repo, tag=tag)
+    finally:
+        await docker.containers.delete(created.id, force=True)
+    assert result.id is not None
+    return result.id
+
+
+async def collect_load(stream: AsyncIterator[BuildInfo]) -> list[BuildInfo]:
+    return [m async for m in stream]
+
+
+def tar_members(data: bytes) -> dict[str, bytes]:
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return {
+            m.name: (tar.extractfile(m).read() if m.isfile() else b"")  # type: ignore[union-attr]
+            for m in tar.getmembers()
+        }
+
+
+async def test_commit_with_config_changes_and_metadata(
+    docker: Docker, image: str, repo: str, label: str
+) -> None:
+    created = await docker.containers.create(
+        container_config(image, "sh", "-c", f"echo {label} > /made-here")
+    )
+    assert created.id is not None
+    try:
+        await docker.containers.start(created.id)
+        await docker.containers.wait(created.id)
+        result = await docker.images.commit(
+            ContainerConfig(labels={"committed.by": "aiodockerapi"}, env=["FROM_CONFIG=1"]),
+            container=created.id,
+            repo=repo,
+            tag="c1",
+            comment="a test commit",
+            author="aiodockerapi tests",
+            changes=["WORKDIR /tmp", 'CMD ["cat", "/made-here"]'],
+        )
+    finally:
+        await docker.containers.delete(created.id, force=True)
+    assert isinstance(result, models.IdResponse)
+    assert result.id is not None and result.id.startswith("sha256:")
+
+    info = await docker.images.inspect(f"{repo}:c1")
+    assert info.id == result.id
+    assert info.comment == "a test commit"
+    assert info.author == "aiodockerapi tests"
+    assert info.config is not None
+    assert info.config.labels == {"committed.by": "aiodockerapi"}
+    assert "FROM_CONFIG=1" in (info.config.env or [])
+    assert info.config.working_dir == "/tmp"
+    assert info.config.cmd == ["cat", "/made-here"]
+    # The committed image holds the file; its CMD (from changes) prints it.
+    created = await docker.containers.create(
+        {"Image": f"{repo}:c1", "HostConfig": {"NetworkMode": "none"}}
+    )
+    assert created.id is not None
+    try:
+        await docker.containers.start(created.id)
+        await docker.containers.wait(created.id)
+        out = b"".join([f.data async for f in docker.containers.logs(created.id, stdout=True)])
+    finally:
+        await docker.containers.delete(created.id, force=True)
+    assert out == f"{label}\n".encode()
+
+
+async def test_commit_of_a_missing_container(docker: Docker) -> None:
+    with pytest.raises(NotFound, match="No such container"):
+        await docker.images.commit(container="aiodockerapi-no-such-container")
+
+
+async def test_get_load_round_trip(
+    docker: Docker, image: str, repo: str, label: str, tmp_path: Path
+) -> None:
+    image_id = await committed(docker, image, repo, "saved", label)
+    chunks = [chunk async for chunk in docker.images.get(f"{repo}:saved")]
+    assert len(chunks) > 1  # streamed, not read whole
+    archive = b"".join(chunks)
+    members = tar_members(archive)
+    manifest = json.loads(members["manifest.json"])
+    assert [m["RepoTags"] for m in manifest] == [[f"{repo}:saved"]]
+    assert manifest[0]["Config"] == image_id.removeprefix("sha256:") + ".json"
+    assert all(layer in members for layer in manifest[0]["Layers"])
+
+    path = tmp_path / "saved.tar"
+    path.write_bytes(archive)
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    sources = {
+        "bytes": lambda: archive,
+        "path": lambda: path,
+        "file-object": lambda: open(path, "rb"),  # closed below
+        "async-iterable": pieces,
+    }
+    for kind, source in sources.items():
+        await docker.images.delete(f"{repo}:saved")
+        with pytest.raises(NotFound):
+            await docker.images.inspect(image_id)
+        body = source()
+        try:
+            messages = await collect_load(docker.images.load(body))  # type: ignore[arg-type]
+        finally:
+            if isinstance(body, io.IOBase):
+                body.close()
+        assert all(isinstance(m, BuildInfo) for m in messages)
+        assert messages[-1].stream == f"Loaded image: {repo}:saved\n", kind
+        assert (await docker.images.inspect(f"{repo}:saved")).id == image_id
+    assert await run_output(docker, f"{repo}:saved", "cat", "/marker") == f"{label}\n".encode()
+
+
+async def test_load_progress_unless_quiet(
+    docker: Docker, image: str, repo: str, label: str
+) -> None:
+    await committed(docker, image, repo, "p", label)
+    archive = b"".join([c async for c in docker.images.get(f"{repo}:p")])
+    await docker.images.delete(f"{repo}:p")
+    loud = await collect_load(docker.images.load(archive))
+    # The committed layer is new to the daemon again: its loading is reported.
+    assert any(m.status == "Loading layer" and m.progress_detail is not None for m in loud)
+    await docker.images.delete(f"{repo}:p")
+    quiet = await collect_load(docker.images.load(archive, quiet=True))
+    assert [m.stream for m in quiet] == [f"Loaded image: {repo}:p\n"]
+
+
+async def test_get_all_exports_several_images(
+    docker: Docker, image: str, repo: str, label: str
+) -> None:
+    one = await committed(docker, image, repo, "one", label + "1")
+    two = await committed(docker, image, repo, "two", label + "2")
+    archive = b"".join([c async for c in docker.images.get_all([f"{repo}:one", f"{repo}:two"])])
+    manifest = json.loads(tar_members(archive)["manifest.json"])
+    assert sorted(tuple(m["RepoTags"]) for m in manifest) == [(f"{repo}:one",), (f"{repo}:two",)]
+    await docker.images.delete(f"{repo}:one")
+    await docker.images.delete(f"{repo}:two")
+    messages = await collect_load(docker.images.load(archive, quiet=True))
+    assert sorted(m.stream or "" for m in messages) == [
+        f"Loaded image: {repo}:one\n",
+        f"Loaded image: {repo}:two\n",
+    ]
+    assert (await docker.images.inspect(f"{repo}:one")).id == one
+    assert (await docker.images.inspect(f"{repo}:two")).id == two
+    # One name alone is fine too.
+    single = b"".join([c async for c in docker.images.get_all(f"{repo}:one")])
+    assert [m["RepoTags"] for m in json.loads(tar_members(single)["manifest.json"])] == [
+        [f"{repo}:one"]
+    ]
+
+
+async def test_get_of_a_missing_image(docker: Docker) -> None:
+    with pytest.raises(NotFound, match="reference does not exist"):
+        async for _ in docker.images.get("aiodockerapi-test/no-such-image:1"):
+            pass
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"this is not a tar archive\n" * 40, "Error processing tar file"),
+        (b"\0" * 10240, "repositories: no such file or directory"),
+    ],
+    ids=["garbage", "empty-tar"],
+)
+async def test_load_of_a_bad_archive_raises(docker: Docker, data: bytes, match: str) -> None:
+    with pytest.raises(DockerStreamError, match=match):
+        async for _ in docker.images.load(data):
+            pass
+
+
+async def test_import_from_the_request_body(docker: Docker, repo: str, label: str) -> None:
+    rootfs = io.BytesIO()
+    with tarfile.open(fileobj=rootfs, mode="w") as tar:
+        tar.add(BUSYBOX, arcname="bin/busybox")
+        data = f"{label}\n".encode()
+        member = tarfile.TarInfo("etc/imported")
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    messages = [
+        m
+        async for m in docker.images.create(
+            input_image=rootfs.getvalue(),
+            repo=repo,
+            tag="imported",
+            message="imported by aiodockerapi",
+            changes=['ENTRYPOINT ["/bin/busybox"]', "ENV IMPORTED=yes"],
+        )
+    ]
+    assert all(isinstance(m, models.CreateImageInfo) for m in messages)
+    image_id = messages[-1].status
+    assert image_id is not None and image_id.startswith("sha256:")
+    info = await docker.images.inspect(f"{repo}:imported")
+    assert info.id == image_id
+    assert info.comment == "imported by aiodockerapi"
+    assert info.config is not None and info.config.entrypoint == ["/bin/busybox"]
+    assert "IMPORTED=yes" in (info.config.env or [])
+    assert await run_output(docker, f"{repo}:imported", "cat", "/etc/imported") == (
+        f"{label}\n".encode()
+    )
+
+
+async def test_build_prune(docker: Docker, image: str, label: str) -> None:
+    result = await docker.images.build_prune(all=True, filters={"until": "1h"})
+    assert isinstance(result, models.BuildPruneResponse)
+    assert result.space_reclaimed is not None and result.space_reclaimed >= 0
+    again = await docker.images.build_prune(keep_storage=0)
+    assert again.space_reclaimed == 0
+
+
+async def test_bad_arguments_fail_before_any_request(tmp_path: Path) -> None:
+    # Nothing listens on this socket: a request would be a DockerConnectionError.
+    async with Docker(f"unix://{tmp_path / 'none.sock'}") as docker:
+        with pytest.raises(ValueError, match="give from_image= to pull"):
+            docker.images.create()
+        with pytest.raises(ValueError, match="not both"):
+            docker.images.create(from_image="127.0.0.1:5000/x", input_image=b"")
+        with pytest.raises(ValueError, match="give input_image="):
+            docker.images.create(from_src="-")
+        with pytest.raises(ValueError, match='only with from_src="-"'):
+            docker.images.create(from_src="http://127.0.0.1:1/x.tar", input_image=b"x")
+        with pytest.raises(TypeError, match="changes must be strings"):
+            docker.images.create(from_src="http://127.0.0.1:1/x.tar", changes=[1])  # type: ignore[list-item]
+        with pytest.raises(ValueError, match="all_tags=True pulls a whole repository"):
+            docker.images.pull("127.0.0.1:5000/x:1", all_tags=True)
+        with pytest.raises(ValueError, match="pull needs an image reference"):
+            docker.images.pull("")
+        with pytest.raises(ValueError, match="at least one image name"):
+            docker.images.get_all([])
+        with pytest.raises(TypeError, match="unsupported build context type"):
+            docker.images.load(12)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="commit needs the container"):
+            await docker.images.commit(container="")
+        with pytest.raises(ValueError, match="filter 'until'"):
+            await docker.images.build_prune(filters={"until": 1.5})
