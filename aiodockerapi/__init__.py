@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
+from .auth import AuthConfig
 from .client import Docker
 from .errors import (
     BadRequest,
     Conflict,
+    CredentialsError,
     DockerConnectionError,
     DockerError,
     DockerStreamError,
     DockerTimeoutError,
     DockerVersionError,
+    Forbidden,
     NotFound,
     ServerError,
+    StreamCut,
 )
 from .models import Frame, StreamType
 from .transport import TLSConfig
 
 __all__ = [
+    "AuthConfig",
     "BadRequest",
     "Conflict",
+    "CredentialsError",
     "Docker",
     "DockerConnectionError",
     "DockerError",
     "DockerStreamError",
     "DockerTimeoutError",
     "DockerVersionError",
+    "Forbidden",
     "Frame",
     "NotFound",
     "ServerError",
+    "StreamCut",
     "StreamType",
     "TLSConfig",
 ]

@@ -19,7 +19,7 @@ import anyio
 import anyio.to_thread
 import msgspec
 
-from .errors import DockerError
+from .errors import CredentialsError
 from .models import AuthConfig as _SpecAuthConfig
 
 __all__ = [
@@ -47,13 +47,6 @@ _SECRET_FIELDS: Final = frozenset({"password", "auth", "identitytoken", "registr
 _TOKEN_USERNAME: Final = "<token>"
 _NOT_FOUND: Final = "credentials not found in native keychain"
 _HELPER_PREFIX: Final = "docker-credential-"
-
-
-class CredentialsError(DockerError):
-    """Credentials could not be read: a broken config file or a failing credential helper."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
 
 
 class AuthConfig(msgspec.Struct, kw_only=True, omit_defaults=True):

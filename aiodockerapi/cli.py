@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import inspect
 import os
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -96,6 +97,33 @@ def _from_env(pairs: Sequence[tuple[str, str | None]] | None) -> dict[str, str]:
 
 def _labels(pairs: Sequence[tuple[str, str | None]] | None) -> dict[str, str]:
     return {key: value or "" for key, value in pairs or ()}
+
+
+_NUMBER = re.compile(r"\d+(\.\d+)?")
+_DURATION = re.compile(r"((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def point_in_time(text: str) -> str | dt.datetime:
+    """A --since/--until value as the docker CLI reads it: Unix seconds, an RFC 3339 date or
+    time (local time without a zone), or a duration before now like 10m or 1h30m. The daemon
+    itself reads only Unix seconds, so the others are converted here."""
+    text = text.strip()
+    if _NUMBER.fullmatch(text):
+        return text
+    if _DURATION.fullmatch(text):
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
+        return dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds)
+    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+    iso = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), iso, count=1)
+    try:
+        return dt.datetime.fromisoformat(iso)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected Unix seconds, an RFC 3339 time or a duration like 10m, got {text!r}"
+        ) from None
 
 
 def _positive(text: str) -> int:
@@ -331,7 +359,9 @@ def event_line(event: EventMessage) -> str:
     seconds, fraction = divmod(nanos, 10**9)
     when = dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     actor = event.actor
-    line = f"{when}.{fraction:09d}Z {event.type} {event.action} {actor.id if actor else ''}"
+    line = f"{when}.{fraction:09d}Z {event.type} {event.action}"
+    if actor is not None and actor.id:
+        line += f" {actor.id}"
     attributes = sorted((actor.attributes or {}).items()) if actor else []
     if attributes:
         line += " (" + ", ".join(f"{k}={v}" for k, v in attributes) + ")"
@@ -631,8 +661,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_filter(sub)
 
     sub = command("events", cmd_events, "Follow the daemon's events (until --until, or Ctrl-C)")
-    sub.add_argument("--since", help="from this time: Unix seconds, RFC 3339, or 10m")
-    sub.add_argument("--until", help="stop at this time (then exit)")
+    sub.add_argument(
+        "--since", type=point_in_time, help="from this time: Unix seconds, RFC 3339, or 10m"
+    )
+    sub.add_argument("--until", type=point_in_time, help="stop at this time (then exit)")
     sub.add_argument("--json", action="store_true", help="one JSON object a line")
     add_filter(sub)
 
@@ -641,8 +673,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("-f", "--follow", action="store_true", help="keep following")
     sub.add_argument("-n", "--tail", type=_positive, metavar="N", help="only the last N lines")
     sub.add_argument("-t", "--timestamps", action="store_true", help="prefix each line's time")
-    sub.add_argument("--since", help="from this time")
-    sub.add_argument("--until", help="up to this time")
+    sub.add_argument("--since", type=point_in_time, help="from this time (as for events)")
+    sub.add_argument("--until", type=point_in_time, help="up to this time")
 
     sub = command("build", cmd_build, "Build an image from a directory, showing progress")
     sub.add_argument("path", metavar="PATH", help="the build context directory")
@@ -731,12 +763,12 @@ def build_parser() -> argparse.ArgumentParser:
 def describe(exc: BaseException) -> str:
     """The one line an error is reported as."""
     if isinstance(exc, DockerConnectionError):
-        return f"{exc.message} (is the daemon running?)"
-    if isinstance(exc, DockerError):
-        if exc.status is not None:
-            return f"error response from daemon: {exc.message}"
-        return exc.message
-    text = str(exc) or type(exc).__name__
+        text = f"{exc.message} (is the daemon running?)"
+    elif isinstance(exc, DockerError):
+        prefix = "error response from daemon: " if exc.status is not None else ""
+        text = prefix + exc.message
+    else:
+        text = str(exc) or type(exc).__name__
     return " ".join(text.split())
 
 

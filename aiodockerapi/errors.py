@@ -5,11 +5,13 @@ from __future__ import annotations
 __all__ = [
     "BadRequest",
     "Conflict",
+    "CredentialsError",
     "DockerConnectionError",
     "DockerError",
     "DockerStreamError",
     "DockerTimeoutError",
     "DockerVersionError",
+    "Forbidden",
     "NotFound",
     "ServerError",
     "StreamCut",
@@ -33,6 +35,10 @@ class DockerError(Exception):
 
 class BadRequest(DockerError):
     """400: the daemon rejected the parameters."""
+
+
+class Forbidden(DockerError):
+    """403: the operation is not allowed on this object (a predefined network, say)."""
 
 
 class NotFound(DockerError):
@@ -79,6 +85,13 @@ class DockerStreamError(DockerError):
         self.detail = detail
 
 
+class CredentialsError(DockerError):
+    """Credentials could not be read: a broken config file or a failing credential helper."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
+
+
 class StreamCut(DockerStreamError):
     """The connection ended in the middle of a streamed body (a daemon restart, say)."""
 
@@ -88,6 +101,7 @@ class StreamCut(DockerStreamError):
 
 _BY_STATUS: dict[int, type[DockerError]] = {
     400: BadRequest,
+    403: Forbidden,
     404: NotFound,
     409: Conflict,
 }

@@ -6,8 +6,6 @@ import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-import msgspec
-
 from .auth import (
     AuthInput,
     as_auth_config,
@@ -21,7 +19,6 @@ from .models import (
     BuildPruneResponse,
     ContainerConfig,
     CreateImageInfo,
-    ErrorDetail,
     HistoryResponseItem,
     IdResponse,
     Image,
@@ -29,33 +26,14 @@ from .models import (
     ImagePruneResponse,
     ImageSearchResponseItem,
     ImageSummary,
+    PushImageInfo,
 )
-from .models import PushImageInfo as _SpecPushImageInfo
 from .params import Filters, query
 from .transport import Resource, q
 
-__all__ = ["Images", "PushImageInfo", "PushImageInfoAux"]
+__all__ = ["Images"]
 
 _TAR = {"Content-Type": "application/x-tar"}
-
-
-# The spec's PushImageInfo lacks what the daemon sends besides: the layer id, the error
-# detail and, last, the pushed manifest's tag, digest and size. (To move into the generated
-# models once the generator knows these fields.)
-class PushImageInfoAux(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The last message of a push: what was pushed."""
-
-    tag: str | None = msgspec.field(default=None, name="Tag")
-    digest: str | None = msgspec.field(default=None, name="Digest")
-    size: int | None = msgspec.field(default=None, name="Size")
-
-
-class PushImageInfo(_SpecPushImageInfo, kw_only=True, omit_defaults=True):
-    """One progress message of a push."""
-
-    id: str | None = None
-    error_detail: ErrorDetail | None = msgspec.field(default=None, name="errorDetail")
-    aux: PushImageInfoAux | None = None
 
 
 def _repeated(name: str, values: str | Sequence[str] | None) -> list[tuple[str, str]]:

@@ -8,13 +8,13 @@ from typing import Any
 
 from .auth import AuthInput, as_auth_config, registry_auth_header, with_headers
 from .context import BuildContext, open_context
-from .images import PushImageInfo
 from .models import (
     CreateImageInfo,
     Plugin,
     PluginPrivilegeItem,
     PluginPullBodyItem,
     PluginUpgradeBodyItem,
+    PushImageInfo,
 )
 from .params import Filters, query
 from .transport import Resource, q

@@ -64,6 +64,8 @@ Resize = Callable[[int, int], Awaitable[None]]
 
 def q(segment: str) -> str:
     """Quote one path segment (an id or name); image names keep their '/' and ':'."""
+    if not isinstance(segment, str) or not segment:
+        raise ValueError(f"an id or name must be a non-empty string, not {segment!r}")
     return quote(segment, safe="/:@")
 
 
@@ -696,6 +698,10 @@ def _body(
         return data, headers
     if data is not None:
         raise TypeError("give either body= (JSON) or data= (raw), not both")
+    if not isinstance(body, Mapping | msgspec.Struct | list | tuple):
+        raise TypeError(
+            f"a request body must be a mapping or a model Struct, not {type(body).__name__}"
+        )
     return encode(body), {**(headers or {}), "Content-Type": "application/json"}
 
 

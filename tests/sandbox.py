@@ -331,6 +331,12 @@ class Sandbox:
             if c.get("State") == "paused":
                 unix_request(self.unix_socket, "POST", f"/containers/{c['Id']}/unpause", timeout=5)
             unix_request(self.unix_socket, "POST", f"/containers/{c['Id']}/kill", timeout=5)
+        # A bridge network left behind would leave its br-* interface on the host.
+        status, body = unix_request(self.unix_socket, "GET", "/networks", timeout=3)
+        if status == 200:
+            for n in json.loads(body):
+                if n.get("Name") not in ("bridge", "host", "none") and n.get("Scope") == "local":
+                    unix_request(self.unix_socket, "DELETE", f"/networks/{n['Id']}", timeout=5)
 
     def _leftover_pids(self) -> set[int]:
         needle = (str(self.root) + "/").encode()

@@ -60,6 +60,23 @@ EXTRA_PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
         "status": {"type": "string"},
         "id": {"type": "string"},
         "from": {"type": "string"},
+        "scope": {"type": "string"},
+    },
+    # Push and pull progress carry what build progress does: the daemon sends them.
+    "PushImageInfo": {
+        "id": {"type": "string"},
+        "errorDetail": {"$ref": "#/definitions/ErrorDetail"},
+        "aux": {
+            "type": "object",
+            "properties": {
+                "Tag": {"type": "string"},
+                "Digest": {"type": "string"},
+                "Size": {"type": "integer"},
+            },
+        },
+    },
+    "CreateImageInfo": {
+        "errorDetail": {"$ref": "#/definitions/ErrorDetail"},
     },
 }
 
@@ -70,6 +87,31 @@ PROPERTY_FIXES: dict[tuple[str, str], dict[str, Any]] = {
     ("ContainerSummary", "Mounts"): {
         "type": "array",
         "items": {"$ref": "#/definitions/MountPoint"},
+    },
+    # The daemon sends the OCI descriptor and platform with their lower-case OCI names.
+    ("DistributionInspectResponse", "Descriptor"): {
+        "type": "object",
+        "properties": {
+            "mediaType": {"type": "string"},
+            "digest": {"type": "string"},
+            "size": {"type": "integer"},
+            "urls": {"type": "array", "items": {"type": "string"}},
+            "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
+    ("DistributionInspectResponse", "Platforms"): {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "architecture": {"type": "string"},
+                "os": {"type": "string"},
+                "os.version": {"type": "string"},
+                "os.features": {"type": "array", "items": {"type": "string"}},
+                "variant": {"type": "string"},
+                "features": {"type": "array", "items": {"type": "string"}},
+            },
+        },
     },
 }
 

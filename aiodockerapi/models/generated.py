@@ -125,6 +125,7 @@ __all__ = [
     "ProcessConfig",
     "ProgressDetail",
     "PushImageInfo",
+    "PushImageInfoAux",
     "Reachability",
     "RegistryServiceConfig",
     "ResourceObject",
@@ -837,6 +838,15 @@ class CreateImageInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: str | None = None
     progress: str | None = None
     progress_detail: ProgressDetail | None = msgspec.field(default=None, name="progressDetail")
+    error_detail: ErrorDetail | None = msgspec.field(default=None, name="errorDetail")
+
+
+class PushImageInfoAux(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Generated from `PushImageInfo.aux`."""
+
+    tag: str | None = msgspec.field(default=None, name="Tag")
+    digest: str | None = msgspec.field(default=None, name="Digest")
+    size: int | None = msgspec.field(default=None, name="Size")
 
 
 class PushImageInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -846,6 +856,9 @@ class PushImageInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: str | None = None
     progress: str | None = None
     progress_detail: ProgressDetail | None = msgspec.field(default=None, name="progressDetail")
+    id: str | None = None
+    error_detail: ErrorDetail | None = msgspec.field(default=None, name="errorDetail")
+    aux: PushImageInfoAux | None = None
 
 
 class ErrorResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -2134,6 +2147,7 @@ class SystemEventsResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: str | None = None
     id: str | None = None
     from_: str | None = msgspec.field(default=None, name="from")
+    scope: str | None = None
 
 
 class SystemDataUsageResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -2367,21 +2381,22 @@ class ConfigCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
 class DistributionInspectResponseDescriptor(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Generated from `DistributionInspectResponse.Descriptor`."""
 
-    media_type: str | None = msgspec.field(default=None, name="MediaType")
-    size: int | None = msgspec.field(default=None, name="Size")
-    digest: str | None = msgspec.field(default=None, name="Digest")
-    urls: list[str] | None = msgspec.field(default=None, name="URLs")
+    media_type: str | None = msgspec.field(default=None, name="mediaType")
+    digest: str | None = None
+    size: int | None = None
+    urls: list[str] | None = None
+    annotations: dict[str, str] | None = None
 
 
 class DistributionInspectResponsePlatformsItem(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Generated from `DistributionInspectResponse.Platforms[]`."""
 
-    architecture: str | None = msgspec.field(default=None, name="Architecture")
-    os: str | None = msgspec.field(default=None, name="OS")
-    os_version: str | None = msgspec.field(default=None, name="OSVersion")
-    os_features: list[str] | None = msgspec.field(default=None, name="OSFeatures")
-    variant: str | None = msgspec.field(default=None, name="Variant")
-    features: list[str] | None = msgspec.field(default=None, name="Features")
+    architecture: str | None = None
+    os: str | None = None
+    os_version: str | None = msgspec.field(default=None, name="os.version")
+    os_features: list[str] | None = msgspec.field(default=None, name="os.features")
+    variant: str | None = None
+    features: list[str] | None = None
 
 
 class DistributionInspectResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
