@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 
 from .configs import Configs
@@ -27,8 +28,11 @@ __all__ = ["Docker"]
 class Docker:
     """A client for one Docker daemon.
 
-    With no host, DOCKER_HOST (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH) is used, else
-    unix:///var/run/docker.sock. DOCKER_API_VERSION or `api_version` pins the API version;
+    The daemon is `host` (unix://, tcp://, https:// or ssh://user@host), else the Docker
+    context `context`, else DOCKER_HOST (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), else
+    DOCKER_CONTEXT or config.json's currentContext, else unix:///var/run/docker.sock. ssh://
+    runs the system's ssh (so ~/.ssh/config, keys and agents apply, plus `ssh_options`) with
+    `docker system dial-stdio` on the remote end, logging in once per client. DOCKER_API_VERSION or `api_version` pins the API version;
     otherwise it is negotiated on the first request. Creating a Docker needs no event loop;
     its connections are opened on first use and closed by `async with` or `close()`.
     """
@@ -37,13 +41,21 @@ class Docker:
         self,
         host: str | None = None,
         *,
+        context: str | None = None,
         tls: TLSConfig | bool | None = None,
         api_version: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         pool_size: int = 100,
+        ssh_options: Sequence[str] = (),
     ) -> None:
         self.transport = Transport(
-            host, tls=tls, api_version=api_version, timeout=timeout, pool_size=pool_size
+            host,
+            context=context,
+            tls=tls,
+            api_version=api_version,
+            timeout=timeout,
+            pool_size=pool_size,
+            ssh_options=ssh_options,
         )
         self.system = System(self.transport)
         self.containers = Containers(self.transport)

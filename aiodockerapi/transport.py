@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import aiohttp
 import msgspec
 
-from . import streams
+from . import contexts, streams
 from .codec import decoder, encode
 from .errors import (
     DockerConnectionError,
@@ -28,6 +28,7 @@ from .errors import (
     error_for_status,
 )
 from .models import Frame
+from .ssh import MAX_SESSIONS, SSHTunnel
 
 __all__ = [
     "DEFAULT_HOST",
@@ -43,7 +44,7 @@ __all__ = [
 T = TypeVar("T")
 M = TypeVar("M")
 
-DEFAULT_HOST: Final = "unix:///var/run/docker.sock"
+DEFAULT_HOST: Final = contexts.DEFAULT_HOST
 MIN_API_VERSION: Final = "1.41"
 MAX_API_VERSION: Final = "1.41"
 DEFAULT_TIMEOUT: Final = 60.0
@@ -111,6 +112,7 @@ class _Host:
     ssl: ssl.SSLContext | None
     hostname: str = ""
     port: int = 0
+    ssh: bool = False
 
 
 def _parse_host(url: str, tls: TLSConfig | None) -> _Host:
@@ -122,6 +124,8 @@ def _parse_host(url: str, tls: TLSConfig | None) -> _Host:
         if not path:
             raise ValueError(f"Docker host {url!r} names no socket path")
         return _Host(url, "http://localhost", path, None)
+    if scheme == "ssh":
+        return _Host(url, "http://localhost", None, None, ssh=True)
     if scheme in ("tcp", "http", "https"):
         if not parts.hostname:
             raise ValueError(f"Docker host {url!r} names no host")
@@ -136,7 +140,7 @@ def _parse_host(url: str, tls: TLSConfig | None) -> _Host:
         return _Host(url, base, None, context, parts.hostname, port)
     raise ValueError(
         f"unsupported Docker host {url!r}: use unix:///path/to/docker.sock, "
-        "tcp://host:port, http:// or https://"
+        "tcp://host:port, ssh://user@host, http:// or https://"
     )
 
 
@@ -159,20 +163,25 @@ class Transport:
         self,
         host: str | None = None,
         *,
+        context: str | None = None,
         tls: TLSConfig | bool | None = None,
         api_version: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         pool_size: int = 100,
+        ssh_options: Sequence[str] = (),
     ) -> None:
         env = os.environ
-        from_env = host is None
-        host = host or env.get("DOCKER_HOST") or DEFAULT_HOST
-        if tls is None and from_env and env.get("DOCKER_TLS_VERIFY"):
-            tls = True
-        if tls is True:
-            cert_path = env.get("DOCKER_CERT_PATH") or Path.home() / ".docker"
-            tls = TLSConfig.from_cert_path(cert_path)
-        self._host = _parse_host(host, tls or None)
+        endpoint = contexts.resolve(host, context)
+        if tls is None and endpoint.tls is not None:
+            files = endpoint.tls
+            tls = TLSConfig(files.ca_cert, files.client_cert, verify=files.verify)
+        elif tls is True:
+            tls = TLSConfig.from_cert_path(env.get("DOCKER_CERT_PATH") or contexts.config_dir())
+        self._host = _parse_host(endpoint.host, tls or None)
+        self.context = endpoint.context
+        self._tunnel = SSHTunnel(endpoint.host, ssh_options) if self._host.ssh else None
+        if self._tunnel is not None:
+            pool_size = min(pool_size, MAX_SESSIONS)
         api_version = api_version or env.get("DOCKER_API_VERSION") or None
         if api_version is not None:
             self._check_version(api_version, pinned=True)
@@ -196,32 +205,41 @@ class Transport:
 
     # -- session and version -------------------------------------------------------------
 
-    def _session_for_loop(self) -> aiohttp.ClientSession:
+    async def _session_for_loop(self) -> aiohttp.ClientSession:
         if self._closed:
             raise DockerError(None, f"the client for {self.host} is closed")
         if self._session is None:
             connector: aiohttp.BaseConnector
-            if self._host.socket_path is not None:
-                connector = aiohttp.UnixConnector(
-                    path=self._host.socket_path, limit=self._pool_size
-                )
+            socket_path = await self._socket_path()
+            if socket_path is not None:
+                connector = aiohttp.UnixConnector(path=socket_path, limit=self._pool_size)
             else:
                 connector = aiohttp.TCPConnector(
                     limit=self._pool_size, ssl=self._host.ssl if self._host.ssl else True
                 )
-            self._session = aiohttp.ClientSession(
-                base_url=self._host.base_url,
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT),
-                auto_decompress=False,
-            )
+            if self._session is None:  # the tunnel's start may have let another task in
+                self._session = aiohttp.ClientSession(
+                    base_url=self._host.base_url,
+                    connector=connector,
+                    timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT),
+                    auto_decompress=False,
+                )
+            else:
+                await connector.close()
         return self._session
+
+    async def _socket_path(self) -> str | None:
+        if self._tunnel is not None:
+            return await self._tunnel.start()
+        return self._host.socket_path
 
     async def close(self) -> None:
         self._closed = True
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+        if self._tunnel is not None:
+            await self._tunnel.close()
 
     def _check_version(self, version: str, *, pinned: bool) -> None:
         if _parse_version(version) < _parse_version(MIN_API_VERSION):
@@ -286,7 +304,7 @@ class Transport:
         A response whose body was not read to the end is closed rather than returned to the
         pool, so leaving a stream early also tells the daemon to stop.
         """
-        session = self._session_for_loop()
+        session = await self._session_for_loop()
         if timeout is DEFAULT:
             timeout = None if stream else self._timeout
         assert not isinstance(timeout, _Default)
@@ -375,8 +393,9 @@ class Transport:
     async def _open_socket(self, where: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         host = self._host
         try:
-            if host.socket_path is not None:
-                connect = asyncio.open_unix_connection(host.socket_path)
+            socket_path = await self._socket_path()
+            if socket_path is not None:
+                connect = asyncio.open_unix_connection(socket_path)
             else:
                 connect = asyncio.open_connection(
                     host.hostname,
@@ -565,7 +584,7 @@ class Transport:
         self, path: str, *, params: Params | None = None
     ) -> AsyncIterator[aiohttp.ClientWebSocketResponse[bool]]:
         """A websocket to the daemon (attach/ws), closed on exit."""
-        session = self._session_for_loop()
+        session = await self._session_for_loop()
         target = await self._versioned(path)
         try:
             ws = await session.ws_connect(target, params=params)

@@ -1,0 +1,150 @@
+"""ssh:// hosts: HTTP over `docker system dial-stdio` run by the system's ssh.
+
+aiohttp can only dial sockets, so an SSHTunnel listens on a private unix socket and pipes
+each connection made to it through one `ssh HOST docker system dial-stdio`. All of those
+share one ssh login (a ControlMaster started first), so a host is logged into once, and
+each aiohttp connection (kept alive and reused by its pool) is one ssh session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from .errors import DockerConnectionError
+
+__all__ = ["DEFAULT_SSH_OPTIONS", "MAX_SESSIONS", "SSHTunnel"]
+
+# sshd's MaxSessions defaults to 10 sessions per login; stay under it.
+MAX_SESSIONS = 8
+# Never prompt: there is nobody to answer on a pipe.
+DEFAULT_SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "ServerAliveInterval=30")
+
+
+class SSHTunnel:
+    """A local unix socket that reaches a remote daemon through ssh."""
+
+    def __init__(self, url: str, options: Sequence[str] = ()) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "ssh" or not parts.hostname:
+            raise ValueError(f"not an ssh host: {url!r} (expected ssh://[user@]host[:port])")
+        if parts.path not in ("", "/"):
+            raise ValueError(f"ssh host {url!r}: a path is not supported")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"ssh host {url!r} has an invalid port") from None
+        self.url = url
+        self._target = [
+            *(("-p", str(port)) if port else ()),
+            *(("-l", parts.username) if parts.username else ()),
+            *DEFAULT_SSH_OPTIONS,
+            *options,
+            "--",
+            parts.hostname,
+        ]
+        self._dir: str | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._pipes: set[asyncio.Task[None]] = set()
+        self._lock = asyncio.Lock()
+
+    @property
+    def socket_path(self) -> str:
+        assert self._dir is not None, "start the tunnel first"
+        return os.path.join(self._dir, "docker.sock")
+
+    def _ssh(self, *options: str, command: Sequence[str] = ()) -> list[str]:
+        ssh = shutil.which("ssh")
+        if ssh is None:
+            raise DockerConnectionError(f"cannot reach {self.url}: no ssh client on PATH")
+        control = os.path.join(self._dir or "", "control")
+        return [ssh, "-S", control, *options, *self._target, *command]
+
+    async def start(self) -> str:
+        """Log in once (the control master), listen locally; return the socket path."""
+        async with self._lock:
+            if self._server is not None:
+                return self.socket_path
+            self._dir = tempfile.mkdtemp(prefix="aiodockerapi-ssh-")
+            try:
+                await self._start_master()
+                self._server = await asyncio.start_unix_server(self._pipe, self.socket_path)
+            except BaseException:
+                await self.close()
+                raise
+            return self.socket_path
+
+    async def _start_master(self) -> None:
+        # -f: go to the background once logged in, so a bad key or host fails here, once.
+        proc = await asyncio.create_subprocess_exec(
+            *self._ssh("-M", "-N", "-f", "-o", "ControlPersist=yes"),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await proc.communicate()
+        if proc.returncode != 0:
+            text = err.decode(errors="replace").strip() or f"ssh exited with {proc.returncode}"
+            raise DockerConnectionError(f"cannot reach {self.url} over ssh: {text}")
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._pipes.add(task)
+        proc = None
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self._ssh("-o", "ControlMaster=no", command=("docker", "system", "dial-stdio")),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            assert proc.stdin is not None and proc.stdout is not None
+            await asyncio.gather(_copy(reader, proc.stdin), _copy(proc.stdout, writer))
+        except (OSError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+            if proc is not None and proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+            self._pipes.discard(task)
+
+    async def close(self) -> None:
+        """Stop listening, end every piped session and the ssh login, remove the socket."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for task in list(self._pipes):
+            task.cancel()
+        if self._pipes:
+            await asyncio.gather(*self._pipes, return_exceptions=True)
+        if self._dir is not None:
+            if os.path.exists(os.path.join(self._dir, "control")):
+                proc = await asyncio.create_subprocess_exec(
+                    *self._ssh("-O", "exit"),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.DEVNULL,
+                )
+                await proc.wait()
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+
+async def _copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    """Copy until EOF, then pass the EOF on (half-close), so stdin-closing works end to end."""
+    try:
+        while chunk := await src.read(65536):
+            dst.write(chunk)
+            await dst.drain()
+        if dst.can_write_eof():
+            dst.write_eof()
+    except (ConnectionError, RuntimeError):
+        pass
