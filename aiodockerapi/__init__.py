@@ -18,6 +18,7 @@ from .errors import (
     ServerError,
     StreamCut,
 )
+from .fleet import Fleet, HostEvent, HostResult
 from .models import Frame, StreamType
 from .transport import TLSConfig
 
@@ -32,8 +33,11 @@ __all__ = [
     "DockerStreamError",
     "DockerTimeoutError",
     "DockerVersionError",
+    "Fleet",
     "Forbidden",
     "Frame",
+    "HostEvent",
+    "HostResult",
     "NotFound",
     "ServerError",
     "StreamCut",
