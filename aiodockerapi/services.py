@@ -63,7 +63,7 @@ class Services(Resource):
             "GET",
             f"/services/{q(id)}",
             Service,
-            params=query(insert_defaults=insert_defaults),
+            params=query(insertDefaults=insert_defaults),
         )
 
     async def update(

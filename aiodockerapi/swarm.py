@@ -50,7 +50,7 @@ class Swarm(Resource):
         """
         params = query(
             version=version,
-            rotateWorkerToken=False,
+            rotateWorkerToken=rotate_worker_token,
             rotateManagerToken=rotate_manager_token,
             rotateManagerUnlockKey=rotate_manager_unlock_key,
         )

@@ -25,7 +25,7 @@ RUN ["/bin/busybox", "--install", "-s", "/bin"]
 """
 
 
-_CALLED = re.compile(r'msg="Calling (?P<method>[A-Z]+) (?P<path>[^"?]+)"')
+_CALLED = re.compile(r'msg="Calling (?P<method>[A-Z]+) (?P<path>[^"?]+)(?:\?[^"]*)?"')
 _served: list[tuple[str, str]] = []
 _running: list[Sandbox] = []
 

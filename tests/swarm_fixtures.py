@@ -1,13 +1,19 @@
-"""Helpers for the swarm tests: a swarm on a sandbox daemon, restarts, bounded polling.
+"""Helpers for the swarm tests: a swarm on a sandbox daemon, bounded polling.
 
 Swarm on a sandbox (--bridge=none --iptables=false), as found on dockerd 20.10:
 
 * `swarm init` creates the `ingress` overlay network and, on each node, an ingress sandbox
   wired to a `docker_gwbridge` bridge that dockerd creates in the host's network namespace
-  (a host link named docker_gwbridge with a 172.x subnet, left behind when dockerd stops).
+  (a host link named docker_gwbridge with a 172.x subnet, which outlives dockerd).
   So `swarm_daemon` first creates docker_gwbridge itself under a unique host link name,
   deletes `ingress` right after init (nothing here publishes ports) and removes
-  docker_gwbridge again at the end.
+  docker_gwbridge again at the end. The node may still set up (and then tear down) its
+  ingress sandbox; a daemon that leaves or stops meanwhile waits up to 5 s for that.
+* The network control plane (memberlist) of every swarm daemon binds port 7946 on its
+  advertise address: with two swarm daemons on 127.0.0.1 the second one logs "error in
+  agentInit ... address already in use" and runs without it (overlay networks would not
+  work there; nothing here needs them). Its ingress set-up then never finishes, which
+  costs those 5 s when it stops or leaves.
 * A task with no Networks gets the default network mode; with the bridge disabled dockerd
   starts its container with networking disabled (loopback only): exactly what the tests
   want. `Networks: [{"Target": "none"}]` is refused ("could not find the corresponding
@@ -20,18 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import socket
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from aiodockerapi import Docker, DockerError
 from aiodockerapi.models import SwarmInitBody
-
-from .sandbox import Sandbox
 
 T = TypeVar("T")
 
@@ -101,41 +102,3 @@ async def swarm_daemon(
                 await docker.swarm.leave(force=True)
     finally:
         await drop_network(docker, "docker_gwbridge")
-
-
-def _wait_exit(pid: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if done:
-            return
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return
-        time.sleep(0.05)
-
-
-@contextlib.contextmanager
-def restarted(box: Sandbox) -> Iterator[Sandbox]:
-    """Stop `box`'s dockerd (SIGTERM, as a service manager would) and start another one on
-    the same root, so on the same data; it appends to the same dockerd.log.
-
-    On exit the new daemon is stopped and its root removed; the log is put back so that
-    running_sandbox still finds the API calls both daemons served.
-    """
-    assert box.pid is not None
-    os.kill(box.pid, signal.SIGTERM)
-    _wait_exit(box.pid, 30)  # reaped here; box.stop() then finds it gone
-    again = Sandbox(tls=False, root=box.root, extra_args=box.extra_args)
-    try:
-        again.start()
-        yield again
-    finally:
-        log = box.log_path.read_bytes() if box.log_path.exists() else b""
-        again.stop()
-        box.root.mkdir(parents=True, exist_ok=True)
-        box.log_path.write_bytes(log)

@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from msgspec.structs import replace
@@ -30,6 +30,7 @@ from aiodockerapi import (
 from aiodockerapi.models import (
     Frame,
     NodeSpec,
+    ObjectVersion,
     ServiceSpec,
     ServiceSpecMode,
     ServiceSpecModeReplicated,
@@ -53,7 +54,6 @@ from .swarm_fixtures import (
     eventually,
     free_port,
     prepare_gwbridge,
-    restarted,
     swarm_daemon,
 )
 
@@ -162,6 +162,16 @@ async def running_tasks(docker: Docker, service_id: str, count: int) -> list[Tas
     return tasks
 
 
+class _Versioned(Protocol):
+    version: ObjectVersion | None
+
+
+def index_of(obj: _Versioned) -> int:
+    """The object's version index, which an update must quote."""
+    assert obj.version is not None and obj.version.index is not None
+    return obj.version.index
+
+
 async def create(docker: Docker, spec: ServiceSpec | dict[str, Any]) -> str:
     created = await docker.services.create(spec)
     assert created.id is not None
@@ -197,7 +207,7 @@ async def test_swarm_inspect_shows_what_init_set(sw: Docker, cluster: Cluster) -
 
 async def test_swarm_update_changes_settings_and_rotates_tokens(sw: Docker, label: str) -> None:
     before = await sw.swarm.inspect()
-    assert before.spec is not None and before.version is not None
+    assert before.spec is not None
     assert before.spec.orchestration is not None and before.join_tokens is not None
     changed = replace(
         before.spec,
@@ -205,26 +215,25 @@ async def test_swarm_update_changes_settings_and_rotates_tokens(sw: Docker, labe
         dispatcher=SwarmSpecDispatcher(heartbeat_period=7_000_000_000),
         orchestration=replace(before.spec.orchestration, task_history_retention_limit=3),
     )
-    await sw.swarm.update(changed, version=before.version.index, rotate_worker_token=True)
+    await sw.swarm.update(changed, version=index_of(before), rotate_worker_token=True)
     try:
         after = await sw.swarm.inspect()
-        assert after.spec is not None and after.version is not None
+        assert after.spec is not None
         assert after.spec.labels == {"aiodockerapi.test": label}
         assert after.spec.dispatcher == SwarmSpecDispatcher(heartbeat_period=7_000_000_000)
         assert after.spec.orchestration is not None
         assert after.spec.orchestration.task_history_retention_limit == 3
         assert after.spec.raft == before.spec.raft  # sent back unchanged, so kept
-        assert (after.version.index or 0) > (before.version.index or 0)
+        assert index_of(after) > index_of(before)
         assert after.join_tokens is not None
         assert after.join_tokens.worker != before.join_tokens.worker
         assert after.join_tokens.manager == before.join_tokens.manager
 
         with pytest.raises(ServerError, match="update out of sequence"):
-            await sw.swarm.update(changed, version=before.version.index)
+            await sw.swarm.update(changed, version=index_of(before))
     finally:
         current = await sw.swarm.inspect()
-        assert current.version is not None
-        await sw.swarm.update(before.spec, version=current.version.index, rotate_manager_token=True)
+        await sw.swarm.update(before.spec, version=index_of(current), rotate_manager_token=True)
     restored = await sw.swarm.inspect()
     assert restored.spec == before.spec
     assert restored.join_tokens is not None and current.join_tokens is not None
@@ -234,11 +243,9 @@ async def test_swarm_update_changes_settings_and_rotates_tokens(sw: Docker, labe
 
 async def set_autolock(docker: Docker, on: bool, *, rotate_key: bool = False) -> None:
     swarm = await docker.swarm.inspect()
-    assert swarm.spec is not None and swarm.version is not None
+    assert swarm.spec is not None
     spec = replace(swarm.spec, encryption_config=SwarmSpecEncryptionConfig(auto_lock_managers=on))
-    await docker.swarm.update(
-        spec, version=swarm.version.index, rotate_manager_unlock_key=rotate_key
-    )
+    await docker.swarm.update(spec, version=index_of(swarm), rotate_manager_unlock_key=rotate_key)
 
 
 async def test_unlockkey_with_autolock_and_its_rotation(sw: Docker) -> None:
@@ -276,36 +283,36 @@ async def test_autolocked_manager_restarts_locked_and_unlocks() -> None:
                 raise
         assert key and key.startswith("SWMKEY-1-")
 
-        with restarted(box) as again:
-            async with Docker(again.unix_url) as docker:
-                try:
-                    info = await docker.system.info()
-                    assert info.swarm is not None and info.swarm.local_node_state == "locked"
-                    with pytest.raises(ServerError, match="needs to be unlocked"):
-                        await docker.swarm.inspect()
-                    wrong = "SWMKEY-1-" + "A" * (len(key) - len("SWMKEY-1-"))
-                    with pytest.raises(DockerError, match="invalid key") as refused:
-                        await docker.swarm.unlock({"UnlockKey": wrong})
-                    assert refused.value.status == 401
+        box.restart()
+        async with Docker(box.unix_url) as docker:
+            try:
+                info = await docker.system.info()
+                assert info.swarm is not None and info.swarm.local_node_state == "locked"
+                with pytest.raises(ServerError, match="needs to be unlocked"):
+                    await docker.swarm.inspect()
+                wrong = "SWMKEY-1-" + "A" * (len(key) - len("SWMKEY-1-"))
+                with pytest.raises(DockerError, match="invalid key") as refused:
+                    await docker.swarm.unlock({"UnlockKey": wrong})
+                assert refused.value.status == 401
 
+                await docker.swarm.unlock(SwarmUnlockBody(unlock_key=key))
+                swarm = await docker.swarm.inspect()
+                assert swarm.spec is not None and swarm.spec.encryption_config is not None
+                assert swarm.spec.encryption_config.auto_lock_managers is True
+                with pytest.raises(Conflict, match="swarm is not locked"):
                     await docker.swarm.unlock(SwarmUnlockBody(unlock_key=key))
-                    swarm = await docker.swarm.inspect()
-                    assert swarm.spec is not None and swarm.spec.encryption_config is not None
-                    assert swarm.spec.encryption_config.auto_lock_managers is True
-                    with pytest.raises(Conflict, match="swarm is not locked"):
-                        await docker.swarm.unlock(SwarmUnlockBody(unlock_key=key))
 
-                    with pytest.raises(ServerError, match="Use `--force`"):
-                        await docker.swarm.leave()
+                with pytest.raises(ServerError, match="Use `--force`"):
+                    await docker.swarm.leave()
+                await docker.swarm.leave(force=True)
+                info = await docker.system.info()
+                assert info.swarm is not None and info.swarm.local_node_state == "inactive"
+                with pytest.raises(ServerError, match="not a swarm manager"):
+                    await docker.swarm.inspect()
+            finally:
+                with contextlib.suppress(DockerError):
                     await docker.swarm.leave(force=True)
-                    info = await docker.system.info()
-                    assert info.swarm is not None and info.swarm.local_node_state == "inactive"
-                    with pytest.raises(ServerError, match="not a swarm manager"):
-                        await docker.swarm.inspect()
-                finally:
-                    with contextlib.suppress(DockerError):
-                        await docker.swarm.leave(force=True)
-                    await drop_network(docker, "docker_gwbridge")
+                await drop_network(docker, "docker_gwbridge")
 
 
 async def test_a_second_daemon_joins_as_worker_and_leaves(sw: Docker, cluster: Cluster) -> None:
@@ -379,27 +386,24 @@ async def test_nodes_list_inspect_and_update_labels(
     assert node.manager_status is not None and node.manager_status.leader is True
     assert node.description is not None and node.description.hostname
     assert (await sw.nodes.inspect(node.description.hostname)).id == node.id
-    assert node.version is not None
 
     labelled = replace(node.spec, labels={"aiodockerapi.test": label})
-    await sw.nodes.update(node.id or "", labelled, version=node.version.index)
+    await sw.nodes.update(node.id or "", labelled, version=index_of(node))
     try:
         updated = await sw.nodes.inspect(cluster.node_id)
         assert updated.spec is not None
         assert updated.spec.labels == {"aiodockerapi.test": label}
-        assert updated.version is not None
-        assert (updated.version.index or 0) > (node.version.index or 0)
+        assert index_of(updated) > index_of(node)
         found = await sw.nodes.list(filters={"node.label": f"aiodockerapi.test={label}"})
         assert [n.id for n in found] == [cluster.node_id]
         assert await sw.nodes.list(filters={"node.label": "aiodockerapi.test=other"}) == []
         with pytest.raises(ServerError, match="update out of sequence"):
-            await sw.nodes.update(cluster.node_id, labelled, version=node.version.index)
+            await sw.nodes.update(cluster.node_id, labelled, version=index_of(node))
         with pytest.raises(BadRequest, match="invalid Role"):
-            await sw.nodes.update(cluster.node_id, {"Labels": {}}, version=updated.version.index)
+            await sw.nodes.update(cluster.node_id, {"Labels": {}}, version=index_of(updated))
     finally:
         current = await sw.nodes.inspect(cluster.node_id)
-        assert current.version is not None
-        await sw.nodes.update(cluster.node_id, node.spec, version=current.version.index)
+        await sw.nodes.update(cluster.node_id, node.spec, version=index_of(current))
     restored = await sw.nodes.inspect(cluster.node_id)
     assert restored.spec == node.spec
 
@@ -467,10 +471,12 @@ async def test_services_create_inspect_list_delete(
     with_status = await sw.services.list(
         filters={"label": f"aiodockerapi.test={label}"}, status=True
     )
-    status = {s.id: s.service_status for s in with_status}
-    assert status[web] is not None and status[idle] is not None
-    assert (status[web].running_tasks, status[web].desired_tasks) == (1, 1)
-    assert (status[idle].running_tasks, status[idle].desired_tasks) == (0, 0)
+    counts = {
+        s.id: (s.service_status.running_tasks, s.service_status.desired_tasks)
+        for s in with_status
+        if s.service_status is not None
+    }
+    assert counts == {web: (1, 1), idle: (0, 0)}
 
     with pytest.raises(Conflict, match="already exists"):
         await sw.services.create(typed)
@@ -491,7 +497,7 @@ async def test_service_update_and_rollback(
         sw, service_spec(cluster.image, f"upd-{label}", mine, "sleep", "600", replicas=0)
     )
     first = await sw.services.inspect(sid)
-    assert first.spec is not None and first.version is not None
+    assert first.spec is not None
     assert first.spec.task_template is not None
     assert first.spec.task_template.container_spec is not None
     changed = replace(
@@ -503,22 +509,22 @@ async def test_service_update_and_rollback(
         ),
     )
     answer = await sw.services.update(
-        sid, changed, version=first.version.index, registry_auth_from="spec"
+        sid, changed, version=index_of(first), registry_auth_from="spec"
     )
     assert not answer.warnings
 
     second = await sw.services.inspect(sid)
-    assert second.spec is not None and second.version is not None
+    assert second.spec is not None
     assert second.spec.labels == {**mine, "stage": "two"}
     assert second.spec.task_template is not None
     assert second.spec.task_template.container_spec is not None
     assert second.spec.task_template.container_spec.env == ["STAGE=two"]
-    assert (second.version.index or 0) > (first.version.index or 0)
+    assert index_of(second) > index_of(first)
 
     with pytest.raises(ServerError, match="update out of sequence"):
-        await sw.services.update(sid, changed, version=first.version.index)
+        await sw.services.update(sid, changed, version=index_of(first))
 
-    await sw.services.update(sid, second.spec, version=second.version.index, rollback="previous")
+    await sw.services.update(sid, second.spec, version=index_of(second), rollback="previous")
     third = await sw.services.inspect(sid)
     assert third.spec is not None
     assert third.spec.labels == mine
@@ -607,7 +613,7 @@ async def test_service_and_task_logs_and_tasks(
     assert re.fullmatch(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z hello\n", stamped.data)
 
     followed = sw.services.logs(sid, stdout=True, follow=True)
-    async with contextlib.aclosing(followed):
+    async with contextlib.aclosing(followed):  # type: ignore[type-var]
         first = await asyncio.wait_for(anext(followed), 10)
     assert first == Frame(StreamType.STDOUT, b"hello\n")
 
@@ -673,17 +679,15 @@ async def test_secrets(sw: Docker, mine: dict[str, str], label: str) -> None:
     with pytest.raises(Conflict, match="already exists"):
         await sw.secrets.create({"Name": name, "Data": b"again"})
 
-    assert secret.version is not None
     relabelled = replace(secret.spec, labels={**mine, "rotated": "no"})
-    await sw.secrets.update(created.id, relabelled, version=secret.version.index)
+    await sw.secrets.update(created.id, relabelled, version=index_of(secret))
     updated = await sw.secrets.inspect(created.id)
     assert updated.spec is not None and updated.spec.labels == {**mine, "rotated": "no"}
     with pytest.raises(ServerError, match="update out of sequence"):
-        await sw.secrets.update(created.id, relabelled, version=secret.version.index)
-    assert updated.version is not None
+        await sw.secrets.update(created.id, relabelled, version=index_of(secret))
     with pytest.raises(BadRequest, match="only updates to Labels are allowed"):
         renamed = replace(relabelled, name=f"other-{label}")
-        await sw.secrets.update(created.id, renamed, version=updated.version.index)
+        await sw.secrets.update(created.id, renamed, version=index_of(updated))
     with pytest.raises(TypeError):
         await sw.secrets.update(created.id, relabelled)  # type: ignore[call-arg]
 
@@ -713,18 +717,16 @@ async def test_configs(sw: Docker, mine: dict[str, str], label: str) -> None:
     with pytest.raises(Conflict, match="already exists"):
         await sw.configs.create({"Name": name, "Data": b"other"})
 
-    assert config.version is not None
     relabelled = replace(config.spec, labels={**mine, "env": "test"})
-    await sw.configs.update(created.id, relabelled, version=config.version.index)
+    await sw.configs.update(created.id, relabelled, version=index_of(config))
     updated = await sw.configs.inspect(created.id)
     assert updated.spec is not None and updated.spec.labels == {**mine, "env": "test"}
     assert updated.spec.data == config.spec.data
     with pytest.raises(ServerError, match="update out of sequence"):
-        await sw.configs.update(created.id, relabelled, version=config.version.index)
-    assert updated.version is not None
+        await sw.configs.update(created.id, relabelled, version=index_of(config))
     with pytest.raises(BadRequest, match="only updates to Labels are allowed"):
         changed = replace(relabelled, data=base64.b64encode(b"[app]\n").decode())
-        await sw.configs.update(created.id, changed, version=updated.version.index)
+        await sw.configs.update(created.id, changed, version=index_of(updated))
 
     await sw.configs.delete(created.id)
     with pytest.raises(NotFound):
