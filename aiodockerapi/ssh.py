@@ -24,6 +24,10 @@ __all__ = ["DEFAULT_SSH_OPTIONS", "MAX_SESSIONS", "SSHTunnel"]
 MAX_SESSIONS = 8
 # Never prompt: there is nobody to answer on a pipe.
 DEFAULT_SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "ServerAliveInterval=30")
+# The shared login outlives its last session by this long, so a client that is never closed
+# (or a process that is killed) leaves no ssh behind for good; the next session after an
+# idle spell logs in again and becomes the new master.
+PERSIST = ("-o", "ControlPersist=60")
 
 
 class SSHTunnel:
@@ -82,7 +86,7 @@ class SSHTunnel:
     async def _start_master(self) -> None:
         # -f: go to the background once logged in, so a bad key or host fails here, once.
         proc = await asyncio.create_subprocess_exec(
-            *self._ssh("-M", "-N", "-f", "-o", "ControlPersist=yes"),
+            *self._ssh("-M", "-N", "-f", *PERSIST),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
@@ -99,7 +103,9 @@ class SSHTunnel:
         proc = None
         try:
             proc = await asyncio.create_subprocess_exec(
-                *self._ssh("-o", "ControlMaster=no", command=("docker", "system", "dial-stdio")),
+                *self._ssh(
+                    "-o", "ControlMaster=auto", *PERSIST, command=("docker", "system", "dial-stdio")
+                ),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.DEVNULL,
