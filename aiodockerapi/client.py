@@ -75,6 +75,7 @@ class Docker:
 
     @property
     def host(self) -> str:
+        """The daemon's address, as given or resolved (a context's, DOCKER_HOST's...)."""
         return self.transport.host
 
     @property

@@ -174,6 +174,8 @@ async def test_create_set_enable_use_disable_delete(
     docker: Docker, plugin_dir: Path, name: str, label: str
 ) -> None:
     await docker.plugins.create(plugin_dir, name=name)
+    with pytest.raises(Conflict, match="already exists"):
+        await docker.plugins.create(plugin_dir, name=name)
 
     plugin = await docker.plugins.inspect(name)
     assert plugin.name == name
@@ -220,7 +222,7 @@ async def test_create_set_enable_use_disable_delete(
 
     await docker.plugins.disable(name)
     assert (await docker.plugins.inspect(name)).enabled is False
-    with pytest.raises(DockerError, match="already disabled"):
+    with pytest.raises(Conflict, match="already disabled"):
         await docker.plugins.disable(name)
 
     await docker.plugins.delete(name)
@@ -270,7 +272,7 @@ async def test_create_from_tar_bytes_file_and_async_iterable(
 async def test_create_without_config_is_an_error(docker: Docker, tmp_path: Path, name: str) -> None:
     plugin = make_plugin(tmp_path / "plugin")
     (plugin / "config.json").unlink()
-    with pytest.raises(DockerError, match="config"):
+    with pytest.raises(ServerError, match="config not found"):
         await docker.plugins.create(plugin, name=name)
     with pytest.raises(NotFound):
         await docker.plugins.inspect(name)
@@ -344,7 +346,7 @@ async def test_push_privileges_pull_upgrade(
     assert upgraded.settings is not None and upgraded.settings.env == ["GREETING=kept"]
 
     await docker.plugins.enable(local)
-    with pytest.raises(DockerError, match="disabled"):
+    with pytest.raises(Conflict, match="must be disabled before upgrading"):
         async for _ in docker.plugins.upgrade(local, new_privileges, remote=v2, auth=creds):
             pass
     await docker.plugins.disable(local)

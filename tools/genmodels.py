@@ -88,6 +88,8 @@ PROPERTY_FIXES: dict[tuple[str, str], dict[str, Any]] = {
         "type": "array",
         "items": {"$ref": "#/definitions/MountPoint"},
     },
+    # The daemon sends plugin interface types as strings ("docker.volumedriver/1.0").
+    ("PluginConfigInterface", "Types"): {"type": "array", "items": {"type": "string"}},
     # The daemon sends the OCI descriptor and platform with their lower-case OCI names.
     ("DistributionInspectResponse", "Descriptor"): {
         "type": "object",

@@ -923,7 +923,7 @@ class PluginSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
 class PluginConfigInterface(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Generated from `PluginConfig.Interface`."""
 
-    types: list[PluginInterfaceType] | None = msgspec.field(default=None, name="Types")
+    types: list[str] | None = msgspec.field(default=None, name="Types")
     socket: str | None = msgspec.field(default=None, name="Socket")
     protocol_scheme: str | None = msgspec.field(default=None, name="ProtocolScheme")
 
