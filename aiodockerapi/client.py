@@ -32,8 +32,9 @@ class Docker:
     context `context`, else DOCKER_HOST (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), else
     DOCKER_CONTEXT or config.json's currentContext, else unix:///var/run/docker.sock. ssh://
     runs the system's ssh (so ~/.ssh/config, keys and agents apply, plus `ssh_options`) with
-    `docker system dial-stdio` on the remote end, logging in once per client. DOCKER_API_VERSION or `api_version` pins the API version;
-    otherwise it is negotiated on the first request. Creating a Docker needs no event loop;
+    `docker system dial-stdio` on the remote end, logging in once per client.
+    DOCKER_API_VERSION or `api_version` pins the API version; otherwise it is negotiated on
+    the first request. Creating a Docker needs no event loop;
     its connections are opened on first use and closed by `async with` or `close()`.
     """
 

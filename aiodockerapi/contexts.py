@@ -8,18 +8,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DockerError
+from .errors import ContextError
 
-__all__ = ["DEFAULT_HOST", "ContextError", "Endpoint", "TLSFiles", "config_dir", "resolve"]
+__all__ = ["DEFAULT_HOST", "Endpoint", "TLSFiles", "config_dir", "resolve"]
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
-
-
-class ContextError(DockerError):
-    """A Docker context that does not exist or can't be read."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "BadRequest",
     "Conflict",
+    "ContextError",
     "CredentialsError",
     "DockerConnectionError",
     "DockerError",
@@ -14,6 +15,7 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "ServerError",
+    "SessionNotSupported",
     "StreamCut",
     "error_for_status",
 ]
@@ -97,6 +99,20 @@ class StreamCut(DockerStreamError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
+
+
+class SessionNotSupported(DockerError, NotImplementedError):
+    """POST /session (a BuildKit session) is not implemented by aiodockerapi."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
+
+
+class ContextError(DockerError):
+    """A Docker context that does not exist or can't be read."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
 
 
 _BY_STATUS: dict[int, type[DockerError]] = {

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from .errors import DockerError
+from .errors import SessionNotSupported
 from .transport import Resource
 
-__all__ = ["Session", "SessionNotSupported"]
-
-
-class SessionNotSupported(DockerError, NotImplementedError):
-    """POST /session (a BuildKit session) is not implemented by aiodockerapi."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
+__all__ = ["Session"]
 
 
 class Session(Resource):

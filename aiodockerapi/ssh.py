@@ -132,7 +132,7 @@ class SSHTunnel:
         if self._pipes:
             await asyncio.gather(*self._pipes, return_exceptions=True)
         if self._dir is not None:
-            if os.path.exists(os.path.join(self._dir, "control")):
+            if os.path.exists(os.path.join(self._dir, "control")):  # noqa: ASYNC240 - a stat
                 proc = await asyncio.create_subprocess_exec(
                     *self._ssh("-O", "exit"),
                     stdin=asyncio.subprocess.DEVNULL,

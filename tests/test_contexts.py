@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from aiodockerapi import Docker
-from aiodockerapi.contexts import ContextError
+from aiodockerapi.errors import ContextError
 
 from .sandbox import Sandbox
 

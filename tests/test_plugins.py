@@ -31,7 +31,7 @@ from aiodockerapi import (
     ServerError,
 )
 from aiodockerapi.models import Plugin
-from aiodockerapi.session import SessionNotSupported
+from aiodockerapi.errors import SessionNotSupported
 
 from .conftest import BUSYBOX
 from .registry import Registry, registry  # noqa: F401
