@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeAlias, TypeVar
@@ -362,7 +362,7 @@ async def registry_auth_header(
 
 async def with_headers(
     headers: Callable[[], Awaitable[Mapping[str, str]]],
-    open_stream: Callable[[Mapping[str, str]], AsyncIterator[T]],
+    open_stream: Callable[[Mapping[str, str]], AsyncGenerator[T, None]],
 ) -> AsyncGenerator[T, None]:
     """A stream whose request headers are computed (credentials resolved) on first iteration."""
     stream = open_stream(await headers())

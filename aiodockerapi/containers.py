@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal
 
@@ -131,7 +131,7 @@ class Containers(Resource):
         until: Since | None = None,
         timestamps: bool = False,
         tail: int | Literal["all"] | None = None,
-    ) -> AsyncIterator[Frame]:
+    ) -> AsyncGenerator[Frame, None]:
         """GET /containers/{id}/logs as frames; frame.stream tells stdout from stderr."""
         params = query(
             stdout=stdout,
@@ -235,7 +235,7 @@ class Containers(Resource):
 
     def stats(
         self, id: str, *, stream: bool = True, one_shot: bool = False
-    ) -> AsyncIterator[ContainerStats]:
+    ) -> AsyncGenerator[ContainerStats, None]:
         """GET /containers/{id}/stats: samples about once a second (just one without
         `stream`; `one_shot` skips the second sample that fills precpu_stats)."""
         params = query(stream=stream, **({"one-shot": True} if one_shot else {}))
@@ -243,7 +243,7 @@ class Containers(Resource):
             "GET", f"/containers/{q(id)}/stats", ContainerStats, params=params
         )
 
-    def export(self, id: str) -> AsyncIterator[bytes]:
+    def export(self, id: str) -> AsyncGenerator[bytes, None]:
         """GET /containers/{id}/export: the filesystem as a tar, in chunks."""
         return self._t.stream_bytes("GET", f"/containers/{q(id)}/export")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 from .errors import DockerConnectionError, ServerError, StreamCut
 from .models import EventMessage
@@ -13,7 +13,7 @@ from .params import Since, timestamp
 
 __all__ = ["follow_events"]
 
-Open = Callable[[str | None], AsyncIterator[EventMessage]]
+Open = Callable[[str | None], AsyncGenerator[EventMessage, None]]
 _Key = tuple[int | None, str | None, str | None, str | None]
 
 
@@ -42,7 +42,7 @@ def follow_events(
     *,
     resume: bool,
     max_delay: float = 5.0,
-) -> AsyncIterator[EventMessage]:
+) -> AsyncGenerator[EventMessage, None]:
     """Events from `open_stream(since)`.
 
     Without `resume`, the stream ends when the daemon closes it. With `resume`, a dropped
@@ -62,7 +62,7 @@ async def _follow(
     *,
     resume: bool,
     max_delay: float,
-) -> AsyncIterator[EventMessage]:
+) -> AsyncGenerator[EventMessage, None]:
     last_nano: int | None = None
     delivered_at_last: set[_Key] = set()
     delay = 0.05

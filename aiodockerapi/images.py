@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
 from .auth import (
@@ -94,7 +94,7 @@ class Images(Resource):
         target: str | None = None,
         outputs: str | None = None,
         auth_configs: Mapping[str, AuthInput] | None = None,
-    ) -> AsyncIterator[BuildInfo]:
+    ) -> AsyncGenerator[BuildInfo, None]:
         """POST /build: stream the context, yield the build's messages.
 
         `context` is bytes, a tar file's path, a directory (tarred on the fly, honouring
@@ -203,7 +203,7 @@ class Images(Resource):
         platform: str | None = None,
         input_image: BuildContext | None = None,
         auth: AuthInput | None = None,
-    ) -> AsyncIterator[CreateImageInfo]:
+    ) -> AsyncGenerator[CreateImageInfo, None]:
         """POST /images/create: pull `from_image`, or import `from_src`; yields progress.
 
         A pull sends `auth` or else the Docker config's credentials for the image's registry
@@ -255,7 +255,7 @@ class Images(Resource):
         all_tags: bool = False,
         platform: str | None = None,
         auth: AuthInput | None = None,
-    ) -> AsyncIterator[CreateImageInfo]:
+    ) -> AsyncGenerator[CreateImageInfo, None]:
         """POST /images/create?fromImage=ref: pull one image (":latest" unless `ref` names a
         tag or digest; every tag of the repository with `all_tags`)."""
         if not isinstance(ref, str) or not ref:
@@ -268,7 +268,7 @@ class Images(Resource):
 
     def push(
         self, name: str, *, tag: str | None = None, auth: AuthInput | None = None
-    ) -> AsyncIterator[PushImageInfo]:
+    ) -> AsyncGenerator[PushImageInfo, None]:
         """POST /images/{name}/push: push to the registry the name points at; yields progress.
 
         Sends `auth` or else the Docker config's credentials for that registry. The last
@@ -298,18 +298,18 @@ class Images(Resource):
             "GET", "/images/search", builtins.list[ImageSearchResponseItem], params=params
         )
 
-    def get(self, name: str) -> AsyncIterator[bytes]:
+    def get(self, name: str) -> AsyncGenerator[bytes, None]:
         """GET /images/{name}/get: export one image (and its parents) as a tar, in chunks."""
         return self._t.stream_bytes("GET", f"/images/{q(name)}/get")
 
-    def get_all(self, names: str | Sequence[str]) -> AsyncIterator[bytes]:
+    def get_all(self, names: str | Sequence[str]) -> AsyncGenerator[bytes, None]:
         """GET /images/get: export several images as one tar, in chunks."""
         params = _repeated("names", names)
         if not params:
             raise ValueError("get_all needs at least one image name")
         return self._t.stream_bytes("GET", "/images/get", params=params)
 
-    def load(self, source: BuildContext, *, quiet: bool = False) -> AsyncIterator[BuildInfo]:
+    def load(self, source: BuildContext, *, quiet: bool = False) -> AsyncGenerator[BuildInfo, None]:
         """POST /images/load: load images from a tar made by get/get_all (bytes, a path, a
         binary file object or an async iterable); yields the daemon's messages ("Loaded
         image: ..." in `stream`). A bad tar raises DockerStreamError."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
 from .auth import AuthInput, as_auth_config, registry_auth_header, with_headers
@@ -66,7 +66,7 @@ class Plugins(Resource):
         remote: str,
         name: str | None = None,
         auth: AuthInput | None = None,
-    ) -> AsyncIterator[CreateImageInfo]:
+    ) -> AsyncGenerator[CreateImageInfo, None]:
         """POST /plugins/pull: install `remote` (as `name`), disabled; yields progress.
 
         `privileges` must be what `privileges(remote=...)` returns, or the daemon refuses.
@@ -119,7 +119,7 @@ class Plugins(Resource):
         *,
         remote: str,
         auth: AuthInput | None = None,
-    ) -> AsyncIterator[CreateImageInfo]:
+    ) -> AsyncGenerator[CreateImageInfo, None]:
         """POST /plugins/{name}/upgrade: replace a disabled plugin by `remote`; yields progress.
 
         Its settings are kept; `privileges` are the new version's, as for `pull`.
@@ -154,7 +154,9 @@ class Plugins(Resource):
             timeout=None,
         )
 
-    def push(self, name: str, *, auth: AuthInput | None = None) -> AsyncIterator[PushImageInfo]:
+    def push(
+        self, name: str, *, auth: AuthInput | None = None
+    ) -> AsyncGenerator[PushImageInfo, None]:
         """POST /plugins/{name}/push: upload to the registry its name points at; yields progress.
 
         The last message's `aux` holds the pushed tag, digest and size.

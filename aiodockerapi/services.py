@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Literal
 
 from .models import (
@@ -106,7 +106,7 @@ class Services(Resource):
         since: Since | None = None,
         timestamps: bool = False,
         tail: int | Literal["all"] | None = None,
-    ) -> AsyncIterator[Frame]:
+    ) -> AsyncGenerator[Frame, None]:
         """GET /services/{id}/logs: all its tasks' output as frames (stdout or stderr)."""
         params = query(
             details=details,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from .auth import AuthInput, as_auth_config
 from .events import follow_events
@@ -69,13 +69,13 @@ class System(Resource):
         until: Since | None = None,
         filters: Filters | None = None,
         resume: bool = False,
-    ) -> AsyncIterator[EventMessage]:
+    ) -> AsyncGenerator[EventMessage, None]:
         """GET /events: follow the daemon's events; the stream ends at `until`, or when the
         daemon closes it. With `resume`, a dropped connection or a daemon restart is followed
         by a reconnect from the last event's time, losing and repeating nothing."""
         query(since=since, until=until, filters=filters)  # bad input fails here, not later
 
-        def open_stream(start: str | None) -> AsyncIterator[EventMessage]:
+        def open_stream(start: str | None) -> AsyncGenerator[EventMessage, None]:
             params = query(since=start, until=until, filters=filters)
             return self._t.stream_json("GET", "/events", EventMessage, params=params)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Literal
 
 from .models import Frame, Task
@@ -37,7 +37,7 @@ class Tasks(Resource):
         since: Since | None = None,
         timestamps: bool = False,
         tail: int | Literal["all"] | None = None,
-    ) -> AsyncIterator[Frame]:
+    ) -> AsyncGenerator[Frame, None]:
         """GET /tasks/{id}/logs as frames; frame.stream tells stdout from stderr."""
         params = query(
             details=details,
