@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -82,7 +81,7 @@ def running_sshd(docker_host: str) -> Iterator[SSHServer]:
             "LogLevel VERBOSE\n"
         )
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
-        log = open(root / "sshd.log", "wb")  # noqa: SIM115 - closed below
+        log = open(root / "sshd.log", "wb")
         with log:
             proc = subprocess.Popen(
                 [sshd, "-D", "-e", "-f", str(root / "sshd_config")],

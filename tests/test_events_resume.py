@@ -52,10 +52,15 @@ async def create_retrying(docker: Docker, image: str, name: str, label: str) -> 
 
 
 async def collect_until_done(
-    stream: AsyncIterator[EventMessage], received: list[EventMessage], want: int
+    stream: AsyncIterator[EventMessage],
+    received: list[EventMessage],
+    want: int,
+    a_third: asyncio.Event,
 ) -> None:
     async for ev in stream:
         received.append(ev)
+        if len(received) >= want // 3:
+            a_third.set()
         if len(received) >= want:
             return
 
@@ -72,7 +77,8 @@ async def test_resume_loses_and_repeats_nothing_across_a_restart(
             filters={"type": "container", "label": f"resume.test={label}"},
             resume=True,
         )
-        watcher = asyncio.create_task(collect_until_done(stream, received, count))
+        a_third = asyncio.Event()
+        watcher = asyncio.create_task(collect_until_done(stream, received, count, a_third))
 
         # A create still in flight as the daemon stops can be recorded without its event ever
         # leaving the daemon, whose event log lives in memory only: no client could see it.
@@ -87,8 +93,7 @@ async def test_resume_loses_and_repeats_nothing_across_a_restart(
                 await asyncio.sleep(0.05)  # pace: keep creating through the whole restart
 
         creating = asyncio.create_task(creator())
-        while len(received) < count // 3:
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(a_third.wait(), 60)
         restart_began = time.time()
         async with quiet:
             await asyncio.to_thread(restartable.terminate)

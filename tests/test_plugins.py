@@ -30,8 +30,8 @@ from aiodockerapi import (
     NotFound,
     ServerError,
 )
-from aiodockerapi.models import Plugin
 from aiodockerapi.errors import SessionNotSupported
+from aiodockerapi.models import Plugin
 
 from .conftest import BUSYBOX
 from .registry import Registry, registry  # noqa: F401
