@@ -31,6 +31,8 @@ __all__ = [
     "AttachedStream",
     "check_in_band",
     "demux",
+    "demux_batches",
+    "frame_batches",
     "frames",
     "json_values",
     "raw",
@@ -79,6 +81,9 @@ async def json_values(
             buf += memoryview(data)[cut:]
         for item in items:
             yield item
+        # Holding the batch while waiting for the next chunk would let the garbage
+        # collector promote every value it holds to an older generation: slower collections.
+        del items
         if error is not None:
             raise error
     if not buf.strip(_WS):
@@ -200,6 +205,7 @@ async def check_in_band(items: AsyncIterable[T]) -> AsyncGenerator[T, None]:
 
 _HEADER = struct.Struct(">BxxxL")
 _STREAMS = {s.value: s for s in StreamType}
+_KINDS = tuple(sorted(StreamType))  # indexed by the header's stream byte
 
 
 async def demux(
@@ -212,6 +218,16 @@ async def demux(
     body that does not start with a frame header is passed through as raw stdout: daemons
     before API 1.42 send no Content-Type that tells the two apart.
     """
+    async for batch in demux_batches(chunks, sniff=sniff):
+        for frame in batch:
+            yield frame
+
+
+async def demux_batches(
+    chunks: AsyncIterable[bytes], *, sniff: bool = False
+) -> AsyncGenerator[list[Frame], None]:
+    """`demux`, yielding the frames completed by each chunk as one list: a caller relaying
+    frames pays one generator step per chunk instead of one per frame."""
     source: AsyncIterable[bytes] = chunks
     if sniff:
         it = aiter(chunks)
@@ -223,17 +239,20 @@ async def demux(
                 break
         if not (len(head) >= 8 and _could_be_header(head)):
             if head:
-                yield Frame(StreamType.STDOUT, bytes(head))
+                yield [Frame(StreamType.STDOUT, bytes(head))]
             async for chunk in it:
                 if chunk:
-                    yield Frame(StreamType.STDOUT, chunk)
+                    yield [Frame(StreamType.STDOUT, chunk)]
             return
         source = _prepend(bytes(head), it)
     pending = bytearray()
     need = 0  # payload bytes the pending frame still lacks
     kind = StreamType.STDOUT
     header = bytearray()
+    unpack = _HEADER.unpack_from
+    kinds = _KINDS
     async for chunk in source:
+        batch: list[Frame] = []
         pos = 0
         end = len(chunk)
         if need:
@@ -243,7 +262,7 @@ async def demux(
             pos = take
             if need:
                 continue
-            yield Frame(kind, bytes(pending))
+            batch.append(Frame(kind, bytes(pending)))
             pending.clear()
         if header:
             take = 8 - len(header)
@@ -256,21 +275,30 @@ async def demux(
             if end - pos < size:
                 pending += chunk[pos:]
                 need = size - (end - pos)
+                yield batch
                 continue
-            yield Frame(kind, chunk[pos : pos + size])
+            batch.append(Frame(kind, chunk[pos : pos + size]))
             pos += size
-        while pos < end:
-            if end - pos < 8:
-                header += chunk[pos:]
+        append = batch.append
+        while end - pos >= 8:
+            stream, size = unpack(chunk, pos)
+            if stream >= len(kinds):
+                if batch:
+                    yield batch
+                _parse_header(chunk, pos)  # raises, naming the header
+            kind = kinds[stream]
+            start = pos + 8
+            pos = start + size
+            if pos > end:
+                pending += chunk[start:]
+                need = pos - end
+                pos = end
                 break
-            kind, size = _parse_header(chunk, pos)
-            pos += 8
-            if end - pos < size:
-                pending += chunk[pos:]
-                need = size - (end - pos)
-                break
-            yield Frame(kind, chunk[pos : pos + size])
-            pos += size
+            append(Frame(kind, chunk[start:pos]))
+        if pos < end:
+            header += chunk[pos:]
+        if batch:
+            yield batch
     if header or need:
         raise DockerStreamError(
             f"multiplexed stream ended inside a frame ({len(header) or 8} header bytes, "
@@ -305,6 +333,21 @@ def frames(content_type: str, chunks: AsyncIterable[bytes]) -> AsyncGenerator[Fr
     if content_type == RAW:
         return raw(chunks)
     return demux(chunks, sniff=content_type != MULTIPLEXED)
+
+
+def frame_batches(
+    content_type: str, chunks: AsyncIterable[bytes]
+) -> AsyncGenerator[list[Frame], None]:
+    """`frames`, as one list of frames per chunk received (see `demux_batches`)."""
+    if content_type == RAW:
+        return _raw_batches(chunks)
+    return demux_batches(chunks, sniff=content_type != MULTIPLEXED)
+
+
+async def _raw_batches(chunks: AsyncIterable[bytes]) -> AsyncGenerator[list[Frame], None]:
+    async for chunk in chunks:
+        if chunk:
+            yield [Frame(StreamType.STDOUT, chunk)]
 
 
 async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -245,6 +245,10 @@ class Transport:
                     connector=connector,
                     timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT),
                     auto_decompress=False,
+                    # aiohttp would offer "gzip, deflate": dockerd then gzips archives (at a
+                    # few tens of MB/s) and, as nothing here decompresses, callers would get
+                    # gzip where they expect a tar.
+                    headers={"Accept-Encoding": "identity"},
                 )
             else:
                 await connector.close()
@@ -449,7 +453,7 @@ class Transport:
         return DockerConnectionError(f"{where} failed: {text}")
 
     async def _versioned(self, path: str) -> str:
-        return f"/v{await self.negotiated_version()}{path}"
+        return f"/v{self._version or await self.negotiated_version()}{path}"
 
     @overload
     async def call(
