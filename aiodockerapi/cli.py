@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import inspect
 import os
 import re
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import anyio.to_thread
 import msgspec
@@ -40,6 +40,8 @@ from .transport import TLSConfig
 __all__ = ["CliError", "main"]
 
 PROG = "aiodockerapi"
+
+T = TypeVar("T")
 
 Handler = Callable[[Docker, argparse.Namespace], Awaitable[int]]
 
@@ -204,6 +206,17 @@ def _ago(timestamp: int | None) -> str:
     return human_duration(time.time() - timestamp) + " ago"
 
 
+@asynccontextmanager
+async def _closing(stream: AsyncIterator[T]) -> AsyncIterator[None]:
+    """Close a stream when the block ends, however it ends (a closed pipe, Ctrl-C)."""
+    try:
+        yield
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
 def _short_id(value: str | None, full: bool = False) -> str:
     value = (value or "").removeprefix("sha256:")
     return value if full else value[:12]
@@ -234,23 +247,17 @@ def _tls(args: argparse.Namespace) -> TLSConfig | bool | None:
 
 
 def connect(args: argparse.Namespace) -> Docker:
-    """The client the global flags (--host, --context, TLS) ask for."""
-    kwargs: dict[str, Any] = {}
-    if args.context is not None:
-        if args.host is not None:
-            raise CliError("give --host or --context, not both", status=2)
-        if "context" not in inspect.signature(Docker).parameters:
-            raise CliError(
-                "--context is not supported yet (Docker contexts are coming); use --host"
-            )
-        kwargs["context"] = args.context
-    return Docker(args.host, tls=_tls(args), **kwargs)
+    """The client the global flags (--host or --context, TLS) ask for."""
+    if args.context is not None and args.host is not None:
+        raise CliError("give --host or --context, not both", status=2)
+    return Docker(args.host, context=args.context, tls=_tls(args))
 
 
 # -- commands ----------------------------------------------------------------------------
 
 
 async def cmd_info(docker: Docker, args: argparse.Namespace) -> int:
+    """info: what the daemon says about itself."""
     info = await docker.system.info()
     if args.json:
         _json_line(info, indent=2)
@@ -306,6 +313,7 @@ def _container_row(c: ContainerSummary, full: bool) -> list[str]:
 
 
 async def cmd_ps(docker: Docker, args: argparse.Namespace) -> int:
+    """ps: containers, as a table, ids or JSON lines."""
     containers = await docker.containers.list(
         all=args.all or args.last is not None, limit=args.last, filters=_filters(args.filter)
     )
@@ -333,6 +341,7 @@ def _image_rows(image: ImageSummary, full: bool) -> list[list[str]]:
 
 
 async def cmd_images(docker: Docker, args: argparse.Namespace) -> int:
+    """images: images, one line per tag."""
     filters = _filters(args.filter)
     if args.reference:
         filters.setdefault("reference", []).append(args.reference)
@@ -369,16 +378,19 @@ def event_line(event: EventMessage) -> str:
 
 
 async def cmd_events(docker: Docker, args: argparse.Namespace) -> int:
+    """events: follow the daemon's events until --until or Ctrl-C."""
     events = docker.system.events(since=args.since, until=args.until, filters=_filters(args.filter))
-    async for event in events:
-        if args.json:
-            _json_line(event)
-        else:
-            _out(event_line(event))
+    async with _closing(events):
+        async for event in events:
+            if args.json:
+                _json_line(event)
+            else:
+                _out(event_line(event))
     return 0
 
 
 async def cmd_logs(docker: Docker, args: argparse.Namespace) -> int:
+    """logs: a container's stdout to stdout, its stderr to stderr."""
     frames = docker.containers.logs(
         args.container,
         stdout=True,
@@ -389,8 +401,9 @@ async def cmd_logs(docker: Docker, args: argparse.Namespace) -> int:
         timestamps=args.timestamps,
         tail=args.tail,
     )
-    async for frame in frames:
-        _write_frame(frame.stream, frame.data)
+    async with _closing(frames):
+        async for frame in frames:
+            _write_frame(frame.stream, frame.data)
     return 0
 
 
@@ -426,6 +439,7 @@ async def _known_credentials() -> dict[str, AuthInput]:
 
 
 async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
+    """build: a directory, with the steps and any pulls shown live."""
     context, dockerfile = _build_paths(args.path, args.file)
     stream = docker.images.build(
         context,
@@ -441,11 +455,14 @@ async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
         auth_configs=await _known_credentials() or None,
     )
     if args.quiet:
-        image_id = None
-        async for message in stream:
-            if message.aux is not None and message.aux.id:
-                image_id = message.aux.id
-        _out(image_id or "")
+        image_id = ""
+        async with _closing(stream):
+            async for message in stream:
+                if message.aux is not None and message.aux.id:
+                    image_id = message.aux.id
+                elif message.stream and message.stream.strip():
+                    image_id = message.stream.strip()  # quiet builds say only the id
+        _out(image_id)
         return 0
     await show_progress(stream, sys.stdout)
     return 0
@@ -454,13 +471,15 @@ async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
 async def _pull(docker: Docker, ref: str, *, quiet: bool, out: Any, **kwargs: Any) -> None:
     stream = docker.images.pull(ref, **kwargs)
     if quiet:
-        async for _ in stream:
-            pass
+        async with _closing(stream):
+            async for _ in stream:
+                pass
     else:
         await show_progress(stream, out)
 
 
 async def cmd_pull(docker: Docker, args: argparse.Namespace) -> int:
+    """pull: an image, with live progress."""
     await _pull(
         docker,
         args.image,
@@ -474,11 +493,13 @@ async def cmd_pull(docker: Docker, args: argparse.Namespace) -> int:
 
 
 async def cmd_push(docker: Docker, args: argparse.Namespace) -> int:
+    """push: an image, with live progress."""
     tag = None if _tagged(args.image) or args.all_tags else "latest"
     stream = docker.images.push(args.image, tag=tag)
     if args.quiet:
-        async for _ in stream:
-            pass
+        async with _closing(stream):
+            async for _ in stream:
+                pass
         _out(args.image if tag is None else f"{args.image}:{tag}")
     else:
         await show_progress(stream, sys.stdout)
@@ -524,6 +545,7 @@ async def _create(docker: Docker, args: argparse.Namespace) -> ContainerCreateRe
 
 
 async def cmd_run(docker: Docker, args: argparse.Namespace) -> int:
+    """run: create, start, stream the output; return the container's exit status."""
     created = await _create(docker, args)
     cid = created.id
     if not cid:
@@ -567,6 +589,7 @@ def _confirm_prune(args: argparse.Namespace) -> None:
 
 
 async def cmd_prune(docker: Docker, args: argparse.Namespace) -> int:
+    """prune: stopped containers, unused networks, dangling images, build cache."""
     filters = _filters(args.filter)
     containers = await docker.containers.prune(filters=filters)
     networks = await docker.networks.prune(filters=filters)
@@ -576,7 +599,11 @@ async def cmd_prune(docker: Docker, args: argparse.Namespace) -> int:
         volumes = await docker.volumes.prune(filters=volume_filters)
     image_filters = {**filters, "dangling": ["false"]} if args.all else filters
     images = await docker.images.prune(filters=image_filters)
-    cache = await docker.images.build_prune(all=args.all)
+    # The build cache has no labels: with other filters than `until`, it is left alone.
+    cache_filters = {k: v for k, v in filters.items() if k == "until"}
+    cache = None
+    if cache_filters or not filters:
+        cache = await docker.images.build_prune(all=args.all, filters=cache_filters or None)
     sections: list[tuple[str, Sequence[str]]] = [
         ("Deleted Containers", containers.containers_deleted or []),
         ("Deleted Networks", networks.networks_deleted or []),
@@ -588,7 +615,7 @@ async def cmd_prune(docker: Docker, args: argparse.Namespace) -> int:
                 for i in images.images_deleted or []
             ],
         ),
-        ("Deleted build cache objects", cache.caches_deleted or []),
+        ("Deleted build cache objects", (cache.caches_deleted or []) if cache else []),
     ]
     for title, items in sections:
         if items:
@@ -611,14 +638,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="A small docker CLI built on aiodockerapi.",
-        epilog="Each command has --help. Without --host, DOCKER_HOST or the default socket.",
+        epilog="Each command has --help. Without --host or --context: DOCKER_HOST, else the "
+        "current Docker context, else the default socket.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     conn = parser.add_argument_group("connection")
     conn.add_argument(
-        "-H", "--host", help="daemon to talk to: unix:///path, tcp://host:port (or DOCKER_HOST)"
+        "-H",
+        "--host",
+        help="daemon to talk to: unix:///path, tcp://host:port, ssh://user@host (or DOCKER_HOST)",
     )
-    conn.add_argument("-c", "--context", help="Docker context to use (instead of --host)")
+    conn.add_argument(
+        "-c", "--context", help="Docker context to use (or DOCKER_CONTEXT); instead of --host"
+    )
     conn.add_argument("--tls", action="store_true", help="use TLS without verifying the daemon")
     conn.add_argument("--tlsverify", action="store_true", help="use TLS and verify the daemon")
     conn.add_argument("--tlscacert", metavar="PATH", help="CA certificate to trust")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import aiohttp
 
@@ -25,7 +25,7 @@ from .models import (
     Frame,
     PathStat,
 )
-from .params import Filters, Since, query
+from .params import Filters, Since, query, time_param
 from .streams import AttachedStream
 from .transport import Download, Resource, q
 
@@ -137,8 +137,8 @@ class Containers(Resource):
             stdout=stdout,
             stderr=stderr,
             follow=follow,
-            since=since,
-            until=until,
+            since=time_param(since),
+            until=time_param(until),
             timestamps=timestamps,
             tail=tail,
         )
@@ -164,9 +164,12 @@ class Containers(Resource):
 
     async def changes(self, id: str) -> builtins.list[ContainerChangeResponseItem]:
         """GET /containers/{id}/changes."""
-        return await self._t.call(
-            "GET", f"/containers/{q(id)}/changes", builtins.list[ContainerChangeResponseItem]
+        changes = await self._t.call(
+            "GET",
+            f"/containers/{q(id)}/changes",
+            cast(Any, builtins.list[ContainerChangeResponseItem] | None),  # null: no change
         )
+        return changes or []
 
     async def update(
         self, id: str, update: ContainerUpdateBody | Mapping[str, Any]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 from collections.abc import AsyncGenerator, Callable
 
@@ -23,16 +22,7 @@ def _key(ev: EventMessage) -> _Key:
 
 
 def _deadline(until: Since | None) -> float | None:
-    if until is None:
-        return None
-    if isinstance(until, dt.datetime):
-        return float(timestamp(until))
-    try:
-        return float(until)
-    except ValueError:
-        raise ValueError(
-            f"with resume=True, until must be a datetime or Unix seconds, not {until!r}"
-        ) from None
+    return None if until is None else float(timestamp(until))
 
 
 def follow_events(

@@ -32,6 +32,7 @@ class HostResult(Generic[T]):
 
     @property
     def ok(self) -> bool:
+        """True when the host's work returned a value."""
         return self.error is None
 
 

@@ -4,21 +4,50 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from .codec import encode
 
-__all__ = ["Filters", "Since", "query", "timestamp"]
+__all__ = ["Filters", "Since", "query", "time_param", "timestamp"]
 
 FilterValue = str | int | bool | dt.datetime | list[str] | tuple[str, ...] | set[str]
 Filters = Mapping[str, Any]
 Since = dt.datetime | int | float | str
 
 
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?(?:ns|us|µs|ms|s|m|h))+")
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_FRACTION = re.compile(r"(\.[0-9]{6})[0-9]+")
+
+
+def _parse_time_string(value: str) -> str:
+    """Unix seconds as a string, from what the docker CLI accepts: Unix seconds, a Go
+    duration ("10m", "1h30m": that long ago) or an RFC 3339 / ISO 8601 time."""
+    if _NUMBER.fullmatch(value):
+        return value
+    if _DURATION.fullmatch(value):
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(value))
+        return timestamp(time.time() - seconds)
+    try:
+        parsed = dt.datetime.fromisoformat(_FRACTION.sub(r"\1", value.replace("Z", "+00:00")))
+    except ValueError:
+        raise ValueError(
+            f"cannot read {value!r} as a time: give a datetime, Unix seconds, a duration "
+            "like '10m' or an RFC 3339 time"
+        ) from None
+    return timestamp(parsed)
+
+
 def timestamp(value: Since) -> str:
-    """A point in time as the daemon reads it: Unix seconds (with nanoseconds) or its own
-    string forms ("10m", an RFC 3339 time), passed through."""
+    """A point in time as Unix seconds with nanoseconds, from a datetime, a number of Unix
+    seconds, or a string: Unix seconds, a duration ("10m": ten minutes ago) or an RFC 3339
+    time. The daemon reads only the first kind; the rest are converted here, as the docker
+    CLI does."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.astimezone()
@@ -41,10 +70,15 @@ def timestamp(value: Since) -> str:
     if isinstance(value, str):
         if not value:
             raise ValueError("a time given as a string must not be empty")
-        return value
+        return _parse_time_string(value)
     raise TypeError(
         f"a time must be a datetime, Unix seconds or a string, not {type(value).__name__}"
     )
+
+
+def time_param(value: Since | None) -> str | None:
+    """`timestamp`, passing None through (for optional since/until parameters)."""
+    return None if value is None else timestamp(value)
 
 
 def _filter_values(name: str, value: Any) -> list[str] | dict[str, bool]:

@@ -47,19 +47,24 @@ class ProgressMessage(Protocol):
     all fit. `stream` and `aux` are read when a message has them."""
 
     @property
-    def id(self) -> str | None: ...
+    def id(self) -> str | None:
+        """The layer (or tag) the message is about."""
 
     @property
-    def status(self) -> str | None: ...
+    def status(self) -> str | None:
+        """What is happening to it: "Downloading", "Pull complete"..."""
 
     @property
-    def progress(self) -> str | None: ...
+    def progress(self) -> str | None:
+        """The daemon's own text rendering of the progress."""
 
     @property
-    def progress_detail(self) -> ProgressDetail | None: ...
+    def progress_detail(self) -> ProgressDetail | None:
+        """Bytes done, and the total."""
 
     @property
-    def error(self) -> str | None: ...
+    def error(self) -> str | None:
+        """An error the daemon reports inside the stream."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,7 @@ class ProgressDisplay:
         self._end_block()
 
     def summary(self) -> ProgressSummary:
+        """What the messages so far said besides their progress."""
         return ProgressSummary(image_id=self.image_id, digest=self.digest, messages=self.messages)
 
     def __enter__(self) -> ProgressDisplay:

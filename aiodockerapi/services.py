@@ -15,7 +15,7 @@ from .models import (
     ServiceUpdateBody,
     ServiceUpdateResponse,
 )
-from .params import Filters, Since, query
+from .params import Filters, Since, query, time_param
 from .transport import Resource, q
 
 __all__ = ["Services"]
@@ -113,7 +113,7 @@ class Services(Resource):
             follow=follow,
             stdout=stdout,
             stderr=stderr,
-            since=since,
+            since=time_param(since),
             timestamps=timestamps,
             tail=tail,
         )

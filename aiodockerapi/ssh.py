@@ -59,6 +59,7 @@ class SSHTunnel:
 
     @property
     def socket_path(self) -> str:
+        """The local socket that leads to the remote daemon (once started)."""
         assert self._dir is not None, "start the tunnel first"
         return os.path.join(self._dir, "docker.sock")
 

@@ -14,7 +14,7 @@ from .models import (
     SystemInfo,
     SystemVersion,
 )
-from .params import Filters, Since, query
+from .params import Filters, Since, query, time_param
 from .transport import Resource
 
 __all__ = ["System"]
@@ -73,10 +73,11 @@ class System(Resource):
         """GET /events: follow the daemon's events; the stream ends at `until`, or when the
         daemon closes it. With `resume`, a dropped connection or a daemon restart is followed
         by a reconnect from the last event's time, losing and repeating nothing."""
-        query(since=since, until=until, filters=filters)  # bad input fails here, not later
+        end = time_param(until)  # bad input fails here, not later
+        query(filters=filters)
 
         def open_stream(start: str | None) -> AsyncGenerator[EventMessage, None]:
-            params = query(since=start, until=until, filters=filters)
+            params = query(since=start, until=end, filters=filters)
             return self._t.stream_json("GET", "/events", EventMessage, params=params)
 
         return follow_events(open_stream, since, until, resume=resume)

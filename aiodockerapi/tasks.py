@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from typing import Literal
 
 from .models import Frame, Task
-from .params import Filters, Since, query
+from .params import Filters, Since, query, time_param
 from .transport import Resource, q
 
 __all__ = ["Tasks"]
@@ -44,7 +44,7 @@ class Tasks(Resource):
             follow=follow,
             stdout=stdout,
             stderr=stderr,
-            since=since,
+            since=time_param(since),
             timestamps=timestamps,
             tail=tail,
         )

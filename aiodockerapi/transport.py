@@ -218,6 +218,7 @@ class Transport:
 
     @property
     def host(self) -> str:
+        """The daemon's address, as given or resolved."""
         return self._host.url
 
     @property
@@ -260,6 +261,7 @@ class Transport:
         return self._host.socket_path
 
     async def close(self) -> None:
+        """Close the session, its connections and any ssh tunnel; idempotent."""
         self._closed = True
         if self._session is not None:
             session, self._session = self._session, None
@@ -659,6 +661,7 @@ class Download(Generic[M]):
 
     @property
     def meta(self) -> M:
+        """The metadata from the response header (inside `async with` only)."""
         if self._meta is None:
             raise RuntimeError("enter the download with `async with` before reading meta")
         return self._meta

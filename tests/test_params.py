@@ -158,13 +158,25 @@ def test_timestamp_naive_datetime_is_local_time(newfoundland: None) -> None:
         (1700000000.25, "1700000000.250000000"),
         (2.9999999999, "3.000000000"),
         (-1.5, "-2.500000000"),  # time.Unix(-2, 5e8): the daemon adds the fraction
-        ("10m", "10m"),
-        ("2024-01-02T03:04:05Z", "2024-01-02T03:04:05Z"),
+        ("2024-01-02T03:04:05Z", "1704164645.000000000"),
+        ("2024-01-02T03:04:05.123456789+01:00", "1704161045.123456000"),
         ("1700000000.5", "1700000000.5"),
     ],
 )
 def test_timestamp_numbers_and_strings(value: Any, expected: str) -> None:
     assert timestamp(value) == expected
+
+
+@pytest.mark.parametrize(("duration", "seconds"), [("10m", 600), ("1h30m", 5400), ("1.5s", 1.5)])
+def test_timestamp_durations_are_that_long_ago(duration: str, seconds: float) -> None:
+    before = time.time()
+    value = float(timestamp(duration))
+    assert before - seconds - 1 <= value <= time.time() - seconds
+
+
+def test_timestamp_rejects_what_it_cannot_read() -> None:
+    with pytest.raises(ValueError, match="'yesterday'"):
+        timestamp("yesterday")
 
 
 @pytest.mark.parametrize(

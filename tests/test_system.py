@@ -193,3 +193,38 @@ async def test_asyncio_timeout_around_a_stream(sandbox: Sandbox) -> None:
                     pass
         async with asyncio.timeout(10):
             assert (await docker.system.info()).os_type == "linux"
+
+
+async def test_times_as_durations_and_rfc3339(docker: Docker, image: str, label: str) -> None:
+    created = await docker.containers.create(
+        container_config(image, "echo", "timed", Labels={"aiodockerapi.test": label})
+    )
+    assert created.id is not None
+    try:
+        await docker.containers.start(created.id)
+        await docker.containers.wait(created.id)
+        await asyncio.sleep(1.1)  # "1s" ago must be after the container's output
+        now = dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        actions = [
+            ev.action
+            async for ev in docker.system.events(
+                since="10m", until=now, filters={"container": created.id}
+            )
+        ]
+        assert actions == ["create", "start", "die"]
+        recent = [f.data async for f in docker.containers.logs(created.id, stdout=True, since="1h")]
+        assert recent == [b"timed\n"]
+        assert [f async for f in docker.containers.logs(created.id, stdout=True, since="1s")] == []
+        with pytest.raises(ValueError, match="'yesterday'"):
+            docker.system.events(since="yesterday")
+    finally:
+        await docker.containers.delete(created.id, force=True)
+
+
+async def test_changes_of_an_unchanged_container_is_empty(docker: Docker, image: str) -> None:
+    created = await docker.containers.create(container_config(image, "true"))
+    assert created.id is not None
+    try:
+        assert await docker.containers.changes(created.id) == []
+    finally:
+        await docker.containers.delete(created.id)

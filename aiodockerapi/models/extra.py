@@ -49,6 +49,8 @@ class ExecResult(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class CPUUsage(msgspec.Struct, kw_only=True):
+    """CPU time used, in nanoseconds."""
+
     total_usage: int = 0
     percpu_usage: list[int] | None = None
     usage_in_kernelmode: int = 0
@@ -56,12 +58,16 @@ class CPUUsage(msgspec.Struct, kw_only=True):
 
 
 class ThrottlingData(msgspec.Struct, kw_only=True):
+    """CFS throttling counters."""
+
     periods: int = 0
     throttled_periods: int = 0
     throttled_time: int = 0
 
 
 class CPUStats(msgspec.Struct, kw_only=True):
+    """CPU usage of the container and of the whole system."""
+
     cpu_usage: CPUUsage | None = None
     system_cpu_usage: int | None = None
     online_cpus: int | None = None
@@ -69,6 +75,8 @@ class CPUStats(msgspec.Struct, kw_only=True):
 
 
 class MemoryStats(msgspec.Struct, kw_only=True):
+    """Memory use and limits, in bytes."""
+
     usage: int | None = None
     max_usage: int | None = None
     limit: int | None = None
@@ -77,11 +85,15 @@ class MemoryStats(msgspec.Struct, kw_only=True):
 
 
 class PidsStats(msgspec.Struct, kw_only=True):
+    """How many processes run, and the limit."""
+
     current: int | None = None
     limit: int | None = None
 
 
 class BlkioEntry(msgspec.Struct, kw_only=True):
+    """One block-device counter."""
+
     major: int = 0
     minor: int = 0
     op: str = ""
@@ -89,11 +101,15 @@ class BlkioEntry(msgspec.Struct, kw_only=True):
 
 
 class BlkioStats(msgspec.Struct, kw_only=True):
+    """Block I/O counters."""
+
     io_service_bytes_recursive: list[BlkioEntry] | None = None
     io_serviced_recursive: list[BlkioEntry] | None = None
 
 
 class NetworkStats(msgspec.Struct, kw_only=True):
+    """Counters of one network interface."""
+
     rx_bytes: int = 0
     rx_packets: int = 0
     rx_errors: int = 0

@@ -1,0 +1,665 @@
+"""The aiodockerapi command, run as a subprocess against the real daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from aiodockerapi import Docker, NotFound
+from aiodockerapi.cli import event_line, human_duration, human_size
+from aiodockerapi.models import EventMessage
+from aiodockerapi.models import SystemEventsResponseActor as EventActor
+
+from .conftest import container_config
+from .registry import Registry, registry  # noqa: F401
+from .sandbox import Sandbox
+
+pytestmark = pytest.mark.daemon
+
+ROOT = Path(__file__).resolve().parent.parent
+LABEL = "aiodockerapi.test"
+
+
+@dataclass
+class Done:
+    status: int | None
+    out: str
+    err: str
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The test's environment, with the checkout importable and no DOCKER_* leaking in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
+async def spawn(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aiodockerapi",
+        *args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env or cli_env(),
+    )
+
+
+async def finish(proc: asyncio.subprocess.Process, timeout: float = 120) -> Done:
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.communicate()
+        raise
+    return Done(proc.returncode, out.decode(), err.decode())
+
+
+async def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Done:
+    """Run `python -m aiodockerapi ARGS...` to the end."""
+    return await finish(await spawn(*args, env=env), timeout)
+
+
+def assert_one_line_error(done: Done, status: int, *fragments: str) -> None:
+    assert done.status == status, done
+    assert "Traceback" not in done.err
+    lines = done.err.splitlines()
+    assert len(lines) == 1, done.err
+    assert lines[0].startswith("aiodockerapi: error: "), done.err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+async def read_line_with(stream: asyncio.StreamReader, text: str, timeout: float = 120) -> str:
+    """Lines of a running command's output, up to the first one containing `text`."""
+    seen = []
+
+    async def scan() -> str:
+        while line := (await stream.readline()).decode():
+            seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"output ended without {text!r}: {''.join(seen)!r}")
+
+    try:
+        return await asyncio.wait_for(scan(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"no {text!r} within {timeout} s: {''.join(seen)!r}") from None
+
+
+@pytest.fixture
+def host(sandbox: Sandbox) -> str:
+    return sandbox.unix_url
+
+
+@pytest.fixture
+async def labels(docker: Docker, label: str) -> AsyncIterator[dict[str, str]]:
+    """Labels for the test's containers; whatever carries them is removed afterwards."""
+    yield {LABEL: label}
+    for c in await docker.containers.list(all=True, filters={"label": f"{LABEL}={label}"}):
+        assert c.id is not None
+        await docker.containers.delete(c.id, force=True)
+
+
+@pytest.fixture
+async def tags(docker: Docker) -> AsyncIterator[list[str]]:
+    """Image references the test makes; removed afterwards."""
+    made: list[str] = []
+    yield made
+    for ref in made:
+        try:
+            await docker.images.delete(ref, force=True)
+        except NotFound:
+            pass
+
+
+# -- connecting and failing cleanly ------------------------------------------------------
+
+
+async def test_info(host: str, docker: Docker) -> None:
+    done = await cli("--host", host, "info")
+    assert done.status == 0, done
+    version = await docker.system.version()
+    assert f"Server Version: {version.version}\n" in done.out
+    assert "API Version: 1.41\n" in done.out
+    assert f"Host: {host}\n" in done.out
+
+    as_json = await cli("-H", host, "info", "--json")
+    assert as_json.status == 0, as_json
+    info = json.loads(as_json.out)
+    assert info["ServerVersion"] == version.version
+    assert info["DockerRootDir"] == (await docker.system.info()).docker_root_dir
+
+
+async def test_daemon_down_is_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nothing-here.sock"
+    done = await cli("--host", f"unix://{missing}", "ps")
+    assert_one_line_error(done, 1, "cannot connect to the Docker daemon", str(missing))
+    assert done.out == ""
+
+
+async def test_docker_host_from_the_environment(host: str) -> None:
+    done = await cli("ps", "-q", env=cli_env(DOCKER_HOST=host))
+    assert done.status == 0, done
+    down = await cli("ps", env=cli_env(DOCKER_HOST="unix:///nonexistent/docker.sock"))
+    assert_one_line_error(down, 1, "unix:///nonexistent/docker.sock")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["ps", "--bogus"], "unrecognized arguments: --bogus"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["ps", "-f", "status"], "expected KEY=VALUE, got 'status'"),
+        (["ps", "-n", "many"], "expected a whole number"),
+        (["run"], "the following arguments are required: IMAGE"),
+        ([], "the following arguments are required: COMMAND"),
+        (["--tlscert", "c.pem", "ps"], "--tlscert and --tlskey go together"),
+    ],
+)
+async def test_usage_errors_are_one_line_with_status_2(
+    host: str, args: list[str], fragment: str
+) -> None:
+    done = await cli("--host", host, *args)
+    assert_one_line_error(done, 2, fragment)
+
+
+async def test_bad_host_is_one_line() -> None:
+    done = await cli("--host", "ftp://example.invalid", "info")
+    assert_one_line_error(done, 1, "unsupported Docker host 'ftp://example.invalid'")
+
+
+def write_context(config: Path, name: str, host: str) -> None:
+    """A Docker context in a Docker config directory, laid out as `docker context create` does."""
+    meta = config / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
+    meta.mkdir(parents=True)
+    endpoint = {"Host": host, "SkipTLSVerify": False}
+    (meta / "meta.json").write_text(
+        json.dumps({"Name": name, "Metadata": {}, "Endpoints": {"docker": endpoint}})
+    )
+
+
+async def test_context_flag(host: str, tmp_path: Path) -> None:
+    config = tmp_path / "docker-config"
+    write_context(config, "sandbox", host)
+    env = cli_env(DOCKER_CONFIG=str(config))
+    done = await cli("--context", "sandbox", "info", env=env)
+    assert done.status == 0, done
+    assert f"Host: {host}\n" in done.out
+    by_env = await cli("info", env={**env, "DOCKER_CONTEXT": "sandbox"})
+    assert f"Host: {host}\n" in by_env.out
+
+    missing = await cli("--context", "no-such-context", "ps", env=env)
+    assert_one_line_error(missing, 1, "Docker context 'no-such-context' not found")
+    both = await cli("--host", host, "--context", "sandbox", "ps", env=env)
+    assert_one_line_error(both, 2, "give --host or --context, not both")
+
+
+async def test_tls_flags(sandbox: Sandbox) -> None:
+    assert sandbox.tcp_url is not None and sandbox.tls_files is not None
+    t = sandbox.tls_files
+    done = await cli(
+        "--host",
+        sandbox.tcp_url,
+        "--tlsverify",
+        "--tlscacert",
+        str(t.ca),
+        "--tlscert",
+        str(t.client_cert),
+        "--tlskey",
+        str(t.client_key),
+        "info",
+    )
+    assert done.status == 0, done
+    assert f"Host: {sandbox.tcp_url}\n" in done.out
+
+    # The same certificates found through DOCKER_CERT_PATH, named as the docker CLI names them.
+    certs = t.client_cert.parent
+    assert (t.ca.parent, t.ca.name, t.client_key.name) == (certs, "ca.pem", "key.pem")
+    env = cli_env(DOCKER_CERT_PATH=str(certs), DOCKER_TLS_VERIFY="1")
+    by_env = await cli("--host", sandbox.tcp_url, "ps", "-q", env=env)
+    assert by_env.status == 0, by_env
+
+    # Without a client certificate the daemon (--tlsverify) hangs up: one line, status 1.
+    bare = await cli(
+        "--host", sandbox.tcp_url, "--tlsverify", "--tlscacert", str(t.ca), "info",
+        env=cli_env(DOCKER_CERT_PATH=str(t.ca.parent / "nothing")),
+    )  # fmt: skip
+    assert_one_line_error(bare, 1, sandbox.tcp_url)
+
+
+# -- ps, images, events, logs ------------------------------------------------------------
+
+
+async def test_ps_with_filters(
+    host: str, docker: Docker, image: str, labels: dict[str, str]
+) -> None:
+    label = labels[LABEL]
+    exited = await docker.containers.create(
+        container_config(image, "true", Labels=labels), name=f"cli-exited-{label}"
+    )
+    running = await docker.containers.create(
+        container_config(image, "sleep", "600", Labels=labels), name=f"cli-running-{label}"
+    )
+    assert exited.id and running.id
+    await docker.containers.start(exited.id)
+    await docker.containers.wait(exited.id)
+    await docker.containers.start(running.id)
+
+    everything = await cli("-H", host, "ps", "-a", "--filter", f"label={LABEL}={label}")
+    assert everything.status == 0, everything
+    header, *rows = everything.out.splitlines()
+    assert header.split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"]
+    assert sorted(row.split()[-1] for row in rows) == [
+        f"cli-exited-{label}",
+        f"cli-running-{label}",
+    ]
+    assert all(row.split()[1] == image for row in rows)
+    by_name = {row.split()[-1]: row for row in rows}
+    assert "Exited (0)" in by_name[f"cli-exited-{label}"]
+    assert " Up " in by_name[f"cli-running-{label}"]
+    assert by_name[f"cli-exited-{label}"].startswith(exited.id[:12] + " ")
+
+    only_running = await cli("-H", host, "ps", "-q", "-f", f"label={LABEL}={label}")
+    assert only_running.out.split() == [running.id[:12]]
+    only_exited = await cli(
+        "-H", host, "ps", "-a", "-q", "--no-trunc", "-f", f"label={LABEL}={label}",
+        "-f", "status=exited",
+    )  # fmt: skip
+    assert only_exited.out.split() == [exited.id]
+
+    as_json = await cli("-H", host, "ps", "-a", "--json", "-f", f"label={LABEL}={label}")
+    objects = [json.loads(line) for line in as_json.out.splitlines()]
+    assert sorted(o["Id"] for o in objects) == sorted([exited.id, running.id])
+    assert {o["Labels"][LABEL] for o in objects} == {label}
+
+
+async def test_images(host: str, docker: Docker, image: str) -> None:
+    inspected = await docker.images.inspect(image)
+    assert inspected.id is not None
+    repo, _, tag = image.rpartition(":")
+    done = await cli("-H", host, "images", image)
+    assert done.status == 0, done
+    header, *rows = done.out.splitlines()
+    assert header.split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
+    assert [row.split()[:3] for row in rows] == [[repo, tag, inspected.id[7:19]]]
+    assert rows[0].split()[-1].endswith("MB")  # the static busybox: about 2 MB
+
+    quiet = await cli("-H", host, "images", "-q", "--no-trunc", "-f", f"reference={image}")
+    assert quiet.out.split() == [inspected.id.removeprefix("sha256:")]
+    as_json = await cli("-H", host, "images", "--json", image)
+    assert [json.loads(line)["Id"] for line in as_json.out.splitlines()] == [inspected.id]
+
+
+async def test_events_follow_json_until_ctrl_c(
+    host: str, docker: Docker, image: str, labels: dict[str, str]
+) -> None:
+    since = (await docker.system.info()).system_time
+    assert since is not None
+    proc = await spawn(
+        "-H", host, "events", "--json", "--since", since, "-f", f"label={LABEL}={labels[LABEL]}"
+    )
+    try:
+        created = await docker.containers.create(container_config(image, "true", Labels=labels))
+        assert created.id is not None
+        assert proc.stdout is not None
+        line = await read_line_with(proc.stdout, created.id)
+        event = json.loads(line)
+        assert (event["Type"], event["Action"]) == ("container", "create")
+        assert event["Actor"]["Attributes"][LABEL] == labels[LABEL]
+        proc.send_signal(signal.SIGINT)
+        done = await finish(proc, 120)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.communicate()
+    assert done.status == 130
+    assert "Traceback" not in done.err and "KeyboardInterrupt" not in done.err
+
+
+async def test_a_closed_pipe_ends_quietly(
+    host: str, docker: Docker, image: str, labels: dict[str, str]
+) -> None:
+    """`aiodockerapi events | head -1`: the next write fails; no traceback, status 1."""
+    since = (await docker.system.info()).system_time
+    assert since is not None
+    first = await docker.containers.create(container_config(image, "true", Labels=labels))
+    assert first.id is not None
+    proc = await spawn(
+        "-H", host, "events", "--since", since, "-f", f"label={LABEL}={labels[LABEL]}"
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        await read_line_with(proc.stdout, first.id)
+        transport = proc._transport  # type: ignore[attr-defined]
+        transport.get_pipe_transport(1).close()  # what `head -1` does after its line
+        await docker.containers.create(container_config(image, "true", Labels=labels))
+        status = await asyncio.wait_for(proc.wait(), 120)
+        err = (await proc.stderr.read()).decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert status == 1
+    assert err == ""
+
+
+async def test_events_since_until_ends(
+    host: str, docker: Docker, image: str, labels: dict[str, str]
+) -> None:
+    start = (await docker.system.info()).system_time
+    assert start is not None
+    created = await docker.containers.create(container_config(image, "true", Labels=labels))
+    assert created.id is not None
+    end = (await docker.system.info()).system_time
+    assert end is not None
+    done = await cli(
+        "-H", host, "events", "--since", start, "--until", end,
+        "--filter", f"label={LABEL}={labels[LABEL]}",
+    )  # fmt: skip
+    assert done.status == 0, done
+    [line] = done.out.splitlines()
+    assert f" container create {created.id} (" in line
+    assert f"{LABEL}={labels[LABEL]}" in line and f"image={image}" in line
+
+
+async def test_logs_follow_until_the_container_ends(
+    host: str, docker: Docker, image: str, labels: dict[str, str]
+) -> None:
+    script = "echo one; echo two >&2; until [ -e /go ]; do sleep 0.1; done; echo three"
+    created = await docker.containers.create(
+        container_config(image, "sh", "-c", script, Labels=labels)
+    )
+    assert created.id is not None
+    await docker.containers.start(created.id)
+    proc = await spawn("-H", host, "logs", "-f", created.id)
+    try:
+        assert proc.stdout is not None
+        await read_line_with(proc.stdout, "one")
+        # Still following: "three" comes only after this.
+        result = await docker.exec.run(created.id, ["touch", "/go"])
+        assert result.exit_code == 0
+        assert (await read_line_with(proc.stdout, "three")) == "three\n"
+        done = await finish(proc, 120)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.communicate()
+    assert done.status == 0
+    assert done.err == "two\n"
+
+    tail = await cli("-H", host, "logs", "--tail", "1", "-t", created.id)
+    [line] = tail.out.splitlines()
+    assert line.endswith(" three") and line[:4].isdigit()
+    missing = await cli("-H", host, "logs", f"no-such-container-{uuid.uuid4().hex}")
+    assert_one_line_error(missing, 1, "No such container")
+
+
+# -- run ---------------------------------------------------------------------------------
+
+
+async def test_run_streams_output_and_exits_with_its_code(
+    host: str, docker: Docker, image: str, labels: dict[str, str]
+) -> None:
+    label = f"{LABEL}={labels[LABEL]}"
+    done = await cli(
+        "-H", host, "run", "--rm", "--network", "none", "-l", label, "-e", "WHO=world",
+        image, "sh", "-c", 'echo "hello $WHO"; echo oops >&2; exit 3',
+    )  # fmt: skip
+    assert done.status == 3, done
+    assert done.out == "hello world\n"
+    assert done.err == "oops\n"
+    assert await docker.containers.list(all=True, filters={"label": label}) == []
+
+    kept = await cli(
+        "-H", host, "run", "--network", "none", "--name", f"cli-kept-{labels[LABEL]}",
+        "-l", label, "-w", "/tmp", image, "pwd",
+    )  # fmt: skip
+    assert (kept.status, kept.out) == (0, "/tmp\n")
+    [summary] = await docker.containers.list(all=True, filters={"label": label})
+    assert summary.names == [f"/cli-kept-{labels[LABEL]}"]
+    assert summary.host_config is not None and summary.host_config.network_mode == "none"
+
+
+async def test_run_detached(host: str, docker: Docker, image: str, labels: dict[str, str]) -> None:
+    done = await cli(
+        "-H", host, "run", "-d", "--network", "none", "-l", f"{LABEL}={labels[LABEL]}",
+        image, "sh", "-c", "echo in the background",
+    )  # fmt: skip
+    assert done.status == 0, done
+    cid = done.out.strip()
+    assert len(cid) == 64
+    waited = await docker.containers.wait(cid)
+    assert waited.status_code == 0
+    logs = await cli("-H", host, "logs", cid)
+    assert logs.out == "in the background\n"
+
+
+async def test_run_ctrl_c_removes_the_container(
+    host: str, docker: Docker, image: str, labels: dict[str, str]
+) -> None:
+    label = f"{LABEL}={labels[LABEL]}"
+    proc = await spawn(
+        "-H", host, "run", "--rm", "--network", "none", "-l", label,
+        image, "sh", "-c", "echo started; exec sleep 600",
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        await read_line_with(proc.stdout, "started")
+        proc.send_signal(signal.SIGINT)
+        done = await finish(proc, 120)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.communicate()
+    assert done.status == 130
+    assert "Traceback" not in done.err
+    assert await docker.containers.list(all=True, filters={"label": label}) == []
+
+
+async def test_run_errors(host: str, image: str, labels: dict[str, str]) -> None:
+    missing = f"127.0.0.1:1/aiodockerapi/none-{labels[LABEL]}:1"
+    never = await cli("-H", host, "run", "--pull", "never", "--network", "none", missing)
+    assert_one_line_error(never, 1, "No such image", missing)
+    bad = await cli(
+        "-H", host, "run", "--rm", "--network", "none", "-l", f"{LABEL}={labels[LABEL]}",
+        image, "/no/such/program",
+    )  # fmt: skip
+    assert_one_line_error(bad, 1, "/no/such/program")
+
+
+# -- build, push, pull -------------------------------------------------------------------
+
+
+def build_context(path: Path, dockerfile: str, **files: str) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "Dockerfile").write_text(dockerfile)
+    for name, text in files.items():
+        (path / name).write_text(text)
+    return path
+
+
+async def test_build_shows_the_steps_as_plain_lines(
+    host: str, docker: Docker, image: str, tags: list[str], tmp_path: Path
+) -> None:
+    tag = f"aiodockerapi-test/cli-build:{uuid.uuid4().hex[:8]}"
+    tags.append(tag)
+    ctx = build_context(
+        tmp_path / "ctx",
+        f'FROM {image}\nARG GREETING\nRUN echo "step says $GREETING" && echo warned >&2\n',
+    )
+    args = ["--network", "none", "-t", tag, "--build-arg", "GREETING=hi", "--label", "made.by=cli"]
+    done = await cli("-H", host, "build", *args, str(ctx))
+    assert done.status == 0, done
+    lines = done.out.splitlines()
+    assert lines[0] == f"Step 1/4 : FROM {image}"  # the daemon adds a step for --label
+    assert "step says hi" in lines
+    assert "warned" in lines  # the daemon colours stderr; plain output has no escapes
+    assert "\x1b" not in done.out
+    assert lines[-1] == f"Successfully tagged {tag}"
+    inspected = await docker.images.inspect(tag)
+    assert inspected.config is not None and inspected.config.labels == {"made.by": "cli"}
+
+    quiet = await cli("-H", host, "build", "-q", *args, str(ctx))  # all from the cache
+    assert quiet.out.strip() == inspected.id
+
+
+async def test_build_errors(host: str, image: str, tmp_path: Path) -> None:
+    failing = build_context(tmp_path / "failing", f"FROM {image}\nRUN exit 3\n")
+    done = await cli("-H", host, "build", "--network", "none", str(failing))
+    assert done.status == 1
+    assert "Step 2/2 : RUN exit 3" in done.out
+    assert_one_line_error(done, 1, "returned a non-zero code: 3")
+
+    outside = build_context(tmp_path / "other", "FROM scratch\n")
+    elsewhere = await cli("-H", host, "build", "-f", str(outside / "Dockerfile"), str(failing))
+    assert_one_line_error(elsewhere, 1, "must be inside the build context")
+    nowhere = await cli("-H", host, "build", str(tmp_path / "missing"))
+    assert_one_line_error(nowhere, 1, "is not a directory")
+
+
+@pytest.fixture
+def docker_config(tmp_path: Path, registry: Registry) -> dict[str, str]:  # noqa: F811
+    """An environment whose Docker config holds the test registry's credentials."""
+    directory = tmp_path / "docker-config"
+    directory.mkdir()
+    token = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
+    (directory / "config.json").write_text(json.dumps({"auths": {registry.host: {"auth": token}}}))
+    return cli_env(DOCKER_CONFIG=str(directory))
+
+
+async def test_push_pull_and_run_from_a_registry(
+    host: str,
+    docker: Docker,
+    image: str,
+    tags: list[str],
+    labels: dict[str, str],
+    registry: Registry,  # noqa: F811
+    docker_config: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    unique = uuid.uuid4().hex
+    ref = registry.image(f"aiodockerapi/cli-{unique[:8]}:v1")
+    tags.append(ref)
+    ctx = build_context(
+        tmp_path / "ctx", f"FROM {image}\nCOPY unique.txt /\n", **{"unique.txt": unique}
+    )
+    built = await cli("-H", host, "build", "-q", "-t", ref, str(ctx))
+    assert built.status == 0, built
+
+    no_auth = await cli("-H", host, "push", ref, env=cli_env(DOCKER_CONFIG=str(tmp_path)))
+    assert_one_line_error(no_auth, 1, "no basic auth credentials")
+
+    pushed = await cli("-H", host, "push", ref, env=docker_config)
+    assert pushed.status == 0, pushed
+    lines = pushed.out.splitlines()
+    assert lines[0] == f"The push refers to repository [{ref.rpartition(':')[0]}]"
+    assert any(line.endswith(": Pushed") for line in lines)
+    assert lines[-1].startswith("v1: digest: sha256:")
+    # One line per change of a layer's status, never one per progress message.
+    assert len(lines) == len(set(lines))
+
+    await docker.images.delete(ref)
+    pulled = await cli("-H", host, "pull", ref, env=docker_config)
+    assert pulled.status == 0, pulled
+    lines = pulled.out.splitlines()
+    assert lines[0] == "v1: Pulling from " + ref.partition("/")[2].rpartition(":")[0]
+    assert any(line.endswith(": Pull complete") for line in lines)  # the COPY layer
+    assert any(line.endswith(": Already exists") for line in lines)  # busybox's
+    assert lines[-3].startswith("Digest: sha256:")
+    assert lines[-2] == f"Status: Downloaded newer image for {ref}"
+    assert lines[-1] == ref
+
+    # run pulls what is missing: the progress goes to stderr, the output to stdout.
+    await docker.images.delete(ref)
+    ran = await cli(
+        "-H", host, "run", "--rm", "--network", "none", "-l", f"{LABEL}={labels[LABEL]}",
+        ref, "cat", "/unique.txt", env=docker_config,
+    )  # fmt: skip
+    assert ran.status == 0, ran
+    assert ran.out == unique
+    assert f"Unable to find image '{ref}' locally" in ran.err
+    assert f"Status: Downloaded newer image for {ref}" in ran.err
+
+
+# -- prune -------------------------------------------------------------------------------
+
+
+async def test_prune(host: str, docker: Docker, image: str, labels: dict[str, str]) -> None:
+    label = f"{LABEL}={labels[LABEL]}"
+    stopped = []
+    for _ in range(2):
+        c = await docker.containers.create(container_config(image, "true", Labels=labels))
+        assert c.id is not None
+        stopped.append(c.id)
+    running = await docker.containers.create(container_config(image, "sleep", "600", Labels=labels))
+    assert running.id is not None
+    await docker.containers.start(running.id)
+    other = await docker.containers.create(container_config(image, "true", Labels={LABEL: "x"}))
+    assert other.id is not None
+    try:
+        refused = await cli("-H", host, "prune", "--filter", f"label={label}")
+        assert_one_line_error(refused, 1, "--force")
+        assert len(await docker.containers.list(all=True, filters={"label": label})) == 3
+
+        done = await cli("-H", host, "prune", "--force", "--filter", f"label={label}")
+        assert done.status == 0, done
+        lines = done.out.splitlines()
+        assert lines[0] == "Deleted Containers:"
+        assert sorted(lines[1:3]) == sorted(stopped)
+        assert lines[-1].startswith("Total reclaimed space: ")
+        left = await docker.containers.list(all=True, filters={"label": label})
+        assert [c.id for c in left] == [running.id]
+        assert (await docker.containers.inspect(other.id)).id == other.id
+    finally:
+        await docker.containers.delete(other.id, force=True)
+
+
+# -- formatting --------------------------------------------------------------------------
+
+
+def test_human_size_and_duration() -> None:
+    assert [human_size(n) for n in (0, 999, 1000, 1_234_567, 5_600_000_000)] == [
+        "0B",
+        "999B",
+        "1kB",
+        "1.23MB",
+        "5.6GB",
+    ]
+    assert human_duration(0.5) == "Less than a second"
+    assert human_duration(45) == "45 seconds"
+    assert human_duration(90) == "About a minute"
+    assert human_duration(3 * 3600) == "3 hours"
+    assert human_duration(3 * 86400) == "3 days"
+
+
+def test_event_line() -> None:
+    event = EventMessage(
+        type="container",
+        action="start",
+        actor=EventActor(id="abc", attributes={"name": "web", "image": "app:1"}),
+        time=1700000000,
+        time_nano=1700000000123456789,
+    )
+    assert event_line(event) == (
+        "2023-11-14T22:13:20.123456789Z container start abc (image=app:1, name=web)"
+    )
+    assert event_line(EventMessage(type="network", action="prune", time=1700000000)) == (
+        "2023-11-14T22:13:20.000000000Z network prune"
+    )

@@ -1,0 +1,481 @@
+"""aiodockerapi.progress: plain lines off a terminal, layers redrawn in place on one (tmux)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from aiodockerapi import Docker, DockerStreamError, NotFound
+from aiodockerapi.models import BuildInfo, CreateImageInfo, ImageID
+from aiodockerapi.progress import ProgressDisplay, show_progress
+
+from .registry import Registry, registry  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+PAUSE = {"pause": True}
+
+# A pull as the daemon streams it, cut short: progress of two layers, one waiting, and a
+# pause (for the terminal test) while the second is half downloaded.
+CANNED_PULL: list[dict[str, Any]] = [
+    {"status": "Pulling from team/app", "id": "1.0"},
+    {"status": "Pulling fs layer", "progressDetail": {}, "id": "aaaaaaaaaaaa"},
+    {"status": "Pulling fs layer", "progressDetail": {}, "id": "bbbbbbbbbbbb"},
+    {"status": "Pulling fs layer", "progressDetail": {}, "id": "cccccccccccc"},
+    {"status": "Waiting", "progressDetail": {}, "id": "cccccccccccc"},
+    *(
+        {
+            "status": "Downloading",
+            "progressDetail": {"current": step * 20_000, "total": 2_000_000},
+            "progress": "[=>   ]",
+            "id": "aaaaaaaaaaaa",
+        }
+        for step in range(0, 101, 10)
+    ),
+    {"status": "Download complete", "progressDetail": {}, "id": "aaaaaaaaaaaa"},
+    *(
+        {
+            "status": "Downloading",
+            "progressDetail": {"current": step * 30_000, "total": 3_000_000},
+            "id": "bbbbbbbbbbbb",
+        }
+        for step in range(0, 51, 5)
+    ),
+    PAUSE,
+    *(
+        {
+            "status": "Downloading",
+            "progressDetail": {"current": step * 30_000, "total": 3_000_000},
+            "id": "bbbbbbbbbbbb",
+        }
+        for step in range(55, 101, 5)
+    ),
+    {"status": "Download complete", "progressDetail": {}, "id": "bbbbbbbbbbbb"},
+    {
+        "status": "Extracting",
+        "progressDetail": {"current": 2_000_000, "total": 2_000_000},
+        "id": "aaaaaaaaaaaa",
+    },
+    {"status": "Pull complete", "progressDetail": {}, "id": "aaaaaaaaaaaa"},
+    {"status": "Pull complete", "progressDetail": {}, "id": "bbbbbbbbbbbb"},
+    {"status": "Already exists", "progressDetail": {}, "id": "cccccccccccc"},
+    {"status": "Digest: sha256:" + "d" * 64},
+    {"status": "Status: Downloaded newer image for 127.0.0.1:5000/team/app:1.0"},
+]
+
+PLAIN_PULL = [
+    "1.0: Pulling from team/app",
+    "aaaaaaaaaaaa: Pulling fs layer",
+    "bbbbbbbbbbbb: Pulling fs layer",
+    "cccccccccccc: Pulling fs layer",
+    "cccccccccccc: Waiting",
+    "aaaaaaaaaaaa: Downloading",
+    "aaaaaaaaaaaa: Download complete",
+    "bbbbbbbbbbbb: Downloading",
+    "bbbbbbbbbbbb: Download complete",
+    "aaaaaaaaaaaa: Extracting",
+    "aaaaaaaaaaaa: Pull complete",
+    "bbbbbbbbbbbb: Pull complete",
+    "cccccccccccc: Already exists",
+    "Digest: sha256:" + "d" * 64,
+    "Status: Downloaded newer image for 127.0.0.1:5000/team/app:1.0",
+]
+
+# Renders CANNED_PULL (one JSON object a line in argv[1]) through show_progress, after
+# writing its pid to argv[2]; with --pause it stops at the pause mark until SIGUSR1.
+SCRIPT = """\
+import asyncio
+import os
+import signal
+import sys
+
+import msgspec
+
+from aiodockerapi.models import CreateImageInfo
+from aiodockerapi.progress import show_progress
+
+
+async def messages(go):
+    with open(sys.argv[1], "rb") as f:
+        for line in f:
+            if b'"pause"' in line:
+                if "--pause" in sys.argv:
+                    await go.wait()
+                continue
+            yield msgspec.json.decode(line, type=CreateImageInfo)
+
+
+async def main():
+    with open(sys.argv[2], "w") as f:
+        f.write(str(os.getpid()))
+    go = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, go.set)
+    summary = await show_progress(messages(go))
+    print(f"digest={summary.digest} messages={summary.messages}")
+
+
+asyncio.run(main())
+"""
+
+
+def decoded(raw: list[dict[str, Any]], kind: type[Any] = CreateImageInfo) -> list[Any]:
+    return [msgspec.convert(m, kind) for m in raw if m is not PAUSE]
+
+
+async def iterate(items: list[Any]) -> AsyncIterator[Any]:
+    for item in items:
+        yield item
+
+
+# -- plain lines -------------------------------------------------------------------------
+
+
+async def test_plain_lines_change_only_with_a_layers_status() -> None:
+    out = io.StringIO()
+    summary = await show_progress(iterate(decoded(CANNED_PULL)), out)
+    assert out.getvalue().splitlines() == PLAIN_PULL
+    assert summary.digest == "sha256:" + "d" * 64
+    assert summary.messages == len(CANNED_PULL) - 1
+    assert summary.image_id is None
+
+
+def test_plain_is_the_default_off_a_terminal(tmp_path: Path) -> None:
+    with open(tmp_path / "out.txt", "w") as file:
+        display = ProgressDisplay(file)
+        assert not display.live
+        with display:
+            for message in decoded(CANNED_PULL[:6]):
+                display.update(message)
+    assert (tmp_path / "out.txt").read_text().splitlines() == PLAIN_PULL[:6]
+
+
+async def test_build_output_is_written_by_whole_lines_without_colours() -> None:
+    raw = [
+        {"stream": "Step 1/2 : FROM scratch\n"},
+        {"stream": " ---> Running in 0123456789ab\n"},
+        {"stream": "\x1b[91mcomplaint on stderr\n\x1b[0m"},
+        {"stream": "half a "},
+        {"stream": "line\nand a tail"},
+        {"aux": {"ID": "sha256:" + "e" * 64}},
+    ]
+    out = io.StringIO()
+    summary = await show_progress(iterate(decoded(raw, BuildInfo)), out)
+    assert out.getvalue() == (
+        "Step 1/2 : FROM scratch\n"
+        " ---> Running in 0123456789ab\n"
+        "complaint on stderr\n"
+        "half a line\n"
+        "and a tail\n"
+    )
+    assert summary.image_id == "sha256:" + "e" * 64
+
+
+async def test_an_error_in_the_stream_is_raised_after_what_came_before() -> None:
+    messages = [
+        BuildInfo(stream="Step 1/1 : RUN false\n"),
+        BuildInfo(error="The command '/bin/sh -c false' returned a non-zero code: 1"),
+        BuildInfo(stream="never shown\n"),
+    ]
+    out = io.StringIO()
+    with pytest.raises(DockerStreamError, match="returned a non-zero code: 1"):
+        await show_progress(iterate(messages), out)
+    assert out.getvalue() == "Step 1/1 : RUN false\n"
+
+
+async def test_leaving_early_closes_the_stream() -> None:
+    closed = asyncio.Event()
+
+    async def endless() -> AsyncIterator[BuildInfo]:
+        try:
+            while True:
+                yield BuildInfo(stream="more\n")
+        finally:
+            closed.set()
+
+    def stop(message: object) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        await show_progress(endless(), io.StringIO(), on_message=stop)
+    assert closed.is_set()
+
+
+async def test_without_rich_a_terminal_gets_plain_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "rich.console", None)  # import rich.console fails
+    out = io.StringIO()
+    display = ProgressDisplay(out, tty=True)
+    assert not display.live
+    with display:
+        for message in decoded(CANNED_PULL):
+            display.update(message)
+    assert out.getvalue().splitlines() == PLAIN_PULL
+
+
+def test_a_closed_display_refuses_more() -> None:
+    display = ProgressDisplay(io.StringIO())
+    display.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        display.update(BuildInfo(stream="late\n"))
+
+
+# -- the terminal display, in tmux -------------------------------------------------------
+
+
+class Tmux:
+    """One detached tmux session of a fixed size on a private server socket."""
+
+    def __init__(self, directory: Path, width: int = 100, height: int = 45) -> None:
+        self.socket = directory / "tmux.sock"
+        self.status_file = directory / "exit-status"
+        self.width = width
+        self.height = height
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "TMUX"))}
+        self.env.update(
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            LANG="C.UTF-8",
+            LC_ALL="C.UTF-8",
+        )
+        self.env.pop("COLUMNS", None)
+        self.env.pop("LINES", None)
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-S", str(self.socket), *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=30,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def start(self, *command: str, env: dict[str, str] | None = None) -> None:
+        """Run `command` in the session's one pane, which stays when it exits.
+
+        The pane's shell writes the command's exit status to a file: tmux reaps its
+        children on SIGCHLD, which is not always in time to read the status from tmux.
+        """
+        self.env.update(env or {})
+        self.tmux(
+            "new-session", "-d", "-s", "t", "-x", str(self.width), "-y", str(self.height),
+            "sleep 600",
+        )  # fmt: skip
+        self.tmux("set-option", "-t", "t", "remain-on-exit", "on")
+        status = shlex.quote(str(self.status_file))
+        self.tmux("respawn-pane", "-k", "-t", "t", f"{shlex.join(command)}; echo $? >{status}")
+
+    def screen(self) -> list[str]:
+        """What the terminal shows (and what scrolled off it), trailing blanks dropped."""
+        text = self.tmux("capture-pane", "-p", "-t", "t", "-S", "-")
+        lines = [line.rstrip() for line in text.splitlines()]
+        lines = [line for line in lines if not line.startswith("Pane is dead")]
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
+
+    async def wait_for(self, text: str, timeout: float = 120) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if any(text in line for line in screen):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not on the screen:\n" + "\n".join(screen))
+            await asyncio.sleep(0.05)
+
+    async def wait_exit(self, timeout: float = 300) -> int:
+        """The exit status of the pane's command, once it has ended."""
+        deadline = time.monotonic() + timeout
+        while not (self.status_file.exists() and self.status_file.read_text().endswith("\n")):
+            if time.monotonic() > deadline:
+                raise AssertionError("still running:\n" + "\n".join(self.screen()))
+            await asyncio.sleep(0.05)
+        return int(self.status_file.read_text())
+
+    def close(self) -> None:
+        if self.socket.exists():
+            subprocess.run(
+                ["tmux", "-S", str(self.socket), "kill-server"],
+                capture_output=True,
+                env=self.env,
+                timeout=30,
+                check=False,
+            )
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is missing: apt-get install tmux", pytrace=False)
+    session = Tmux(tmp_path)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def only(screen: list[str], text: str) -> str:
+    """The one line of the screen that contains `text`."""
+    found = [line for line in screen if text in line]
+    assert len(found) == 1, f"{text!r} on {len(found)} lines:\n" + "\n".join(screen)
+    return found[0]
+
+
+async def test_terminal_redraws_layers_in_place(tmux: Tmux, tmp_path: Path) -> None:
+    canned = tmp_path / "pull.jsonl"
+    canned.write_text("".join(json.dumps(m) + "\n" for m in CANNED_PULL))
+    script = tmp_path / "render.py"
+    script.write_text(SCRIPT)
+    pid_file = tmp_path / "render.pid"
+    tmux.start(sys.executable, str(script), str(canned), str(pid_file), "--pause")
+
+    # Paused half way: a bar, the bytes and the percentage of the layer being downloaded.
+    screen = await tmux.wait_for("50%")
+    downloading = only(screen, "bbbbbbbbbbbb: Downloading")
+    assert "1.5 MB/3.0 MB" in downloading and downloading.endswith("50%")
+    assert "━" in downloading
+    done = only(screen, "aaaaaaaaaaaa: Download complete")
+    assert "━" not in done and "%" not in done
+    only(screen, "cccccccccccc: Waiting")
+    assert screen[0] == "1.0: Pulling from team/app"
+
+    os.kill(int(pid_file.read_text()), signal.SIGUSR1)
+    assert await tmux.wait_exit() == 0
+    screen = tmux.screen()
+    # Each layer kept one line, updated in place; the lines without a layer follow them.
+    assert screen == [
+        "1.0: Pulling from team/app",
+        "aaaaaaaaaaaa: Pull complete",
+        "bbbbbbbbbbbb: Pull complete",
+        "cccccccccccc: Already exists",
+        "Digest: sha256:" + "d" * 64,
+        "Status: Downloaded newer image for 127.0.0.1:5000/team/app:1.0",
+        f"digest=sha256:{'d' * 64} messages={len(CANNED_PULL) - 1}",
+    ]
+
+
+async def test_terminal_build_pulling_its_base_image(
+    tmux: Tmux,
+    docker: Docker,
+    image: str,
+    registry: Registry,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`aiodockerapi build` on a terminal: the base image's layers as redrawn lines (pulled
+    from the test registry with the Docker config's credentials), then the RUN output."""
+    unique = uuid.uuid4().hex
+    base = registry.image(f"aiodockerapi/progress-{unique[:8]}:base")
+    tag = f"aiodockerapi-test/progress-{unique[:8]}:built"
+    base_ctx = tmp_path / "base"
+    base_ctx.mkdir()
+    (base_ctx / "Dockerfile").write_text(f"FROM {image}\nCOPY unique.bin /\n")
+    (base_ctx / "unique.bin").write_bytes(os.urandom(3_000_000))
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(
+        f"FROM {base}\nRUN echo first-run-step && wc -c /unique.bin\nRUN echo complaint >&2\n"
+    )
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    auth = f"{registry.username}:{registry.password}".encode()
+    token = base64.b64encode(auth).decode()
+    (config / "config.json").write_text(json.dumps({"auths": {registry.host: {"auth": token}}}))
+    try:
+        async for _ in docker.images.build(base_ctx, t=base, networkmode="none"):
+            pass
+        async for _ in docker.images.push(base, auth=registry.credentials):
+            pass
+        await docker.images.delete(base)
+
+        tmux.start(
+            sys.executable, "-m", "aiodockerapi", "--host", docker.host,
+            "build", "--network", "none", "-t", tag, str(ctx),
+            env={"DOCKER_CONFIG": str(config)},
+        )  # fmt: skip
+        assert await tmux.wait_exit() == 0, "\n".join(tmux.screen())
+        screen = tmux.screen()
+        assert screen[0] == f"Step 1/3 : FROM {base}"
+        assert screen[1] == "base: Pulling from " + base.partition("/")[2].rpartition(":")[0]
+        pulled = [line for line in screen[2:] if line.endswith((": Pull complete", "exists"))]
+        layers = [line.partition(":")[0] for line in pulled]
+        assert len(layers) == 3  # busybox's two layers, already here, and the COPY
+        assert sum(line.endswith(": Pull complete") for line in pulled) == 1
+        for layer in layers:
+            only(screen, layer + ":")  # one line each, redrawn in place
+        status = screen.index(f"Status: Downloaded newer image for {base}")
+        assert screen[status - 1].startswith("Digest: sha256:")
+        assert screen[status + 1].startswith(" ---> ")
+        assert screen[status + 2] == "Step 2/3 : RUN echo first-run-step && wc -c /unique.bin"
+        assert "first-run-step" in screen
+        assert "3000000 /unique.bin" in screen
+        assert "complaint" in screen
+        assert screen[-1] == f"Successfully tagged {tag}"
+    finally:
+        for ref in (tag, base):
+            try:
+                await docker.images.delete(ref, force=True)
+            except NotFound:
+                pass
+
+
+# -- a real load -------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def saved_image(docker: Docker, image: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A tag of an image with a layer of its own; deleted afterwards."""
+    tag = f"aiodockerapi-test/progress-load-{uuid.uuid4().hex[:8]}:1"
+    (tmp_path / "Dockerfile").write_text(f"FROM {image}\nCOPY unique.bin /\n")
+    (tmp_path / "unique.bin").write_bytes(os.urandom(1_000_000))
+    async for _ in docker.images.build(tmp_path, t=tag, networkmode="none"):
+        pass
+    yield tag
+    try:
+        await docker.images.delete(tag, force=True)
+    except NotFound:
+        pass
+
+
+@pytest.mark.daemon
+@pytest.mark.parametrize("tty", [False, True])
+async def test_load_progress(docker: Docker, saved_image: str, tty: bool) -> None:
+    tar = b"".join([chunk async for chunk in docker.images.get(saved_image)])
+    await docker.images.delete(saved_image)
+    out = io.StringIO()
+    summary = await show_progress(docker.images.load(tar), out, tty=tty)
+    assert (await docker.images.inspect(saved_image)).id is not None
+    text = out.getvalue()
+    if tty:
+        # The layer's line ends full: a whole bar and 100%; then the image's name.
+        layer_line = [line for line in text.splitlines() if "Loading layer" in line][-1]
+        assert "100%" in layer_line and "━" in layer_line
+        assert f"Loaded image: {saved_image}" in text
+    else:
+        lines = text.splitlines()
+        assert len(lines) == 2 and lines[0].endswith(": Loading layer")
+        assert lines[1] == f"Loaded image: {saved_image}"
+    assert summary.messages >= 2
+
+
+def test_image_id_from_aux() -> None:
+    display = ProgressDisplay(io.StringIO())
+    display.update(BuildInfo(aux=ImageID(id="sha256:" + "f" * 64)))
+    display.close()
+    assert display.summary().image_id == "sha256:" + "f" * 64
