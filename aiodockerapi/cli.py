@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import re
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -34,6 +33,7 @@ from .models import (
     ImageSummary,
     StreamType,
 )
+from .params import timestamp
 from .progress import show_progress
 from .transport import TLSConfig
 
@@ -101,27 +101,13 @@ def _labels(pairs: Sequence[tuple[str, str | None]] | None) -> dict[str, str]:
     return {key: value or "" for key, value in pairs or ()}
 
 
-_NUMBER = re.compile(r"\d+(\.\d+)?")
-_DURATION = re.compile(r"((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-_FRACTION = re.compile(r"\.(\d+)")
 
 
-def point_in_time(text: str) -> str | dt.datetime:
+def point_in_time(text: str) -> str:
     """A --since/--until value as the docker CLI reads it: Unix seconds, an RFC 3339 date or
-    time (local time without a zone), or a duration before now like 10m or 1h30m. The daemon
-    itself reads only Unix seconds, so the others are converted here."""
-    text = text.strip()
-    if _NUMBER.fullmatch(text):
-        return text
-    if _DURATION.fullmatch(text):
-        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
-        return dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds)
-    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
-    iso = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), iso, count=1)
+    time, or a duration before now like 10m or 1h30m (see params.timestamp)."""
     try:
-        return dt.datetime.fromisoformat(iso)
+        return timestamp(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected Unix seconds, an RFC 3339 time or a duration like 10m, got {text!r}"

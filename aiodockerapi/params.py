@@ -22,7 +22,7 @@ _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?(?:ns|us|µs|ms|s|m|h))+")
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_FRACTION = re.compile(r"(\.[0-9]{6})[0-9]+")
+_FRACTION = re.compile(r"\.([0-9]+)")
 
 
 def _parse_time_string(value: str) -> str:
@@ -34,7 +34,10 @@ def _parse_time_string(value: str) -> str:
         seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(value))
         return timestamp(time.time() - seconds)
     try:
-        parsed = dt.datetime.fromisoformat(_FRACTION.sub(r"\1", value.replace("Z", "+00:00")))
+        # Python < 3.11 reads neither "Z" nor fractions other than 3 or 6 digits.
+        iso = value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value
+        iso = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), iso, count=1)
+        parsed = dt.datetime.fromisoformat(iso)
     except ValueError:
         raise ValueError(
             f"cannot read {value!r} as a time: give a datetime, Unix seconds, a duration "
