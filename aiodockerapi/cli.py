@@ -101,8 +101,6 @@ def _labels(pairs: Sequence[tuple[str, str | None]] | None) -> dict[str, str]:
     return {key: value or "" for key, value in pairs or ()}
 
 
-
-
 def point_in_time(text: str) -> str:
     """A --since/--until value as the docker CLI reads it: Unix seconds, an RFC 3339 date or
     time, or a duration before now like 10m or 1h30m (see params.timestamp)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncGenerator, Callable
 
 from .errors import DockerConnectionError, ServerError, StreamCut
@@ -13,6 +14,8 @@ from .params import Since, timestamp
 __all__ = ["follow_events"]
 
 Open = Callable[[str | None], AsyncGenerator[EventMessage, None]]
+# How far back a reopened stream starts: the daemon sends events up to ~10 ms out of order.
+REPLAY = 2_000_000_000
 _Key = tuple[int | None, str | None, str | None, str | None]
 
 
@@ -30,19 +33,18 @@ def follow_events(
     since: Since | None,
     until: Since | None,
     *,
-    resume: bool,
     max_delay: float = 5.0,
 ) -> AsyncGenerator[EventMessage, None]:
-    """Events from `open_stream(since)`.
+    """Events from `open_stream(since)`, reopened after a dropped connection or a daemon
+    restart (with backoff) until `until`.
 
-    Without `resume`, the stream ends when the daemon closes it. With `resume`, a dropped
-    connection or a restarted daemon is followed by a reconnect (with backoff) from the last
-    event's time; events already delivered at that same nanosecond are skipped, so none is
-    lost or repeated.
+    A reopened stream starts a little before the newest event delivered, because the daemon
+    does not always send events in time order; events already delivered are recognised and
+    skipped, so none is lost or repeated.
     """
-    deadline = _deadline(until) if resume else None
+    deadline = _deadline(until)
     start = None if since is None else timestamp(since)
-    return _follow(open_stream, start, deadline, resume=resume, max_delay=max_delay)
+    return _follow(open_stream, start, deadline, max_delay=max_delay)
 
 
 async def _follow(
@@ -50,36 +52,33 @@ async def _follow(
     start: str | None,
     deadline: float | None,
     *,
-    resume: bool,
     max_delay: float,
 ) -> AsyncGenerator[EventMessage, None]:
-    last_nano: int | None = None
-    delivered_at_last: set[_Key] = set()
+    newest = 0  # the latest time_nano delivered
+    recent: deque[tuple[int, _Key]] = deque()  # delivered within REPLAY of `newest`
+    delivered: set[_Key] = set()
     delay = 0.05
     while True:
         try:
             async for ev in open_stream(start):
                 delay = 0.05
-                nano = ev.time_nano
-                if last_nano is not None and nano is not None:
-                    if nano < last_nano or (nano == last_nano and _key(ev) in delivered_at_last):
-                        continue
-                if nano != last_nano:
-                    last_nano = nano
-                    delivered_at_last.clear()
-                delivered_at_last.add(_key(ev))
+                key = _key(ev)
+                if key in delivered:
+                    continue
+                nano = ev.time_nano or 0
+                newest = max(newest, nano)
+                recent.append((nano, key))
+                delivered.add(key)
+                while recent and recent[0][0] < newest - REPLAY:
+                    delivered.discard(recent.popleft()[1])
                 yield ev
-            if not resume or deadline is None or time.time() >= deadline:
-                return
-        except StreamCut:
-            if not resume:
-                return
-        except (DockerConnectionError, ServerError):
-            if not resume:
-                raise
+            # A stream that ended before `until` (or with none) was closed by the daemon.
+        except (StreamCut, DockerConnectionError, ServerError):
+            pass
         if deadline is not None and time.time() >= deadline:
             return
         await asyncio.sleep(delay)
         delay = min(delay * 2, max_delay)
-        if last_nano is not None:
-            start = f"{last_nano // 1_000_000_000}.{last_nano % 1_000_000_000:09d}"
+        if newest:
+            since = max(newest - REPLAY, 0)
+            start = f"{since // 1_000_000_000}.{since % 1_000_000_000:09d}"

@@ -74,10 +74,15 @@ class System(Resource):
         daemon closes it. With `resume`, a dropped connection or a daemon restart is followed
         by a reconnect from the last event's time, losing and repeating nothing."""
         end = time_param(until)  # bad input fails here, not later
+        if not resume:
+            params = query(since=time_param(since), until=end, filters=filters)
+            return self._t.stream_json(
+                "GET", "/events", EventMessage, end_on_cut=True, params=params
+            )
         query(filters=filters)
 
         def open_stream(start: str | None) -> AsyncGenerator[EventMessage, None]:
             params = query(since=start, until=end, filters=filters)
             return self._t.stream_json("GET", "/events", EventMessage, params=params)
 
-        return follow_events(open_stream, since, until, resume=resume)
+        return follow_events(open_stream, since, until)

@@ -549,6 +549,7 @@ class Transport:
         item: type[T],
         *,
         in_band_errors: bool = False,
+        end_on_cut: bool = False,
         params: Params | None = None,
         body: Any = None,
         data: Body = None,
@@ -556,16 +557,21 @@ class Transport:
         timeout: Timeout = DEFAULT,
     ) -> AsyncGenerator[T, None]:
         """The JSON values of a streamed body, typed. With `in_band_errors`, a message carrying
-        an error raises DockerStreamError."""
-        async with self.open_stream(
-            method, path, params=params, body=body, data=data, headers=headers, timeout=timeout
-        ) as resp:
-            values = streams.json_values(resp.content.iter_any(), decoder(item))
-            if in_band_errors:
-                values = streams.check_in_band(values)
-            async with aclosing(values):
-                async for value in values:
-                    yield value
+        an error raises DockerStreamError; with `end_on_cut`, a connection the daemon drops
+        mid-body ends the stream instead of raising StreamCut."""
+        try:
+            async with self.open_stream(
+                method, path, params=params, body=body, data=data, headers=headers, timeout=timeout
+            ) as resp:
+                values = streams.json_values(resp.content.iter_any(), decoder(item))
+                if in_band_errors:
+                    values = streams.check_in_band(values)
+                async with aclosing(values):
+                    async for value in values:
+                        yield value
+        except StreamCut:
+            if not end_on_cut:
+                raise
 
     async def stream_frames(
         self,

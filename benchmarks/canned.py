@@ -158,13 +158,17 @@ class Canned:
         li = load("logs-inspect.http", directory)
         self.logs_inspect = _as_recorded(li, li.body)
         logs = load("logs.http", directory)
-        self.logs = _response(logs, scale_frames(logs, logs_bytes))
+        frames = scale_frames(logs, logs_bytes)
+        self.logs = _response(logs, frames)
+        self.logs_body = sum(map(len, frames))
+        self.logs_payload = self.logs_body - 8 * len(frames)
         self.ping_response = _response(self.ping, self.ping.body)
         self.version_response = _as_recorded(self.version, self.version.body)
         missing = b'{"message":"page not found"}\n'
         self.not_found = Response(
             b"HTTP/1.1 404 Not Found\r\nApi-Version: %s\r\nContent-Type: application/json"
-            b"\r\nContent-Length: %d" % (self.version.header("Api-Version").encode(), len(missing)),
+            b"\r\nContent-Length: %d"
+            % ((self.version.header("Api-Version") or "1.41").encode(), len(missing)),
             missing,
         )
 
@@ -238,7 +242,7 @@ async def main_async(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print("ready", flush=True)
+    print(f"ready logs_body={canned.logs_body} logs_payload={canned.logs_payload}", flush=True)
     async with server:
         await stop.wait()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import resource
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -64,17 +63,37 @@ class Job:
 @dataclass
 class Outcome:
     """What one worker run reports: seconds of the timed part, units of work done (to check
-    that every client did the same), and peak RSS above the baseline taken before it."""
+    that every client did the same), the RSS just before it and the peak RSS after it."""
 
     seconds: float
+    cpu_seconds: float  # user + system time of the whole worker process (all its threads)
     units: int
     rss_base_kib: int = 0
     rss_peak_kib: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def max_rss_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise LookupError(field)
+
+
+def reset_peak_rss() -> int:
+    """Restart peak-RSS accounting (Linux: clear_refs 5) and return the RSS now, in KiB."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass  # the peak then also covers what came before; it can only be overstated
+    return _status_kib("VmRSS")
+
+
+def peak_rss_kib() -> int:
+    """The peak RSS since the last reset, in KiB."""
+    return max(_status_kib("VmHWM"), _status_kib("VmRSS"))
 
 
 async def in_flight(items: Iterable[T], limit: int, fn: Callable[[T], Awaitable[object]]) -> int:

@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from .job import Job, Outcome, max_rss_kib
+from .job import Job, Outcome, peak_rss_kib, reset_peak_rss
 
 CLIENTS = ("ours", "aiodocker_peer", "dockerpy_peer", "floor")
 
@@ -34,14 +34,16 @@ async def run(client_name: str, workload: str, job: Job) -> Outcome:
         warmup = getattr(client, f"warmup_{workload}", None)
         if warmup is not None:
             await _maybe(warmup())
-        base = max_rss_kib()
+        base = reset_peak_rss()
+        cpu = time.process_time()
         start = time.perf_counter()
         units = await _maybe(getattr(client, workload)())
         seconds = time.perf_counter() - start
-        peak = max_rss_kib()
+        cpu = time.process_time() - cpu
+        peak = peak_rss_kib()
     finally:
         await _maybe(client.close())
-    return Outcome(seconds, units, base, peak)
+    return Outcome(seconds, cpu, units, base, peak)
 
 
 def main(argv: list[str]) -> int:

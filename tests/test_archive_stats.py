@@ -47,7 +47,9 @@ async def test_archive_info_and_get_archive(docker: Docker, running: str) -> Non
         assert archive.meta.mode & 0o20000000000  # os.ModeDir in Go's FileMode bits
         async for chunk in archive:
             chunks.append(chunk)
-    with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
+    body = b"".join(chunks)
+    assert body[257:262] == b"ustar", "a plain tar, not gzip (tarfile would open either)"
+    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
         member = tar.extractfile("data/a.txt")
         assert member is not None and member.read() == b"hello\n"
 

@@ -20,10 +20,10 @@ class Client:
 
     async def events(self) -> int:
         n = 0
-        subscriber = self.docker.events.subscribe()
+        subscriber = self.docker.events.subscribe()  # type: ignore[no-untyped-call]
         while await subscriber.get() is not None:
             n += 1
-        await self.docker.events.stop()
+        await self.docker.events.stop()  # type: ignore[no-untyped-call]
         return n
 
     async def warmup_list(self) -> None:

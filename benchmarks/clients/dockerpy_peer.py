@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import docker
+import docker  # type: ignore[import-untyped]
 
 from ..job import API_VERSION, Job, threaded
 

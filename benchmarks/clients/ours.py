@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import aclosing
-
 from aiodockerapi import Docker
 
 from ..job import Job, in_flight
@@ -22,9 +20,8 @@ class Client:
 
     async def events(self) -> int:
         n = 0
-        async with aclosing(self.docker.system.events()) as events:
-            async for _ in events:
-                n += 1
+        async for _ in self.docker.system.events():
+            n += 1
         return n
 
     async def warmup_list(self) -> None:
@@ -48,10 +45,9 @@ class Client:
 
     async def logs(self) -> int:
         n = 0
-        frames = self.docker.containers.logs(self.job.logs_container, stdout=True, stderr=True)
-        async with aclosing(frames):
-            async for frame in frames:
-                n += len(frame.data)
+        cid = self.job.logs_container
+        async for frame in self.docker.containers.logs(cid, stdout=True, stderr=True):
+            n += len(frame.data)
         return n
 
     async def build(self) -> int:
@@ -71,6 +67,8 @@ class Client:
             self.job.archive_container, path=self.job.archive_path
         ) as download:
             async for chunk in download:
+                if not n and len(chunk) >= 262 and chunk[257:262] != b"ustar":
+                    raise RuntimeError(f"get_archive did not yield a tar: {chunk[:16]!r}")
                 n += len(chunk)
         return n
 
