@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import re
 import shutil
 import uuid
@@ -56,6 +57,15 @@ def running_sandbox(*, tls: bool = False, extra_args: tuple[str, ...] = ()) -> I
         _running.remove(box)
         _served.extend(_calls_in(box.log_path))
         box.stop()
+
+
+@pytest.fixture(autouse=True)
+def hang_guard() -> Iterator[None]:
+    """A test still running after 5 minutes is stuck: print every thread's stack and exit,
+    rather than let CI wait out its whole budget."""
+    faulthandler.dump_traceback_later(300, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="session")
