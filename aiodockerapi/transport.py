@@ -338,33 +338,31 @@ class Transport:
         assert not isinstance(timeout, _Default)
         client_timeout = _client_timeout(timeout)
         where = f"{method} {path} on {self.host}"
+        resp: aiohttp.ClientResponse | None = None
         try:
             resp = await session.request(
                 method, path, params=params, data=data, headers=headers, timeout=client_timeout
             )
+            if resp.status >= 400:
+                raise error_for_status(resp.status, await _error_message(resp))
+            yield resp
         except aiohttp.ClientConnectorError as exc:
             raise DockerConnectionError(
                 f"cannot connect to the Docker daemon at {self.host}: {exc.os_error}"
             ) from exc
         except (asyncio.TimeoutError, TimeoutError) as exc:
-            raise DockerTimeoutError(f"{where} timed out after {timeout} s") from exc
-        except aiohttp.ClientError as exc:
-            raise self._connection_error(where, exc) from exc
-        try:
-            if resp.status >= 400:
-                raise error_for_status(resp.status, await _error_message(resp))
-            yield resp
-        except (asyncio.TimeoutError, TimeoutError) as exc:
-            if timeout is None:
-                raise  # not ours: the caller's own timeout or code
-            raise DockerTimeoutError(f"{where} timed out after {timeout} s") from exc
+            if resp is not None and timeout is None:
+                raise  # not ours: the caller's own timeout, around a stream
+            limit = f"{timeout} s" if resp is not None or timeout else "connecting"
+            raise DockerTimeoutError(f"{where} timed out after {limit}") from exc
         except aiohttp.ClientError as exc:
             raise self._connection_error(where, exc) from exc
         finally:
-            if resp.content.at_eof():
-                resp.release()
-            else:
-                resp.close()
+            if resp is not None:
+                if resp.content.at_eof():
+                    resp.release()
+                else:
+                    resp.close()
 
     async def hijack(
         self,
