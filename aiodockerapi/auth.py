@@ -370,6 +370,4 @@ async def with_headers(
         async for item in stream:
             yield item
     finally:
-        aclose = getattr(stream, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await stream.aclose()

@@ -6,18 +6,11 @@ import builtins
 from collections.abc import Mapping
 from typing import Any
 
-import msgspec
-
-from .models import Config, ConfigCreateBody, ConfigSpec, IdResponse
+from .models import Config, ConfigCreateBody, ConfigSpec, SwarmIdResponse
 from .params import Filters, query
 from .transport import Resource, q
 
 __all__ = ["Configs"]
-
-
-class _Created(msgspec.Struct):
-    # The daemon answers {"ID": ...}, not the {"Id": ...} of the spec's IdResponse.
-    id: str | None = msgspec.field(default=None, name="ID")
 
 
 class Configs(Resource):
@@ -34,10 +27,11 @@ class Configs(Resource):
             "GET", "/configs", builtins.list[Config], params=query(filters=filters)
         )
 
-    async def create(self, spec: ConfigSpec | ConfigCreateBody | Mapping[str, Any]) -> IdResponse:
+    async def create(
+        self, spec: ConfigSpec | ConfigCreateBody | Mapping[str, Any]
+    ) -> SwarmIdResponse:
         """POST /configs/create; a name in use is a Conflict."""
-        created = await self._t.call("POST", "/configs/create", _Created, body=spec)
-        return IdResponse(id=created.id)
+        return await self._t.call("POST", "/configs/create", SwarmIdResponse, body=spec)
 
     async def inspect(self, id: str) -> Config:
         """GET /configs/{id}, by id or name."""

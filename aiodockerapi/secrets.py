@@ -6,18 +6,11 @@ import builtins
 from collections.abc import Mapping
 from typing import Any
 
-import msgspec
-
-from .models import IdResponse, Secret, SecretCreateBody, SecretSpec
+from .models import Secret, SecretCreateBody, SecretSpec, SwarmIdResponse
 from .params import Filters, query
 from .transport import Resource, q
 
 __all__ = ["Secrets"]
-
-
-class _Created(msgspec.Struct):
-    # The daemon answers {"ID": ...}, not the {"Id": ...} of the spec's IdResponse.
-    id: str | None = msgspec.field(default=None, name="ID")
 
 
 class Secrets(Resource):
@@ -33,10 +26,11 @@ class Secrets(Resource):
             "GET", "/secrets", builtins.list[Secret], params=query(filters=filters)
         )
 
-    async def create(self, spec: SecretSpec | SecretCreateBody | Mapping[str, Any]) -> IdResponse:
+    async def create(
+        self, spec: SecretSpec | SecretCreateBody | Mapping[str, Any]
+    ) -> SwarmIdResponse:
         """POST /secrets/create; a name in use is a Conflict."""
-        created = await self._t.call("POST", "/secrets/create", _Created, body=spec)
-        return IdResponse(id=created.id)
+        return await self._t.call("POST", "/secrets/create", SwarmIdResponse, body=spec)
 
     async def inspect(self, id: str) -> Secret:
         """GET /secrets/{id}, by id or name."""

@@ -16,6 +16,7 @@ __all__ = [
     "PathStat",
     "PidsStats",
     "PingResponse",
+    "SwarmIdResponse",
     "ThrottlingData",
 ]
 
@@ -134,3 +135,10 @@ class ContainerStats(msgspec.Struct, kw_only=True):
     memory_stats: MemoryStats | None = None
     blkio_stats: BlkioStats | None = None
     networks: dict[str, NetworkStats] | None = None
+
+
+class SwarmIdResponse(msgspec.Struct, kw_only=True, frozen=True):
+    """The id of a created secret or config: the daemon sends {"ID": ...}, not the
+    {"Id": ...} of the spec's IdResponse."""
+
+    id: str | None = msgspec.field(default=None, name="ID")
