@@ -1,4 +1,4 @@
-"""Hand-written models for what the spec leaves untyped."""
+"""Hand-written models for what the spec leaves untyped (gc=False, as the generated ones)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-class PingResponse(msgspec.Struct, kw_only=True, frozen=True):
+class PingResponse(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """What /_ping tells in its headers."""
 
     api_version: str | None = None
@@ -31,7 +31,7 @@ class PingResponse(msgspec.Struct, kw_only=True, frozen=True):
     swarm: str | None = None
 
 
-class PathStat(msgspec.Struct, kw_only=True, frozen=True):
+class PathStat(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """A path inside a container, from the X-Docker-Container-Path-Stat header."""
 
     name: str = ""
@@ -41,7 +41,7 @@ class PathStat(msgspec.Struct, kw_only=True, frozen=True):
     link_target: str = msgspec.field(default="", name="linkTarget")
 
 
-class ExecResult(msgspec.Struct, kw_only=True, frozen=True):
+class ExecResult(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """What docker.exec.run collected: the exit code and both output streams."""
 
     exit_code: int
@@ -49,7 +49,7 @@ class ExecResult(msgspec.Struct, kw_only=True, frozen=True):
     stderr: bytes
 
 
-class CPUUsage(msgspec.Struct, kw_only=True):
+class CPUUsage(msgspec.Struct, kw_only=True, gc=False):
     """CPU time used, in nanoseconds."""
 
     total_usage: int = 0
@@ -58,7 +58,7 @@ class CPUUsage(msgspec.Struct, kw_only=True):
     usage_in_usermode: int = 0
 
 
-class ThrottlingData(msgspec.Struct, kw_only=True):
+class ThrottlingData(msgspec.Struct, kw_only=True, gc=False):
     """CFS throttling counters."""
 
     periods: int = 0
@@ -66,7 +66,7 @@ class ThrottlingData(msgspec.Struct, kw_only=True):
     throttled_time: int = 0
 
 
-class CPUStats(msgspec.Struct, kw_only=True):
+class CPUStats(msgspec.Struct, kw_only=True, gc=False):
     """CPU usage of the container and of the whole system."""
 
     cpu_usage: CPUUsage | None = None
@@ -75,7 +75,7 @@ class CPUStats(msgspec.Struct, kw_only=True):
     throttling_data: ThrottlingData | None = None
 
 
-class MemoryStats(msgspec.Struct, kw_only=True):
+class MemoryStats(msgspec.Struct, kw_only=True, gc=False):
     """Memory use and limits, in bytes."""
 
     usage: int | None = None
@@ -85,14 +85,14 @@ class MemoryStats(msgspec.Struct, kw_only=True):
     stats: dict[str, int] | None = None
 
 
-class PidsStats(msgspec.Struct, kw_only=True):
+class PidsStats(msgspec.Struct, kw_only=True, gc=False):
     """How many processes run, and the limit."""
 
     current: int | None = None
     limit: int | None = None
 
 
-class BlkioEntry(msgspec.Struct, kw_only=True):
+class BlkioEntry(msgspec.Struct, kw_only=True, gc=False):
     """One block-device counter."""
 
     major: int = 0
@@ -101,14 +101,14 @@ class BlkioEntry(msgspec.Struct, kw_only=True):
     value: int = 0
 
 
-class BlkioStats(msgspec.Struct, kw_only=True):
+class BlkioStats(msgspec.Struct, kw_only=True, gc=False):
     """Block I/O counters."""
 
     io_service_bytes_recursive: list[BlkioEntry] | None = None
     io_serviced_recursive: list[BlkioEntry] | None = None
 
 
-class NetworkStats(msgspec.Struct, kw_only=True):
+class NetworkStats(msgspec.Struct, kw_only=True, gc=False):
     """Counters of one network interface."""
 
     rx_bytes: int = 0
@@ -121,7 +121,7 @@ class NetworkStats(msgspec.Struct, kw_only=True):
     tx_dropped: int = 0
 
 
-class ContainerStats(msgspec.Struct, kw_only=True):
+class ContainerStats(msgspec.Struct, kw_only=True, gc=False):
     """One sample of GET /containers/{id}/stats (the spec leaves it untyped)."""
 
     id: str | None = None
@@ -137,7 +137,7 @@ class ContainerStats(msgspec.Struct, kw_only=True):
     networks: dict[str, NetworkStats] | None = None
 
 
-class SwarmIdResponse(msgspec.Struct, kw_only=True, frozen=True):
+class SwarmIdResponse(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """The id of a created secret or config: the daemon sends {"ID": ...}, not the
     {"Id": ...} of the spec's IdResponse."""
 

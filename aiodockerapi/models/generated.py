@@ -211,7 +211,7 @@ __all__ = [
 ]
 
 
-class Port(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Port(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Port`."""
 
     ip: str | None = msgspec.field(default=None, name="IP")
@@ -220,7 +220,7 @@ class Port(msgspec.Struct, kw_only=True, omit_defaults=True):
     type: str | None = msgspec.field(default=None, name="Type")
 
 
-class MountPoint(msgspec.Struct, kw_only=True, omit_defaults=True):
+class MountPoint(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.MountPoint`."""
 
     type: str | None = msgspec.field(default=None, name="Type")
@@ -233,7 +233,7 @@ class MountPoint(msgspec.Struct, kw_only=True, omit_defaults=True):
     propagation: str | None = msgspec.field(default=None, name="Propagation")
 
 
-class DeviceMapping(msgspec.Struct, kw_only=True, omit_defaults=True):
+class DeviceMapping(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.DeviceMapping`."""
 
     path_on_host: str | None = msgspec.field(default=None, name="PathOnHost")
@@ -241,7 +241,7 @@ class DeviceMapping(msgspec.Struct, kw_only=True, omit_defaults=True):
     cgroup_permissions: str | None = msgspec.field(default=None, name="CgroupPermissions")
 
 
-class DeviceRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
+class DeviceRequest(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.DeviceRequest`."""
 
     driver: str | None = msgspec.field(default=None, name="Driver")
@@ -251,28 +251,28 @@ class DeviceRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     options: dict[str, str] | None = msgspec.field(default=None, name="Options")
 
 
-class ThrottleDevice(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ThrottleDevice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ThrottleDevice`."""
 
     path: str | None = msgspec.field(default=None, name="Path")
     rate: int | None = msgspec.field(default=None, name="Rate")
 
 
-class MountBindOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
+class MountBindOptions(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Mount.BindOptions`."""
 
     propagation: str | None = msgspec.field(default=None, name="Propagation")
     non_recursive: bool | None = msgspec.field(default=None, name="NonRecursive")
 
 
-class MountVolumeOptionsDriverConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class MountVolumeOptionsDriverConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `MountVolumeOptions.DriverConfig`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
     options: dict[str, str] | None = msgspec.field(default=None, name="Options")
 
 
-class MountVolumeOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
+class MountVolumeOptions(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Mount.VolumeOptions`."""
 
     no_copy: bool | None = msgspec.field(default=None, name="NoCopy")
@@ -282,14 +282,14 @@ class MountVolumeOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
     )
 
 
-class MountTmpfsOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
+class MountTmpfsOptions(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Mount.TmpfsOptions`."""
 
     size_bytes: int | None = msgspec.field(default=None, name="SizeBytes")
     mode: int | None = msgspec.field(default=None, name="Mode")
 
 
-class Mount(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Mount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Mount`."""
 
     target: str | None = msgspec.field(default=None, name="Target")
@@ -302,21 +302,21 @@ class Mount(msgspec.Struct, kw_only=True, omit_defaults=True):
     tmpfs_options: MountTmpfsOptions | None = msgspec.field(default=None, name="TmpfsOptions")
 
 
-class RestartPolicy(msgspec.Struct, kw_only=True, omit_defaults=True):
+class RestartPolicy(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.RestartPolicy`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
     maximum_retry_count: int | None = msgspec.field(default=None, name="MaximumRetryCount")
 
 
-class ResourcesBlkioWeightDeviceItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ResourcesBlkioWeightDeviceItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Resources.BlkioWeightDevice[]`."""
 
     path: str | None = msgspec.field(default=None, name="Path")
     weight: int | None = msgspec.field(default=None, name="Weight")
 
 
-class ResourcesUlimitsItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ResourcesUlimitsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Resources.Ulimits[]`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -324,7 +324,7 @@ class ResourcesUlimitsItem(msgspec.Struct, kw_only=True, omit_defaults=True):
     hard: int | None = msgspec.field(default=None, name="Hard")
 
 
-class Resources(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Resources(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Resources`."""
 
     cpu_shares: int | None = msgspec.field(default=None, name="CpuShares")
@@ -371,7 +371,7 @@ class Resources(msgspec.Struct, kw_only=True, omit_defaults=True):
     io_maximum_bandwidth: int | None = msgspec.field(default=None, name="IOMaximumBandwidth")
 
 
-class Limit(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Limit(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Limit`."""
 
     nano_cpus: int | None = msgspec.field(default=None, name="NanoCPUs")
@@ -379,21 +379,23 @@ class Limit(msgspec.Struct, kw_only=True, omit_defaults=True):
     pids: int | None = msgspec.field(default=None, name="Pids")
 
 
-class GenericResourcesNamedResourceSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+class GenericResourcesNamedResourceSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `GenericResources.NamedResourceSpec`."""
 
     kind: str | None = msgspec.field(default=None, name="Kind")
     value: str | None = msgspec.field(default=None, name="Value")
 
 
-class GenericResourcesDiscreteResourceSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+class GenericResourcesDiscreteResourceSpec(
+    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
+):
     """Generated from `GenericResources.DiscreteResourceSpec`."""
 
     kind: str | None = msgspec.field(default=None, name="Kind")
     value: int | None = msgspec.field(default=None, name="Value")
 
 
-class GenericResources(msgspec.Struct, kw_only=True, omit_defaults=True):
+class GenericResources(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.GenericResources[]`."""
 
     named_resource_spec: GenericResourcesNamedResourceSpec | None = msgspec.field(
@@ -404,7 +406,7 @@ class GenericResources(msgspec.Struct, kw_only=True, omit_defaults=True):
     )
 
 
-class ResourceObject(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ResourceObject(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ResourceObject`."""
 
     nano_cpus: int | None = msgspec.field(default=None, name="NanoCPUs")
@@ -414,7 +416,7 @@ class ResourceObject(msgspec.Struct, kw_only=True, omit_defaults=True):
     )
 
 
-class HealthConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class HealthConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.HealthConfig`."""
 
     test: list[str] | None = msgspec.field(default=None, name="Test")
@@ -424,7 +426,7 @@ class HealthConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     start_period: int | None = msgspec.field(default=None, name="StartPeriod")
 
 
-class HealthcheckResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+class HealthcheckResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.HealthcheckResult`."""
 
     start: str | None = msgspec.field(default=None, name="Start")
@@ -433,7 +435,7 @@ class HealthcheckResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     output: str | None = msgspec.field(default=None, name="Output")
 
 
-class Health(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Health(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Health`."""
 
     status: str | None = msgspec.field(default=None, name="Status")
@@ -441,14 +443,14 @@ class Health(msgspec.Struct, kw_only=True, omit_defaults=True):
     log: list[HealthcheckResult | None] | None = msgspec.field(default=None, name="Log")
 
 
-class HostConfigLogConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class HostConfigLogConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `HostConfig.LogConfig`."""
 
     type: str | None = msgspec.field(default=None, name="Type")
     config: dict[str, str] | None = msgspec.field(default=None, name="Config")
 
 
-class PortBinding(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PortBinding(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PortBinding`."""
 
     host_ip: str | None = msgspec.field(default=None, name="HostIp")
@@ -459,7 +461,7 @@ class PortBinding(msgspec.Struct, kw_only=True, omit_defaults=True):
 PortMap: TypeAlias = dict[str, list[PortBinding] | None]
 
 
-class HostConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class HostConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.HostConfig`."""
 
     cpu_shares: int | None = msgspec.field(default=None, name="CpuShares")
@@ -544,7 +546,7 @@ class HostConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     readonly_paths: list[str] | None = msgspec.field(default=None, name="ReadonlyPaths")
 
 
-class ContainerConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerConfig`."""
 
     hostname: str | None = msgspec.field(default=None, name="Hostname")
@@ -576,7 +578,7 @@ class ContainerConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     shell: list[str] | None = msgspec.field(default=None, name="Shell")
 
 
-class EndpointIPAMConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class EndpointIPAMConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.EndpointIPAMConfig`."""
 
     ipv4_address: str | None = msgspec.field(default=None, name="IPv4Address")
@@ -584,7 +586,7 @@ class EndpointIPAMConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     link_local_ips: list[str] | None = msgspec.field(default=None, name="LinkLocalIPs")
 
 
-class EndpointSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
+class EndpointSettings(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.EndpointSettings`."""
 
     ipam_config: EndpointIPAMConfig | None = msgspec.field(default=None, name="IPAMConfig")
@@ -602,7 +604,7 @@ class EndpointSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
     driver_opts: dict[str, str] | None = msgspec.field(default=None, name="DriverOpts")
 
 
-class NetworkingConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class NetworkingConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NetworkingConfig`."""
 
     endpoints_config: dict[str, EndpointSettings] | None = msgspec.field(
@@ -610,14 +612,14 @@ class NetworkingConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     )
 
 
-class Address(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Address(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Address`."""
 
     addr: str | None = msgspec.field(default=None, name="Addr")
     prefix_len: int | None = msgspec.field(default=None, name="PrefixLen")
 
 
-class NetworkSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
+class NetworkSettings(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NetworkSettings`."""
 
     bridge: str | None = msgspec.field(default=None, name="Bridge")
@@ -646,14 +648,14 @@ class NetworkSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
     networks: dict[str, EndpointSettings] | None = msgspec.field(default=None, name="Networks")
 
 
-class GraphDriverData(msgspec.Struct, kw_only=True, omit_defaults=True):
+class GraphDriverData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.GraphDriverData`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
     data: dict[str, str] | None = msgspec.field(default=None, name="Data")
 
 
-class ImageRootFS(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ImageRootFS(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Image.RootFS`."""
 
     type: str | None = msgspec.field(default=None, name="Type")
@@ -661,13 +663,13 @@ class ImageRootFS(msgspec.Struct, kw_only=True, omit_defaults=True):
     base_layer: str | None = msgspec.field(default=None, name="BaseLayer")
 
 
-class ImageMetadata(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ImageMetadata(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Image.Metadata`."""
 
     last_tag_time: str | None = msgspec.field(default=None, name="LastTagTime")
 
 
-class Image(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Image(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Image`."""
 
     id: str | None = msgspec.field(default=None, name="Id")
@@ -691,7 +693,7 @@ class Image(msgspec.Struct, kw_only=True, omit_defaults=True):
     metadata: ImageMetadata | None = msgspec.field(default=None, name="Metadata")
 
 
-class ImageSummary(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ImageSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ImageSummary`."""
 
     id: str | None = msgspec.field(default=None, name="Id")
@@ -706,7 +708,7 @@ class ImageSummary(msgspec.Struct, kw_only=True, omit_defaults=True):
     containers: int | None = msgspec.field(default=None, name="Containers")
 
 
-class AuthConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class AuthConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.AuthConfig`."""
 
     username: str | None = None
@@ -715,7 +717,7 @@ class AuthConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     serveraddress: str | None = None
 
 
-class ProcessConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ProcessConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ProcessConfig`."""
 
     privileged: bool | None = None
@@ -725,14 +727,14 @@ class ProcessConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     arguments: list[str] | None = None
 
 
-class VolumeUsageData(msgspec.Struct, kw_only=True, omit_defaults=True):
+class VolumeUsageData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Volume.UsageData`."""
 
     size: int | None = msgspec.field(default=None, name="Size")
     ref_count: int | None = msgspec.field(default=None, name="RefCount")
 
 
-class Volume(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Volume(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Volume`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -746,7 +748,7 @@ class Volume(msgspec.Struct, kw_only=True, omit_defaults=True):
     usage_data: VolumeUsageData | None = msgspec.field(default=None, name="UsageData")
 
 
-class IPAM(msgspec.Struct, kw_only=True, omit_defaults=True):
+class IPAM(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.IPAM`."""
 
     driver: str | None = msgspec.field(default=None, name="Driver")
@@ -754,7 +756,7 @@ class IPAM(msgspec.Struct, kw_only=True, omit_defaults=True):
     options: dict[str, str] | None = msgspec.field(default=None, name="Options")
 
 
-class NetworkContainer(msgspec.Struct, kw_only=True, omit_defaults=True):
+class NetworkContainer(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NetworkContainer`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -764,7 +766,7 @@ class NetworkContainer(msgspec.Struct, kw_only=True, omit_defaults=True):
     ipv6_address: str | None = msgspec.field(default=None, name="IPv6Address")
 
 
-class Network(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Network(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Network`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -782,27 +784,27 @@ class Network(msgspec.Struct, kw_only=True, omit_defaults=True):
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
 
 
-class ErrorDetail(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ErrorDetail(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ErrorDetail`."""
 
     code: int | None = None
     message: str | None = None
 
 
-class ProgressDetail(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ProgressDetail(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ProgressDetail`."""
 
     current: int | None = None
     total: int | None = None
 
 
-class ImageID(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ImageID(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ImageID`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
 
 
-class BuildInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+class BuildInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.BuildInfo`."""
 
     id: str | None = None
@@ -815,7 +817,7 @@ class BuildInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     aux: ImageID | None = None
 
 
-class BuildCache(msgspec.Struct, kw_only=True, omit_defaults=True):
+class BuildCache(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.BuildCache`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
@@ -830,7 +832,7 @@ class BuildCache(msgspec.Struct, kw_only=True, omit_defaults=True):
     usage_count: int | None = msgspec.field(default=None, name="UsageCount")
 
 
-class CreateImageInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+class CreateImageInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.CreateImageInfo`."""
 
     id: str | None = None
@@ -841,7 +843,7 @@ class CreateImageInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     error_detail: ErrorDetail | None = msgspec.field(default=None, name="errorDetail")
 
 
-class PushImageInfoAux(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PushImageInfoAux(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `PushImageInfo.aux`."""
 
     tag: str | None = msgspec.field(default=None, name="Tag")
@@ -849,7 +851,7 @@ class PushImageInfoAux(msgspec.Struct, kw_only=True, omit_defaults=True):
     size: int | None = msgspec.field(default=None, name="Size")
 
 
-class PushImageInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PushImageInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PushImageInfo`."""
 
     error: str | None = None
@@ -861,19 +863,19 @@ class PushImageInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     aux: PushImageInfoAux | None = None
 
 
-class ErrorResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ErrorResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ErrorResponse`."""
 
     message: str | None = None
 
 
-class IdResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class IdResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.IdResponse`."""
 
     id: str | None = msgspec.field(default=None, name="Id")
 
 
-class PluginMount(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginMount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PluginMount`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -885,7 +887,7 @@ class PluginMount(msgspec.Struct, kw_only=True, omit_defaults=True):
     options: list[str] | None = msgspec.field(default=None, name="Options")
 
 
-class PluginDevice(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginDevice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PluginDevice`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -894,7 +896,7 @@ class PluginDevice(msgspec.Struct, kw_only=True, omit_defaults=True):
     path: str | None = msgspec.field(default=None, name="Path")
 
 
-class PluginEnv(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginEnv(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PluginEnv`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -903,7 +905,7 @@ class PluginEnv(msgspec.Struct, kw_only=True, omit_defaults=True):
     value: str | None = msgspec.field(default=None, name="Value")
 
 
-class PluginInterfaceType(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginInterfaceType(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PluginInterfaceType`."""
 
     prefix: str | None = msgspec.field(default=None, name="Prefix")
@@ -911,7 +913,7 @@ class PluginInterfaceType(msgspec.Struct, kw_only=True, omit_defaults=True):
     version: str | None = msgspec.field(default=None, name="Version")
 
 
-class PluginSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginSettings(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Plugin.Settings`."""
 
     mounts: list[PluginMount] | None = msgspec.field(default=None, name="Mounts")
@@ -920,7 +922,7 @@ class PluginSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
     devices: list[PluginDevice] | None = msgspec.field(default=None, name="Devices")
 
 
-class PluginConfigInterface(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginConfigInterface(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `PluginConfig.Interface`."""
 
     types: list[str] | None = msgspec.field(default=None, name="Types")
@@ -928,20 +930,20 @@ class PluginConfigInterface(msgspec.Struct, kw_only=True, omit_defaults=True):
     protocol_scheme: str | None = msgspec.field(default=None, name="ProtocolScheme")
 
 
-class PluginConfigUser(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginConfigUser(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `PluginConfig.User`."""
 
     uid: int | None = msgspec.field(default=None, name="UID")
     gid: int | None = msgspec.field(default=None, name="GID")
 
 
-class PluginConfigNetwork(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginConfigNetwork(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `PluginConfig.Network`."""
 
     type: str | None = msgspec.field(default=None, name="Type")
 
 
-class PluginConfigLinux(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginConfigLinux(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `PluginConfig.Linux`."""
 
     capabilities: list[str] | None = msgspec.field(default=None, name="Capabilities")
@@ -949,7 +951,7 @@ class PluginConfigLinux(msgspec.Struct, kw_only=True, omit_defaults=True):
     devices: list[PluginDevice] | None = msgspec.field(default=None, name="Devices")
 
 
-class PluginConfigArgs(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginConfigArgs(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `PluginConfig.Args`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -958,14 +960,14 @@ class PluginConfigArgs(msgspec.Struct, kw_only=True, omit_defaults=True):
     value: list[str] | None = msgspec.field(default=None, name="Value")
 
 
-class PluginConfigRootfs(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginConfigRootfs(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `PluginConfig.rootfs`."""
 
     type: str | None = None
     diff_ids: list[str] | None = None
 
 
-class PluginConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Plugin.Config`."""
 
     docker_version: str | None = msgspec.field(default=None, name="DockerVersion")
@@ -986,7 +988,7 @@ class PluginConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     rootfs: PluginConfigRootfs | None = None
 
 
-class Plugin(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Plugin(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Plugin`."""
 
     id: str | None = msgspec.field(default=None, name="Id")
@@ -997,13 +999,13 @@ class Plugin(msgspec.Struct, kw_only=True, omit_defaults=True):
     config: PluginConfig | None = msgspec.field(default=None, name="Config")
 
 
-class ObjectVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ObjectVersion(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ObjectVersion`."""
 
     index: int | None = msgspec.field(default=None, name="Index")
 
 
-class NodeSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+class NodeSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NodeSpec`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1012,21 +1014,21 @@ class NodeSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
     availability: str | None = msgspec.field(default=None, name="Availability")
 
 
-class Platform(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Platform(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Platform`."""
 
     architecture: str | None = msgspec.field(default=None, name="Architecture")
     os: str | None = msgspec.field(default=None, name="OS")
 
 
-class EngineDescriptionPluginsItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class EngineDescriptionPluginsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `EngineDescription.Plugins[]`."""
 
     type: str | None = msgspec.field(default=None, name="Type")
     name: str | None = msgspec.field(default=None, name="Name")
 
 
-class EngineDescription(msgspec.Struct, kw_only=True, omit_defaults=True):
+class EngineDescription(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.EngineDescription`."""
 
     engine_version: str | None = msgspec.field(default=None, name="EngineVersion")
@@ -1034,7 +1036,7 @@ class EngineDescription(msgspec.Struct, kw_only=True, omit_defaults=True):
     plugins: list[EngineDescriptionPluginsItem] | None = msgspec.field(default=None, name="Plugins")
 
 
-class TLSInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TLSInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.TLSInfo`."""
 
     trust_root: str | None = msgspec.field(default=None, name="TrustRoot")
@@ -1042,7 +1044,7 @@ class TLSInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     cert_issuer_public_key: str | None = msgspec.field(default=None, name="CertIssuerPublicKey")
 
 
-class NodeDescription(msgspec.Struct, kw_only=True, omit_defaults=True):
+class NodeDescription(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NodeDescription`."""
 
     hostname: str | None = msgspec.field(default=None, name="Hostname")
@@ -1056,7 +1058,7 @@ class NodeDescription(msgspec.Struct, kw_only=True, omit_defaults=True):
 NodeState: TypeAlias = str
 
 
-class NodeStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
+class NodeStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NodeStatus`."""
 
     state: NodeState | None = msgspec.field(default=None, name="State")
@@ -1068,7 +1070,7 @@ class NodeStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
 Reachability: TypeAlias = str
 
 
-class ManagerStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ManagerStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ManagerStatus`."""
 
     leader: bool | None = msgspec.field(default=None, name="Leader")
@@ -1076,7 +1078,7 @@ class ManagerStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
     addr: str | None = msgspec.field(default=None, name="Addr")
 
 
-class Node(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Node(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Node`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
@@ -1089,7 +1091,7 @@ class Node(msgspec.Struct, kw_only=True, omit_defaults=True):
     manager_status: ManagerStatus | None = msgspec.field(default=None, name="ManagerStatus")
 
 
-class SwarmSpecOrchestration(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmSpecOrchestration(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpec.Orchestration`."""
 
     task_history_retention_limit: int | None = msgspec.field(
@@ -1097,7 +1099,7 @@ class SwarmSpecOrchestration(msgspec.Struct, kw_only=True, omit_defaults=True):
     )
 
 
-class SwarmSpecRaft(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmSpecRaft(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpec.Raft`."""
 
     snapshot_interval: int | None = msgspec.field(default=None, name="SnapshotInterval")
@@ -1109,13 +1111,13 @@ class SwarmSpecRaft(msgspec.Struct, kw_only=True, omit_defaults=True):
     heartbeat_tick: int | None = msgspec.field(default=None, name="HeartbeatTick")
 
 
-class SwarmSpecDispatcher(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmSpecDispatcher(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpec.Dispatcher`."""
 
     heartbeat_period: int | None = msgspec.field(default=None, name="HeartbeatPeriod")
 
 
-class SwarmSpecCAConfigExternalCAsItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmSpecCAConfigExternalCAsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpecCAConfig.ExternalCAs[]`."""
 
     protocol: str | None = msgspec.field(default=None, name="Protocol")
@@ -1124,7 +1126,7 @@ class SwarmSpecCAConfigExternalCAsItem(msgspec.Struct, kw_only=True, omit_defaul
     ca_cert: str | None = msgspec.field(default=None, name="CACert")
 
 
-class SwarmSpecCAConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmSpecCAConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpec.CAConfig`."""
 
     node_cert_expiry: int | None = msgspec.field(default=None, name="NodeCertExpiry")
@@ -1136,20 +1138,20 @@ class SwarmSpecCAConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     force_rotate: int | None = msgspec.field(default=None, name="ForceRotate")
 
 
-class SwarmSpecEncryptionConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmSpecEncryptionConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpec.EncryptionConfig`."""
 
     auto_lock_managers: bool | None = msgspec.field(default=None, name="AutoLockManagers")
 
 
-class SwarmSpecTaskDefaultsLogDriver(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmSpecTaskDefaultsLogDriver(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpecTaskDefaults.LogDriver`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
     options: dict[str, str] | None = msgspec.field(default=None, name="Options")
 
 
-class SwarmSpecTaskDefaults(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmSpecTaskDefaults(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpec.TaskDefaults`."""
 
     log_driver: SwarmSpecTaskDefaultsLogDriver | None = msgspec.field(
@@ -1157,7 +1159,7 @@ class SwarmSpecTaskDefaults(msgspec.Struct, kw_only=True, omit_defaults=True):
     )
 
 
-class SwarmSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.SwarmSpec`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1172,7 +1174,7 @@ class SwarmSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
     task_defaults: SwarmSpecTaskDefaults | None = msgspec.field(default=None, name="TaskDefaults")
 
 
-class ClusterInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ClusterInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ClusterInfo`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
@@ -1189,14 +1191,14 @@ class ClusterInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     subnet_size: int | None = msgspec.field(default=None, name="SubnetSize")
 
 
-class JoinTokens(msgspec.Struct, kw_only=True, omit_defaults=True):
+class JoinTokens(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.JoinTokens`."""
 
     worker: str | None = msgspec.field(default=None, name="Worker")
     manager: str | None = msgspec.field(default=None, name="Manager")
 
 
-class Swarm(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Swarm(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Swarm`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
@@ -1214,7 +1216,9 @@ class Swarm(msgspec.Struct, kw_only=True, omit_defaults=True):
     join_tokens: JoinTokens | None = msgspec.field(default=None, name="JoinTokens")
 
 
-class TaskSpecPluginSpecPluginPrivilegeItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecPluginSpecPluginPrivilegeItem(
+    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
+):
     """Generated from `TaskSpecPluginSpec.PluginPrivilege[]`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1222,7 +1226,7 @@ class TaskSpecPluginSpecPluginPrivilegeItem(msgspec.Struct, kw_only=True, omit_d
     value: list[str] | None = msgspec.field(default=None, name="Value")
 
 
-class TaskSpecPluginSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecPluginSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpec.PluginSpec`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1234,7 +1238,7 @@ class TaskSpecPluginSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class TaskSpecContainerSpecPrivilegesCredentialSpec(
-    msgspec.Struct, kw_only=True, omit_defaults=True
+    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
     """Generated from `TaskSpecContainerSpecPrivileges.CredentialSpec`."""
 
@@ -1244,7 +1248,7 @@ class TaskSpecContainerSpecPrivilegesCredentialSpec(
 
 
 class TaskSpecContainerSpecPrivilegesSELinuxContext(
-    msgspec.Struct, kw_only=True, omit_defaults=True
+    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 ):
     """Generated from `TaskSpecContainerSpecPrivileges.SELinuxContext`."""
 
@@ -1255,7 +1259,7 @@ class TaskSpecContainerSpecPrivilegesSELinuxContext(
     level: str | None = msgspec.field(default=None, name="Level")
 
 
-class TaskSpecContainerSpecPrivileges(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecContainerSpecPrivileges(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpecContainerSpec.Privileges`."""
 
     credential_spec: TaskSpecContainerSpecPrivilegesCredentialSpec | None = msgspec.field(
@@ -1266,7 +1270,7 @@ class TaskSpecContainerSpecPrivileges(msgspec.Struct, kw_only=True, omit_default
     )
 
 
-class TaskSpecContainerSpecDNSConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecContainerSpecDNSConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpecContainerSpec.DNSConfig`."""
 
     nameservers: list[str] | None = msgspec.field(default=None, name="Nameservers")
@@ -1274,7 +1278,9 @@ class TaskSpecContainerSpecDNSConfig(msgspec.Struct, kw_only=True, omit_defaults
     options: list[str] | None = msgspec.field(default=None, name="Options")
 
 
-class TaskSpecContainerSpecSecretsItemFile(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecContainerSpecSecretsItemFile(
+    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
+):
     """Generated from `TaskSpecContainerSpecSecretsItem.File`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1283,7 +1289,7 @@ class TaskSpecContainerSpecSecretsItemFile(msgspec.Struct, kw_only=True, omit_de
     mode: int | None = msgspec.field(default=None, name="Mode")
 
 
-class TaskSpecContainerSpecSecretsItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecContainerSpecSecretsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpecContainerSpec.Secrets[]`."""
 
     file: TaskSpecContainerSpecSecretsItemFile | None = msgspec.field(default=None, name="File")
@@ -1291,7 +1297,9 @@ class TaskSpecContainerSpecSecretsItem(msgspec.Struct, kw_only=True, omit_defaul
     secret_name: str | None = msgspec.field(default=None, name="SecretName")
 
 
-class TaskSpecContainerSpecConfigsItemFile(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecContainerSpecConfigsItemFile(
+    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
+):
     """Generated from `TaskSpecContainerSpecConfigsItem.File`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1300,7 +1308,7 @@ class TaskSpecContainerSpecConfigsItemFile(msgspec.Struct, kw_only=True, omit_de
     mode: int | None = msgspec.field(default=None, name="Mode")
 
 
-class TaskSpecContainerSpecConfigsItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecContainerSpecConfigsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpecContainerSpec.Configs[]`."""
 
     file: TaskSpecContainerSpecConfigsItemFile | None = msgspec.field(default=None, name="File")
@@ -1309,7 +1317,7 @@ class TaskSpecContainerSpecConfigsItem(msgspec.Struct, kw_only=True, omit_defaul
     config_name: str | None = msgspec.field(default=None, name="ConfigName")
 
 
-class TaskSpecContainerSpecUlimitsItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecContainerSpecUlimitsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpecContainerSpec.Ulimits[]`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1317,7 +1325,7 @@ class TaskSpecContainerSpecUlimitsItem(msgspec.Struct, kw_only=True, omit_defaul
     hard: int | None = msgspec.field(default=None, name="Hard")
 
 
-class TaskSpecContainerSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecContainerSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpec.ContainerSpec`."""
 
     image: str | None = msgspec.field(default=None, name="Image")
@@ -1359,20 +1367,20 @@ class TaskSpecContainerSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
     )
 
 
-class TaskSpecNetworkAttachmentSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecNetworkAttachmentSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpec.NetworkAttachmentSpec`."""
 
     container_id: str | None = msgspec.field(default=None, name="ContainerID")
 
 
-class TaskSpecResources(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecResources(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpec.Resources`."""
 
     limits: Limit | None = msgspec.field(default=None, name="Limits")
     reservations: ResourceObject | None = msgspec.field(default=None, name="Reservations")
 
 
-class TaskSpecRestartPolicy(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecRestartPolicy(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpec.RestartPolicy`."""
 
     condition: str | None = msgspec.field(default=None, name="Condition")
@@ -1381,13 +1389,15 @@ class TaskSpecRestartPolicy(msgspec.Struct, kw_only=True, omit_defaults=True):
     window: int | None = msgspec.field(default=None, name="Window")
 
 
-class TaskSpecPlacementPreferencesItemSpread(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecPlacementPreferencesItemSpread(
+    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
+):
     """Generated from `TaskSpecPlacementPreferencesItem.Spread`."""
 
     spread_descriptor: str | None = msgspec.field(default=None, name="SpreadDescriptor")
 
 
-class TaskSpecPlacementPreferencesItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecPlacementPreferencesItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpecPlacement.Preferences[]`."""
 
     spread: TaskSpecPlacementPreferencesItemSpread | None = msgspec.field(
@@ -1395,7 +1405,7 @@ class TaskSpecPlacementPreferencesItem(msgspec.Struct, kw_only=True, omit_defaul
     )
 
 
-class TaskSpecPlacement(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecPlacement(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpec.Placement`."""
 
     constraints: list[str] | None = msgspec.field(default=None, name="Constraints")
@@ -1406,7 +1416,7 @@ class TaskSpecPlacement(msgspec.Struct, kw_only=True, omit_defaults=True):
     platforms: list[Platform] | None = msgspec.field(default=None, name="Platforms")
 
 
-class NetworkAttachmentConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class NetworkAttachmentConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NetworkAttachmentConfig`."""
 
     target: str | None = msgspec.field(default=None, name="Target")
@@ -1414,14 +1424,14 @@ class NetworkAttachmentConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     driver_opts: dict[str, str] | None = msgspec.field(default=None, name="DriverOpts")
 
 
-class TaskSpecLogDriver(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpecLogDriver(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpec.LogDriver`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
     options: dict[str, str] | None = msgspec.field(default=None, name="Options")
 
 
-class TaskSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.TaskSpec`."""
 
     plugin_spec: TaskSpecPluginSpec | None = msgspec.field(default=None, name="PluginSpec")
@@ -1442,7 +1452,7 @@ class TaskSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
 TaskState: TypeAlias = str
 
 
-class TaskStatusContainerStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskStatusContainerStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskStatus.ContainerStatus`."""
 
     container_id: str | None = msgspec.field(default=None, name="ContainerID")
@@ -1450,7 +1460,7 @@ class TaskStatusContainerStatus(msgspec.Struct, kw_only=True, omit_defaults=True
     exit_code: int | None = msgspec.field(default=None, name="ExitCode")
 
 
-class TaskStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TaskStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Task.Status`."""
 
     timestamp: str | None = msgspec.field(default=None, name="Timestamp")
@@ -1462,7 +1472,7 @@ class TaskStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
     )
 
 
-class Task(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Task(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Task`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
@@ -1483,20 +1493,20 @@ class Task(msgspec.Struct, kw_only=True, omit_defaults=True):
     job_iteration: ObjectVersion | None = msgspec.field(default=None, name="JobIteration")
 
 
-class ServiceSpecModeReplicated(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceSpecModeReplicated(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ServiceSpecMode.Replicated`."""
 
     replicas: int | None = msgspec.field(default=None, name="Replicas")
 
 
-class ServiceSpecModeReplicatedJob(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceSpecModeReplicatedJob(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ServiceSpecMode.ReplicatedJob`."""
 
     max_concurrent: int | None = msgspec.field(default=None, name="MaxConcurrent")
     total_completions: int | None = msgspec.field(default=None, name="TotalCompletions")
 
 
-class ServiceSpecMode(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceSpecMode(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ServiceSpec.Mode`."""
 
     replicated: ServiceSpecModeReplicated | None = msgspec.field(default=None, name="Replicated")
@@ -1507,7 +1517,7 @@ class ServiceSpecMode(msgspec.Struct, kw_only=True, omit_defaults=True):
     global_job: dict[str, Any] | None = msgspec.field(default=None, name="GlobalJob")
 
 
-class ServiceSpecUpdateConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceSpecUpdateConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ServiceSpec.UpdateConfig`."""
 
     parallelism: int | None = msgspec.field(default=None, name="Parallelism")
@@ -1518,7 +1528,7 @@ class ServiceSpecUpdateConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     order: str | None = msgspec.field(default=None, name="Order")
 
 
-class ServiceSpecRollbackConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceSpecRollbackConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ServiceSpec.RollbackConfig`."""
 
     parallelism: int | None = msgspec.field(default=None, name="Parallelism")
@@ -1529,7 +1539,7 @@ class ServiceSpecRollbackConfig(msgspec.Struct, kw_only=True, omit_defaults=True
     order: str | None = msgspec.field(default=None, name="Order")
 
 
-class EndpointPortConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class EndpointPortConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.EndpointPortConfig`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1539,14 +1549,14 @@ class EndpointPortConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     publish_mode: str | None = msgspec.field(default=None, name="PublishMode")
 
 
-class EndpointSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+class EndpointSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.EndpointSpec`."""
 
     mode: str | None = msgspec.field(default=None, name="Mode")
     ports: list[EndpointPortConfig] | None = msgspec.field(default=None, name="Ports")
 
 
-class ServiceSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ServiceSpec`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1561,14 +1571,14 @@ class ServiceSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
     endpoint_spec: EndpointSpec | None = msgspec.field(default=None, name="EndpointSpec")
 
 
-class ServiceEndpointVirtualIPsItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceEndpointVirtualIPsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ServiceEndpoint.VirtualIPs[]`."""
 
     network_id: str | None = msgspec.field(default=None, name="NetworkID")
     addr: str | None = msgspec.field(default=None, name="Addr")
 
 
-class ServiceEndpoint(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceEndpoint(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Service.Endpoint`."""
 
     spec: EndpointSpec | None = msgspec.field(default=None, name="Spec")
@@ -1578,7 +1588,7 @@ class ServiceEndpoint(msgspec.Struct, kw_only=True, omit_defaults=True):
     )
 
 
-class ServiceUpdateStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceUpdateStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Service.UpdateStatus`."""
 
     state: str | None = msgspec.field(default=None, name="State")
@@ -1587,7 +1597,7 @@ class ServiceUpdateStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
     message: str | None = msgspec.field(default=None, name="Message")
 
 
-class ServiceServiceStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceServiceStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Service.ServiceStatus`."""
 
     running_tasks: int | None = msgspec.field(default=None, name="RunningTasks")
@@ -1595,14 +1605,14 @@ class ServiceServiceStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
     completed_tasks: int | None = msgspec.field(default=None, name="CompletedTasks")
 
 
-class ServiceJobStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceJobStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Service.JobStatus`."""
 
     job_iteration: ObjectVersion | None = msgspec.field(default=None, name="JobIteration")
     last_execution: str | None = msgspec.field(default=None, name="LastExecution")
 
 
-class Service(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Service(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Service`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
@@ -1616,32 +1626,32 @@ class Service(msgspec.Struct, kw_only=True, omit_defaults=True):
     job_status: ServiceJobStatus | None = msgspec.field(default=None, name="JobStatus")
 
 
-class ImageDeleteResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ImageDeleteResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ImageDeleteResponseItem`."""
 
     untagged: str | None = msgspec.field(default=None, name="Untagged")
     deleted: str | None = msgspec.field(default=None, name="Deleted")
 
 
-class ServiceUpdateResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceUpdateResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ServiceUpdateResponse`."""
 
     warnings: list[str] | None = msgspec.field(default=None, name="Warnings")
 
 
-class ContainerSummaryHostConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerSummaryHostConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerSummary.HostConfig`."""
 
     network_mode: str | None = msgspec.field(default=None, name="NetworkMode")
 
 
-class ContainerSummaryNetworkSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerSummaryNetworkSettings(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerSummary.NetworkSettings`."""
 
     networks: dict[str, EndpointSettings] | None = msgspec.field(default=None, name="Networks")
 
 
-class ContainerSummary(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerSummary[]`."""
 
     id: str | None = msgspec.field(default=None, name="Id")
@@ -1663,14 +1673,14 @@ class ContainerSummary(msgspec.Struct, kw_only=True, omit_defaults=True):
     mounts: list[MountPoint] | None = msgspec.field(default=None, name="Mounts")
 
 
-class Driver(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Driver(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Driver`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
     options: dict[str, str] | None = msgspec.field(default=None, name="Options")
 
 
-class SecretSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SecretSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.SecretSpec`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1680,7 +1690,7 @@ class SecretSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
     templating: Driver | None = msgspec.field(default=None, name="Templating")
 
 
-class Secret(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Secret(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Secret`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
@@ -1690,7 +1700,7 @@ class Secret(msgspec.Struct, kw_only=True, omit_defaults=True):
     spec: SecretSpec | None = msgspec.field(default=None, name="Spec")
 
 
-class ConfigSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ConfigSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ConfigSpec`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1699,7 +1709,7 @@ class ConfigSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
     templating: Driver | None = msgspec.field(default=None, name="Templating")
 
 
-class Config(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Config(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Config`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
@@ -1709,7 +1719,7 @@ class Config(msgspec.Struct, kw_only=True, omit_defaults=True):
     spec: ConfigSpec | None = msgspec.field(default=None, name="Spec")
 
 
-class ContainerState(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerState(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerState`."""
 
     status: str | None = msgspec.field(default=None, name="Status")
@@ -1726,13 +1736,13 @@ class ContainerState(msgspec.Struct, kw_only=True, omit_defaults=True):
     health: Health | None = msgspec.field(default=None, name="Health")
 
 
-class SystemVersionPlatform(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SystemVersionPlatform(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SystemVersion.Platform`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
 
 
-class SystemVersionComponentsItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SystemVersionComponentsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SystemVersion.Components[]`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1740,7 +1750,7 @@ class SystemVersionComponentsItem(msgspec.Struct, kw_only=True, omit_defaults=Tr
     details: dict[str, Any] | None = msgspec.field(default=None, name="Details")
 
 
-class SystemVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SystemVersion(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.SystemVersion`."""
 
     platform: SystemVersionPlatform | None = msgspec.field(default=None, name="Platform")
@@ -1759,7 +1769,7 @@ class SystemVersion(msgspec.Struct, kw_only=True, omit_defaults=True):
     build_time: str | None = msgspec.field(default=None, name="BuildTime")
 
 
-class PluginsInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginsInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PluginsInfo`."""
 
     volume: list[str] | None = msgspec.field(default=None, name="Volume")
@@ -1768,7 +1778,7 @@ class PluginsInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     log: list[str] | None = msgspec.field(default=None, name="Log")
 
 
-class IndexInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+class IndexInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.IndexInfo`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -1777,7 +1787,7 @@ class IndexInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     official: bool | None = msgspec.field(default=None, name="Official")
 
 
-class RegistryServiceConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class RegistryServiceConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.RegistryServiceConfig`."""
 
     allow_nondistributable_artifacts_cidrs: list[str] | None = msgspec.field(
@@ -1793,7 +1803,7 @@ class RegistryServiceConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     mirrors: list[str] | None = msgspec.field(default=None, name="Mirrors")
 
 
-class Runtime(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Runtime(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Runtime`."""
 
     path: str | None = None
@@ -1804,14 +1814,14 @@ class Runtime(msgspec.Struct, kw_only=True, omit_defaults=True):
 LocalNodeState: TypeAlias = str
 
 
-class PeerNode(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PeerNode(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PeerNode`."""
 
     node_id: str | None = msgspec.field(default=None, name="NodeID")
     addr: str | None = msgspec.field(default=None, name="Addr")
 
 
-class SwarmInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.SwarmInfo`."""
 
     node_id: str | None = msgspec.field(default=None, name="NodeID")
@@ -1825,21 +1835,21 @@ class SwarmInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     cluster: ClusterInfo | None = msgspec.field(default=None, name="Cluster")
 
 
-class Commit(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Commit(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Commit`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
     expected: str | None = msgspec.field(default=None, name="Expected")
 
 
-class SystemInfoDefaultAddressPoolsItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SystemInfoDefaultAddressPoolsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SystemInfo.DefaultAddressPools[]`."""
 
     base: str | None = msgspec.field(default=None, name="Base")
     size: int | None = msgspec.field(default=None, name="Size")
 
 
-class SystemInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SystemInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.SystemInfo`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
@@ -1912,7 +1922,7 @@ class SystemInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     warnings: list[str] | None = msgspec.field(default=None, name="Warnings")
 
 
-class ContainerCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerCreate.body`."""
 
     hostname: str | None = msgspec.field(default=None, name="Hostname")
@@ -1948,14 +1958,14 @@ class ContainerCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     )
 
 
-class ContainerCreateResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerCreateResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerCreate.responses.201`."""
 
     id: str | None = msgspec.field(default=None, name="Id")
     warnings: list[str] | None = msgspec.field(default=None, name="Warnings")
 
 
-class ContainerInspectResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerInspectResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerInspect.responses.200`."""
 
     id: str | None = msgspec.field(default=None, name="Id")
@@ -1985,21 +1995,21 @@ class ContainerInspectResponse(msgspec.Struct, kw_only=True, omit_defaults=True)
     network_settings: NetworkSettings | None = msgspec.field(default=None, name="NetworkSettings")
 
 
-class ContainerTopResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerTopResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerTop.responses.200`."""
 
     titles: list[str] | None = msgspec.field(default=None, name="Titles")
     processes: list[list[str]] | None = msgspec.field(default=None, name="Processes")
 
 
-class ContainerChangeResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerChangeResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerChanges.responses.200[]`."""
 
     path: str | None = msgspec.field(default=None, name="Path")
     kind: int | None = msgspec.field(default=None, name="Kind")
 
 
-class ContainerUpdateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerUpdateBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerUpdate.body`."""
 
     cpu_shares: int | None = msgspec.field(default=None, name="CpuShares")
@@ -2047,52 +2057,52 @@ class ContainerUpdateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     restart_policy: RestartPolicy | None = msgspec.field(default=None, name="RestartPolicy")
 
 
-class ContainerUpdateResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerUpdateResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerUpdate.responses.200`."""
 
     warnings: list[str] | None = msgspec.field(default=None, name="Warnings")
 
 
-class ContainerWaitResponseError(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerWaitResponseError(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerWaitResponse.Error`."""
 
     message: str | None = msgspec.field(default=None, name="Message")
 
 
-class ContainerWaitResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerWaitResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerWait.responses.200`."""
 
     status_code: int | None = msgspec.field(default=None, name="StatusCode")
     error: ContainerWaitResponseError | None = msgspec.field(default=None, name="Error")
 
 
-class ContainerArchiveInfoResponse400(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerArchiveInfoResponse400(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerArchiveInfo.responses.400`."""
 
     message: str | None = None
 
 
-class ContainerArchiveResponse400(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerArchiveResponse400(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerArchive.responses.400`."""
 
     message: str | None = None
 
 
-class ContainerPruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerPruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerPrune.responses.200`."""
 
     containers_deleted: list[str] | None = msgspec.field(default=None, name="ContainersDeleted")
     space_reclaimed: int | None = msgspec.field(default=None, name="SpaceReclaimed")
 
 
-class BuildPruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class BuildPruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `BuildPrune.responses.200`."""
 
     caches_deleted: list[str] | None = msgspec.field(default=None, name="CachesDeleted")
     space_reclaimed: int | None = msgspec.field(default=None, name="SpaceReclaimed")
 
 
-class HistoryResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class HistoryResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ImageHistory.responses.200[]`."""
 
     id: str | None = msgspec.field(default=None, name="Id")
@@ -2103,7 +2113,7 @@ class HistoryResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True):
     comment: str | None = msgspec.field(default=None, name="Comment")
 
 
-class ImageSearchResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ImageSearchResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ImageSearch.responses.200[]`."""
 
     description: str | None = None
@@ -2113,7 +2123,7 @@ class ImageSearchResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True):
     star_count: int | None = None
 
 
-class ImagePruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ImagePruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ImagePrune.responses.200`."""
 
     images_deleted: list[ImageDeleteResponseItem] | None = msgspec.field(
@@ -2122,21 +2132,21 @@ class ImagePruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
     space_reclaimed: int | None = msgspec.field(default=None, name="SpaceReclaimed")
 
 
-class SystemAuthResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SystemAuthResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SystemAuth.responses.200`."""
 
     status: str | None = msgspec.field(default=None, name="Status")
     identity_token: str | None = msgspec.field(default=None, name="IdentityToken")
 
 
-class SystemEventsResponseActor(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SystemEventsResponseActor(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SystemEventsResponse.Actor`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
     attributes: dict[str, str] | None = msgspec.field(default=None, name="Attributes")
 
 
-class SystemEventsResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SystemEventsResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SystemEvents.responses.200`."""
 
     type: str | None = msgspec.field(default=None, name="Type")
@@ -2150,7 +2160,7 @@ class SystemEventsResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
     scope: str | None = None
 
 
-class SystemDataUsageResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SystemDataUsageResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SystemDataUsage.responses.200`."""
 
     layers_size: int | None = msgspec.field(default=None, name="LayersSize")
@@ -2160,7 +2170,7 @@ class SystemDataUsageResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
     build_cache: list[BuildCache] | None = msgspec.field(default=None, name="BuildCache")
 
 
-class ContainerExecBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ContainerExecBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerExec.body`."""
 
     attach_stdin: bool | None = msgspec.field(default=None, name="AttachStdin")
@@ -2175,14 +2185,14 @@ class ContainerExecBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     working_dir: str | None = msgspec.field(default=None, name="WorkingDir")
 
 
-class ExecStartBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ExecStartBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ExecStart.body`."""
 
     detach: bool | None = msgspec.field(default=None, name="Detach")
     tty: bool | None = msgspec.field(default=None, name="Tty")
 
 
-class ExecInspectResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ExecInspectResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ExecInspect.responses.200`."""
 
     can_remove: bool | None = msgspec.field(default=None, name="CanRemove")
@@ -2198,14 +2208,14 @@ class ExecInspectResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
     pid: int | None = msgspec.field(default=None, name="Pid")
 
 
-class VolumeListResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class VolumeListResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `VolumeList.responses.200`."""
 
     volumes: list[Volume] | None = msgspec.field(default=None, name="Volumes")
     warnings: list[str] | None = msgspec.field(default=None, name="Warnings")
 
 
-class VolumeConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
+class VolumeConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `VolumeCreate.body`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -2214,14 +2224,14 @@ class VolumeConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
 
 
-class VolumePruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class VolumePruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `VolumePrune.responses.200`."""
 
     volumes_deleted: list[str] | None = msgspec.field(default=None, name="VolumesDeleted")
     space_reclaimed: int | None = msgspec.field(default=None, name="SpaceReclaimed")
 
 
-class NetworkCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class NetworkCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `NetworkCreate.body`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -2236,34 +2246,34 @@ class NetworkCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
 
 
-class NetworkCreateResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class NetworkCreateResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `NetworkCreate.responses.201`."""
 
     id: str | None = msgspec.field(default=None, name="Id")
     warning: str | None = msgspec.field(default=None, name="Warning")
 
 
-class NetworkConnectBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class NetworkConnectBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `NetworkConnect.body`."""
 
     container: str | None = msgspec.field(default=None, name="Container")
     endpoint_config: EndpointSettings | None = msgspec.field(default=None, name="EndpointConfig")
 
 
-class NetworkDisconnectBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class NetworkDisconnectBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `NetworkDisconnect.body`."""
 
     container: str | None = msgspec.field(default=None, name="Container")
     force: bool | None = msgspec.field(default=None, name="Force")
 
 
-class NetworkPruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class NetworkPruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `NetworkPrune.responses.200`."""
 
     networks_deleted: list[str] | None = msgspec.field(default=None, name="NetworksDeleted")
 
 
-class PluginPrivilegeItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginPrivilegeItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `GetPluginPrivileges.responses.200[]`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -2271,7 +2281,7 @@ class PluginPrivilegeItem(msgspec.Struct, kw_only=True, omit_defaults=True):
     value: list[str] | None = msgspec.field(default=None, name="Value")
 
 
-class PluginPullBodyItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginPullBodyItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `PluginPull.body[]`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -2279,7 +2289,7 @@ class PluginPullBodyItem(msgspec.Struct, kw_only=True, omit_defaults=True):
     value: list[str] | None = msgspec.field(default=None, name="Value")
 
 
-class PluginUpgradeBodyItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class PluginUpgradeBodyItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `PluginUpgrade.body[]`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -2287,7 +2297,7 @@ class PluginUpgradeBodyItem(msgspec.Struct, kw_only=True, omit_defaults=True):
     value: list[str] | None = msgspec.field(default=None, name="Value")
 
 
-class SwarmInitBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmInitBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmInit.body`."""
 
     listen_addr: str | None = msgspec.field(default=None, name="ListenAddr")
@@ -2300,7 +2310,7 @@ class SwarmInitBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     spec: SwarmSpec | None = msgspec.field(default=None, name="Spec")
 
 
-class SwarmJoinBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmJoinBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmJoin.body`."""
 
     listen_addr: str | None = msgspec.field(default=None, name="ListenAddr")
@@ -2310,19 +2320,19 @@ class SwarmJoinBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     join_token: str | None = msgspec.field(default=None, name="JoinToken")
 
 
-class UnlockKeyResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class UnlockKeyResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmUnlockkey.responses.200`."""
 
     unlock_key: str | None = msgspec.field(default=None, name="UnlockKey")
 
 
-class SwarmUnlockBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SwarmUnlockBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmUnlock.body`."""
 
     unlock_key: str | None = msgspec.field(default=None, name="UnlockKey")
 
 
-class ServiceCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ServiceCreate.body`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -2337,14 +2347,14 @@ class ServiceCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     endpoint_spec: EndpointSpec | None = msgspec.field(default=None, name="EndpointSpec")
 
 
-class ServiceCreateResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceCreateResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ServiceCreate.responses.201`."""
 
     id: str | None = msgspec.field(default=None, name="ID")
     warning: str | None = msgspec.field(default=None, name="Warning")
 
 
-class ServiceUpdateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceUpdateBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ServiceUpdate.body`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -2359,7 +2369,7 @@ class ServiceUpdateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     endpoint_spec: EndpointSpec | None = msgspec.field(default=None, name="EndpointSpec")
 
 
-class SecretCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SecretCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SecretCreate.body`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -2369,7 +2379,7 @@ class SecretCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     templating: Driver | None = msgspec.field(default=None, name="Templating")
 
 
-class ConfigCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ConfigCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ConfigCreate.body`."""
 
     name: str | None = msgspec.field(default=None, name="Name")
@@ -2378,7 +2388,9 @@ class ConfigCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     templating: Driver | None = msgspec.field(default=None, name="Templating")
 
 
-class DistributionInspectResponseDescriptor(msgspec.Struct, kw_only=True, omit_defaults=True):
+class DistributionInspectResponseDescriptor(
+    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
+):
     """Generated from `DistributionInspectResponse.Descriptor`."""
 
     media_type: str | None = msgspec.field(default=None, name="mediaType")
@@ -2388,7 +2400,9 @@ class DistributionInspectResponseDescriptor(msgspec.Struct, kw_only=True, omit_d
     annotations: dict[str, str] | None = None
 
 
-class DistributionInspectResponsePlatformsItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+class DistributionInspectResponsePlatformsItem(
+    msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
+):
     """Generated from `DistributionInspectResponse.Platforms[]`."""
 
     architecture: str | None = None
@@ -2399,7 +2413,7 @@ class DistributionInspectResponsePlatformsItem(msgspec.Struct, kw_only=True, omi
     features: list[str] | None = None
 
 
-class DistributionInspectResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+class DistributionInspectResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `DistributionInspect.responses.200`."""
 
     descriptor: DistributionInspectResponseDescriptor | None = msgspec.field(
