@@ -27,11 +27,12 @@ from urllib.parse import quote, urlencode, urlsplit
 import aiohttp
 import msgspec
 
-from . import contexts, streams
+from . import contexts, rawhttp, streams
 from .codec import decoder, encode
 from .errors import (
     DockerConnectionError,
     DockerError,
+    DockerStreamError,
     DockerTimeoutError,
     DockerVersionError,
     StreamCut,
@@ -136,6 +137,11 @@ class _Host:
     port: int = 0
     ssh: bool = False
 
+    @property
+    def authority(self) -> str:
+        """What the Host header says."""
+        return self.base_url.partition("://")[2]
+
 
 def _parse_host(url: str, tls: TLSConfig | None) -> _Host:
     parts = urlsplit(url)
@@ -228,9 +234,12 @@ class Transport:
 
     # -- session and version -------------------------------------------------------------
 
-    async def _session_for_loop(self) -> aiohttp.ClientSession:
+    def _ensure_open(self) -> None:
         if self._closed:
             raise DockerError(None, f"the client for {self.host} is closed")
+
+    async def _session_for_loop(self) -> aiohttp.ClientSession:
+        self._ensure_open()
         if self._session is None:
             connector: aiohttp.BaseConnector
             socket_path = await self._socket_path()
@@ -376,47 +385,70 @@ class Transport:
     ) -> streams.AttachedStream:
         """Send a request that upgrades the connection to a raw duplex stream (attach, exec).
 
-        aiohttp gives no public access to an upgraded connection, so this opens its own
-        socket, speaks just enough HTTP/1.1, and hands the socket's reader (with whatever
-        the daemon sent right after the 101) and writer to an AttachedStream.
+        aiohttp gives no public access to an upgraded connection, so this goes over a socket
+        of our own (see rawhttp) and hands its reader (with whatever the daemon sent right
+        after the 101) and writer to an AttachedStream.
         """
-        target = await self._versioned(path)
-        if params:
-            target += "?" + urlencode(
-                list(params.items()) if isinstance(params, Mapping) else params
-            )
-        payload = encode(body) if body is not None else b""
-        where = f"{method} {path} on {self.host}"
-        reader, writer = await self._open_socket(where)
-        try:
-            writer.write(
-                f"{method} {target} HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\n"
-                f"Upgrade: tcp\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(payload)}\r\n\r\n".encode("latin-1")
-                + payload
-            )
-            status, headers = await asyncio.wait_for(
-                _read_head(reader), self._timeout or DEFAULT_TIMEOUT
-            )
-            if status >= 400:
-                raise error_for_status(status, await _read_error(reader, headers))
-            if status not in (101, 200):
-                raise DockerError(status, f"{where}: unexpected status {status} for an upgrade")
-        except BaseException as exc:
+        upgrade = {"Connection": "Upgrade", "Upgrade": "tcp", "Content-Type": "application/json"}
+        reader, writer, status, headers = await self._exchange(
+            method,
+            path,
+            params=params,
+            headers=upgrade,
+            payload=encode(body) if body is not None else b"",
+            timeout=self._timeout or DEFAULT_TIMEOUT,
+        )
+        if status not in (101, 200):
             writer.close()
-            if isinstance(exc, asyncio.TimeoutError | TimeoutError):
-                raise DockerTimeoutError(f"{where} got no answer") from None
-            if isinstance(exc, OSError | asyncio.IncompleteReadError):
-                raise DockerConnectionError(f"{where} failed: {exc}") from None
-            raise
-        content_type = headers.get("content-type", "")
+            raise DockerError(
+                status, f"{method} {path} on {self.host}: unexpected status {status} for an upgrade"
+            )
+        content_type = _media_type(headers.get("content-type", ""))
         if tty is not None:
             content_type = streams.RAW if tty else streams.MULTIPLEXED
         elif content_type == streams.RAW and _parse_version(self._version or "") < (1, 42):
             content_type = ""  # before 1.42 "raw-stream" is sent for multiplexed output too
         return streams.AttachedStream(reader, writer, content_type, resize)
 
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None,
+        headers: Mapping[str, str],
+        payload: bytes = b"",
+        timeout: float | None,
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, int, dict[str, str]]:
+        """Send a request on a socket of our own; its reader, writer, status and headers once
+        the status says success (the body is left in the reader)."""
+        target = await self._versioned(path)
+        if params:
+            target += "?" + urlencode(
+                list(params.items()) if isinstance(params, Mapping) else params
+            )
+        if payload or method != "GET":
+            headers = {**headers, "Content-Length": str(len(payload))}
+        where = f"{method} {path} on {self.host}"
+        reader, writer = await self._open_socket(where)
+        try:
+            writer.write(rawhttp.request_head(method, target, self._host.authority, headers))
+            if payload:
+                writer.write(payload)
+            status, head = await asyncio.wait_for(rawhttp.read_head(reader), timeout)
+            if status >= 400:
+                raise error_for_status(status, await _read_error(reader, head))
+        except BaseException as exc:
+            writer.close()
+            if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+                raise DockerTimeoutError(f"{where} got no answer within {timeout} s") from None
+            if isinstance(exc, OSError | rawhttp.BodyError):
+                raise DockerConnectionError(f"{where} failed: {exc}") from None
+            raise
+        return reader, writer, status, head
+
     async def _open_socket(self, where: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        self._ensure_open()
         host = self._host
         try:
             socket_path = await self._socket_path()
@@ -540,6 +572,51 @@ class Transport:
         ) as resp:
             yield resp
 
+    @asynccontextmanager
+    async def _streamed(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        data: Body = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> AsyncIterator[tuple[str, AsyncIterator[bytes]]]:
+        """A streamed response's media type and its body in chunks.
+
+        A GET without a body (events, logs, stats, exports) goes over a socket of its own and
+        is read in large blocks (see rawhttp), so a long stream neither pays aiohttp's cost
+        per chunk nor holds one of the pool's connections. Through ssh, or with a timeout, it
+        goes through the pool (which keeps count of ssh sessions, and times requests).
+        """
+        own_socket = (
+            method == "GET" and body is None and data is None and timeout in (DEFAULT, None)
+        )
+        if not own_socket or self._tunnel is not None:
+            async with self.open_stream(
+                method, path, params=params, body=body, data=data, headers=headers, timeout=timeout
+            ) as resp:
+                media_type = _media_type(resp.headers.get("Content-Type", ""))
+                yield media_type, resp.content.iter_any()
+            return
+        reader, writer, _, head = await self._exchange(
+            method,
+            path,
+            params=params,
+            headers={"Accept-Encoding": "identity", **(headers or {})},
+            timeout=None,
+        )
+        try:
+            chunks = _cut_is_stream_cut(
+                rawhttp.body(reader, head), f"{method} {path} on {self.host}"
+            )
+            async with aclosing(chunks):
+                yield _media_type(head.get("content-type", "")), chunks
+        finally:
+            writer.close()
+
     async def stream_json(
         self,
         method: str,
@@ -558,10 +635,10 @@ class Transport:
         an error raises DockerStreamError; with `end_on_cut`, a connection the daemon drops
         mid-body ends the stream instead of raising StreamCut."""
         try:
-            async with self.open_stream(
+            async with self._streamed(
                 method, path, params=params, body=body, data=data, headers=headers, timeout=timeout
-            ) as resp:
-                values = streams.json_values(resp.content.iter_any(), decoder(item))
+            ) as (_, chunks):
+                values = streams.json_values(chunks, decoder(item))
                 if in_band_errors:
                     values = streams.check_in_band(values)
                 async with aclosing(values):
@@ -579,9 +656,10 @@ class Transport:
         params: Params | None = None,
         timeout: Timeout = DEFAULT,
     ) -> AsyncGenerator[Frame, None]:
-        """Logs-style output, demuxed or raw as the response's Content-Type says."""
-        async with self.open_stream(method, path, params=params, timeout=timeout) as resp:
-            batches = streams.frame_batches(resp.content_type, resp.content.iter_any())
+        """Logs-style output, demuxed or raw as the response's Content-Type (or its first bytes)
+        say."""
+        async with self._streamed(method, path, params=params, timeout=timeout) as (kind, chunks):
+            batches = streams.frame_batches(kind, chunks)
             async with aclosing(batches):
                 async for batch in batches:
                     for frame in batch:
@@ -639,8 +717,8 @@ class Transport:
         timeout: Timeout = DEFAULT,
     ) -> AsyncGenerator[bytes, None]:
         """A binary body (an archive, an export) in chunks, never whole in memory."""
-        async with self.open_stream(method, path, params=params, timeout=timeout) as resp:
-            async for chunk in resp.content.iter_any():
+        async with self._streamed(method, path, params=params, timeout=timeout) as (_, chunks):
+            async for chunk in chunks:
                 yield chunk
 
 
@@ -695,6 +773,24 @@ class Download(Generic[M]):
                 yield chunk
 
 
+def _media_type(content_type: str) -> str:
+    """A Content-Type without its parameters, lower-cased ("" when there is none)."""
+    return content_type.partition(";")[0].strip().lower()
+
+
+async def _cut_is_stream_cut(
+    chunks: AsyncIterator[bytes], where: str
+) -> AsyncGenerator[bytes, None]:
+    """`chunks`, with a body that ends early raising StreamCut."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except (EOFError, OSError) as exc:
+        raise StreamCut(f"{where}: the daemon closed the stream before its end ({exc})") from None
+    except rawhttp.BodyError as exc:
+        raise DockerStreamError(f"{where}: {exc}") from None
+
+
 def _decode_header(resp: aiohttp.ClientResponse, meta: type[M], header: str) -> M:
     raw = resp.headers.get(header)
     if raw is None:
@@ -715,21 +811,6 @@ class _ErrorBody(msgspec.Struct):
 
 _VERSION_DECODER = msgspec.json.Decoder(_Version)
 _ERROR_DECODER = msgspec.json.Decoder(_ErrorBody)
-
-
-async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    try:
-        status = int(status_line.split(" ", 2)[1])
-    except (IndexError, ValueError):
-        raise DockerConnectionError(f"not an HTTP response: {status_line[:80]!r}") from None
-    headers = {}
-    for line in lines:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers[name.strip().lower()] = value.strip()
-    return status, headers
 
 
 async def _read_error(reader: asyncio.StreamReader, headers: Mapping[str, str]) -> str:

@@ -31,7 +31,6 @@ from aiodockerapi import (
     NotFound,
     ServerError,
 )
-from aiodockerapi.models import EventMessage
 
 UNIX = "unix:///nonexistent.sock"
 BASE = "http://localhost"
@@ -288,18 +287,6 @@ async def test_nothing_listening_is_a_connection_error(docker: Docker) -> None:
 
 
 # -- streams ---------------------------------------------------------------------------------
-
-
-async def test_events_cut_mid_value(mock: aioresponses, pinned: Docker) -> None:
-    mock.get(
-        f"{V}/events",
-        body=b'{"Type":"container","Action":"start","time":1}\n{"Type":"conta',
-    )
-    got: list[EventMessage] = []
-    with pytest.raises(DockerStreamError, match="ended inside a JSON value"):
-        async for event in pinned.system.events():
-            got.append(event)
-    assert got == [EventMessage(type="container", action="start", time=1)]
 
 
 async def test_build_error_in_the_stream(mock: aioresponses, pinned: Docker) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import os
 import time
 
 import anyio
@@ -170,29 +172,82 @@ async def test_concurrent_first_requests_share_one_negotiation(sandbox: Sandbox)
         assert docker.api_version == "1.41"
 
 
-async def test_anyio_cancel_scope_ends_a_stream_and_frees_its_connection(
+def open_sockets() -> int:
+    """This process's open sockets."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(FileNotFoundError):  # listdir's own descriptor
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+    return count
+
+
+async def sockets_back_to(before: int) -> int:
+    """Open sockets once the loop has run the closes already scheduled (a few turns)."""
+    for _ in range(100):
+        if open_sockets() <= before:
+            break
+        await asyncio.sleep(0.01)
+    return open_sockets()
+
+
+async def test_anyio_cancel_scope_ends_a_stream_and_closes_its_socket(
     sandbox: Sandbox,
 ) -> None:
     async with Docker(sandbox.unix_url, pool_size=1) as docker:
+        await docker.system.version()
+        before = open_sockets()
         received = []
         with anyio.move_on_after(0.5) as scope:
             async for ev in docker.system.events():
                 received.append(ev)
         assert scope.cancelled_caught
         assert received == []
-        # The only connection in the pool must be free again.
+        assert await sockets_back_to(before) == before
         with anyio.fail_after(10):
             assert (await docker.system.version()).api_version == "1.41"
 
 
 async def test_asyncio_timeout_around_a_stream(sandbox: Sandbox) -> None:
     async with Docker(sandbox.unix_url, pool_size=1) as docker:
+        await docker.system.version()
+        before = open_sockets()
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.5):
                 async for _ in docker.system.events():
                     pass
+        assert await sockets_back_to(before) == before
         async with asyncio.timeout(10):
             assert (await docker.system.info()).os_type == "linux"
+
+
+async def test_followed_streams_leave_the_pool_to_calls(
+    sandbox: Sandbox, image: str, label: str
+) -> None:
+    """Three followed streams and a pool of one: requests still go through meanwhile."""
+    async with Docker(sandbox.unix_url, pool_size=1) as docker:
+        since = time.time() - 1
+        created = await docker.containers.create(
+            container_config(
+                image, "sh", "-c", "echo up; sleep 30", Labels={"aiodockerapi.test": label}
+            )
+        )
+        assert created.id is not None
+        cid = created.id
+        await docker.containers.start(cid)
+        events = docker.system.events(since=since, filters={"label": f"aiodockerapi.test={label}"})
+        logs = docker.containers.logs(cid, stdout=True, follow=True)
+        stats = docker.containers.stats(cid)
+        try:
+            with anyio.fail_after(20):
+                assert (await anext(logs)).data == b"up\n"
+                assert (await anext(stats)).id == cid
+                assert (await anext(events)).action == "create"
+                assert (await docker.containers.inspect(cid)).state.running  # type: ignore[union-attr]
+                assert (await anext(events)).action == "start"
+        finally:
+            for stream in (events, logs, stats):
+                await stream.aclose()
+            await docker.containers.delete(cid, force=True)
 
 
 async def test_times_as_durations_and_rfc3339(docker: Docker, image: str, label: str) -> None:
