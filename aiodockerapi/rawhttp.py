@@ -18,10 +18,6 @@ __all__ = ["BodyError", "ChunkedDecoder", "body", "read_head", "request_head"]
 
 READ_SIZE: Final = 256 * 1024
 MAX_HEAD: Final = 64 * 1024
-# A chunk-size line: hex size, then optional extensions; the CRLF ending the previous
-# chunk's data comes first for every chunk but the first.
-_FIRST = re.compile(rb"([0-9A-Fa-f]{1,15})[ \t]*(?:;[^\r\n]*)?\r\n")
-_NEXT = re.compile(rb"\r\n([0-9A-Fa-f]{1,15})[ \t]*(?:;[^\r\n]*)?\r\n")
 
 
 class BodyError(Exception):
@@ -101,12 +97,12 @@ async def body(
 class ChunkedDecoder:
     """Cuts the payload out of a chunked transfer-encoded body, fed in arbitrary pieces."""
 
-    __slots__ = ("_first", "_left", "_rest", "_trailers", "done")
+    __slots__ = ("_crlf", "_left", "_rest", "_trailers", "done")
 
     def __init__(self) -> None:
         self._rest = b""  # an incomplete size line (or trailer) carried to the next feed
         self._left = 0  # payload bytes of the current chunk not yet seen
-        self._first = True
+        self._crlf = 0  # bytes of CRLF due before the next size line (none before the first)
         self._trailers = False
         self.done = False
 
@@ -115,37 +111,43 @@ class ChunkedDecoder:
         if self._rest:
             data, self._rest = self._rest + data, b""
         size = len(data)
-        pos = 0
         out: list[bytes] = []
+        pos = 0
         left = self._left
-        match = (_FIRST if self._first else _NEXT).match
-        while pos < size and not self.done:
+        crlf = self._crlf
+        sizes = _SIZES
+        append = out.append
+        # The hot loop: dockerd sends one chunk per event or log frame, so this runs for
+        # each. A dict of the size lines seen before (with the CRLF ending the previous
+        # chunk's data) is much cheaper than a regex and int(..., 16) per chunk.
+        while True:
             if left:
                 end = pos + left
                 if end >= size:
-                    out.append(data[pos:] if pos else data)
+                    append(data[pos:] if pos else data)
                     left = end - size
                     break
-                out.append(data[pos:end])
-                pos, left = end, 0
-                continue
+                append(data[pos:end])
+                pos, left, crlf = end, 0, 2
             if self._trailers:
                 pos = self._trailer(data, pos)
-                if pos < 0:
+                if pos < 0 or self.done:
                     break
                 continue
-            m = match(data, pos)
-            if m is None:
-                self._incomplete(data, pos, 0 if self._first else 2)
+            if pos == size:
                 break
-            if self._first:
-                self._first = False
-                match = _NEXT.match
-            left = int(m.group(1), 16)
-            pos = m.end()
+            end = data.find(b"\r\n", pos + crlf)
+            if end < 0:
+                self._incomplete(data, pos, crlf)
+                break
+            left = sizes.get(data[pos:end], -1)
+            if left < 0:
+                left = _chunk_size(data[pos:end], crlf)
+            pos, crlf = end + 2, 2
             if not left:
                 self._trailers = True
         self._left = left
+        self._crlf = crlf
         if len(out) == 1:
             return out[0]
         return b"".join(out)
@@ -168,3 +170,21 @@ class ChunkedDecoder:
         if end == pos:
             self.done = True
         return end + 2
+
+
+_SIZES: dict[bytes, int] = {}
+_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,15})[ \t]*(?:;.*)?", re.DOTALL)
+
+
+def _chunk_size(line: bytes, crlf: int) -> int:
+    """The size on a chunk-size line (extensions ignored), after `crlf` bytes of the CRLF
+    that ends the previous chunk's data; plain lines are remembered."""
+    if line[:crlf] != b"\r\n"[:crlf]:
+        raise BodyError(f"chunk data not followed by CRLF: {line[:20]!r}")
+    m = _SIZE_LINE.fullmatch(line, crlf)
+    if m is None:
+        raise BodyError(f"bad chunk size line: {line[crlf : crlf + 40]!r}")
+    size = int(m[1], 16)
+    if crlf and m.end(1) == len(line) and len(_SIZES) < 4096:
+        _SIZES[line] = size
+    return size
