@@ -114,6 +114,17 @@ class Workload:
             return None
         return statistics.median(o.cpu_seconds if cpu else o.seconds for o in runs)
 
+    def ratio(self, other: str, cpu: bool = False) -> float | None:
+        """How many times faster ours ran than `other`: the median over the rounds of the
+        ratio within each round (the two ran back to back, under the same load)."""
+        ours, theirs = self.results.get("ours"), self.results.get(other)
+        if not ours or not theirs:
+            return None
+        return statistics.median(
+            (t.cpu_seconds if cpu else t.seconds) / max(o.cpu_seconds if cpu else o.seconds, 1e-9)
+            for o, t in zip(ours, theirs, strict=False)
+        )
+
     def rate(self, client: str) -> float | None:
         seconds = self.median(client)
         return None if seconds is None else self.amount / seconds
@@ -122,9 +133,17 @@ class Workload:
 # -- workers ------------------------------------------------------------------------------
 
 
+# With two CPUs or more, the canned server and the client under test each get one of their
+# own (the worker pins itself to BENCH_CPU): otherwise where the scheduler happens to put
+# them moves a run's time by a tenth or more.
+_CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+CLIENT_CPU, SERVER_CPU = (_CPUS[0], _CPUS[1]) if len(_CPUS) >= 2 else (None, None)
+
+
 def run_worker(client: str, workload: str, job: Job, timeout: float) -> Outcome:
     cmd = [sys.executable, "-m", "benchmarks.worker", client, workload, job.to_json()]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    env = {**os.environ, "BENCH_CPU": str(CLIENT_CPU)} if CLIENT_CPU is not None else None
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
     if proc.returncode != 0:
         raise RuntimeError(
             f"{CLIENTS[client]} failed on {workload} (exit {proc.returncode}):\n{proc.stderr}"
@@ -184,6 +203,8 @@ def canned_server(sizes: Sizes, tmp: Path) -> Iterator[tuple[str, dict[str, int]
         f"--logs-mib={sizes.logs_mib}",
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    if SERVER_CPU is not None:
+        os.sched_setaffinity(proc.pid, {SERVER_CPU})
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -360,8 +381,9 @@ def report(
         cells = [fmt_rate(w.rate(c)) if c in w.clients else "" for c in CLIENTS]
         add(f"| {w.title} | {w.unit} | {' | '.join(cells)} |")
     add("")
-    add("aiodockerapi's rate as a multiple of each other client's (wall clock; CPU time of")
-    add("the client process in brackets), against the targets:")
+    add("aiodockerapi's speed as a multiple of each other client's: the median over the rounds")
+    add("of the ratio within a round (wall clock; CPU time of the client process in brackets),")
+    add("against the targets:")
     add("")
     add("| workload | vs aiodocker | vs docker-py | vs floor | targets |")
     add("| --- | ---: | ---: | ---: | --- |")
@@ -372,19 +394,17 @@ def report(
             continue
         cells = []
         for other in ("aiodocker_peer", "dockerpy_peer", "floor"):
-            ours, theirs = w.median("ours"), w.median(other)
-            if ours is None or theirs is None:
+            ratio, cpu_ratio = w.ratio(other), w.ratio(other, cpu=True)
+            if ratio is None or cpu_ratio is None:
                 cells.append("")
                 continue
-            cpu_ours, cpu_theirs = w.median("ours", cpu=True), w.median(other, cpu=True)
-            assert cpu_ours is not None and cpu_theirs is not None
-            cells.append(f"{theirs / ours:.2f}x ({cpu_theirs / max(cpu_ours, 1e-9):.2f}x)")
+            cells.append(f"{ratio:.2f}x ({cpu_ratio:.2f}x)")
         verdicts = []
         for t in w.targets:
-            ours, theirs = w.median("ours"), w.median(t.peer)
-            if ours is None or theirs is None:
+            ratio = w.ratio(t.peer)
+            if ratio is None:
                 continue
-            held = theirs / ours >= t.ratio
+            held = ratio >= t.ratio
             all_held &= held
             verdicts.append(f"{'held' if held else 'MISSED'}: >= {t.ratio:g}x {CLIENTS[t.peer]}")
         add(f"| {w.title} | {' | '.join(cells)} | {'; '.join(verdicts)} |")
@@ -487,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
     parser.add_argument(
-        "--runs", type=int, help="runs per client and workload (list and inspect: 2N+1)"
+        "--runs", type=int, help="runs per client and workload (list and inspect: 4N+1)"
     )
     parser.add_argument(
         "--clients", default=",".join(CLIENTS), help=f"subset of {','.join(CLIENTS)}"
@@ -544,7 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     workloads.append(w)
                     # The short workloads get more runs: their medians need them more.
                     short = w.key in ("list", "inspect") and not args.quick
-                    runs = sizes.runs * 2 + 1 if short else sizes.runs
+                    runs = sizes.runs * 4 + 1 if short else sizes.runs
                     if w.key in canned_keys:
                         run_interleaved(w, job, runs, timeout, parallel=args.quick)
         daemon_keys = {"memory", "cycle"} & chosen

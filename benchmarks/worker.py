@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import inspect
 import json
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -48,6 +49,9 @@ async def run(client_name: str, workload: str, job: Job) -> Outcome:
 
 def main(argv: list[str]) -> int:
     client_name, workload, job_json = argv
+    cpu = os.environ.get("BENCH_CPU")
+    if cpu is not None:
+        os.sched_setaffinity(0, {int(cpu)})
     if client_name not in CLIENTS:
         raise SystemExit(f"unknown client {client_name!r}: one of {', '.join(CLIENTS)}")
     outcome = asyncio.run(run(client_name, workload, Job.from_json(job_json)))
