@@ -171,7 +171,11 @@ def run_memory(
     key: str, clients: Sequence[str], job: Job, timeout: float, parallel: bool
 ) -> dict[str, Outcome]:
     """One run of a memory workload per client, each in its own process (one at a time,
-    unless `parallel`)."""
+    unless `parallel`), after one untimed run: the first build a fresh daemon does is slower
+    than the next, which would count against whichever client went first."""
+    if not parallel:
+        o = run_worker(clients[0], key, job, timeout)
+        log(f"  {key:8} {'(warm-up)':13} {o.seconds:7.3f} s, not counted")
     with ThreadPoolExecutor(len(clients) if parallel else 1) as pool:
         outcomes = dict(
             zip(clients, pool.map(lambda c: run_worker(c, key, job, timeout), clients), strict=True)
