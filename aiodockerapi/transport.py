@@ -340,9 +340,7 @@ class Transport:
         if timeout is DEFAULT:
             timeout = None if stream else self._timeout
         assert not isinstance(timeout, _Default)
-        return _Exchange(
-            self, method, _with_query(path, params), timeout, data=data, headers=headers
-        )
+        return _Exchange(self, method, _with_query(path, params), timeout, data, headers)
 
     def _failure(
         self,
@@ -769,7 +767,7 @@ def _with_query(path: str, params: Params | None) -> str:
     aiohttp (params=), whose URL building costs more again."""
     if not params:
         return path
-    items = params.items() if isinstance(params, Mapping) else params
+    items = params.items() if type(params) is dict or isinstance(params, Mapping) else params
     return path + "?" + "&".join(f"{_plus(k)}={_plus(v)}" for k, v in items)
 
 
@@ -779,6 +777,9 @@ def _plus(text: str) -> str:
 
 # The characters quote_plus leaves alone.
 _UNQUOTED_QUERY: Final = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+_AIOHTTP_ERRORS: Final = (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError)
 
 
 class _Exchange:
@@ -791,7 +792,7 @@ class _Exchange:
     async generator per request costs a measurable share of a fast one.
     """
 
-    __slots__ = ("_kwargs", "_method", "_path", "_resp", "_t", "_timeout")
+    __slots__ = ("_data", "_headers", "_method", "_path", "_resp", "_t", "_timeout")
 
     def __init__(
         self,
@@ -799,13 +800,15 @@ class _Exchange:
         method: str,
         path: str,
         timeout: float | None,
-        **kwargs: Any,
+        data: Body,
+        headers: Mapping[str, str] | None,
     ) -> None:
         self._t = transport
         self._method = method
         self._path = path
         self._timeout = timeout
-        self._kwargs = kwargs
+        self._data = data
+        self._headers = headers
         self._resp: aiohttp.ClientResponse | None = None
 
     async def __aenter__(self) -> aiohttp.ClientResponse:
@@ -813,7 +816,11 @@ class _Exchange:
         try:
             session = t._session or await t._session_for_loop()
             resp = self._resp = await session.request(
-                self._method, self._path, timeout=_client_timeout(self._timeout), **self._kwargs
+                self._method,
+                self._path,
+                data=self._data,
+                headers=self._headers,
+                timeout=_client_timeout(self._timeout),
             )
             if resp.status >= 400:
                 raise error_for_status(resp.status, await _error_message(resp))
@@ -837,7 +844,7 @@ class _Exchange:
                 resp.release()
             else:
                 resp.close()
-        if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | TimeoutError):
+        if exc is not None and isinstance(exc, _AIOHTTP_ERRORS):
             failure = self._t._failure(
                 exc, self._method, self._path, answered=resp is not None, timeout=self._timeout
             )
