@@ -60,6 +60,10 @@ MIN_API_VERSION: Final = "1.41"
 MAX_API_VERSION: Final = "1.41"
 DEFAULT_TIMEOUT: Final = 60.0
 CONNECT_TIMEOUT: Final = 10.0
+_TLS_HINT: Final = (
+    " (the daemon closed the connection; a daemon run with --tlsverify does this"
+    " when no valid client certificate is presented)"
+)
 
 
 class _Default:
@@ -431,7 +435,8 @@ class Transport:
             if isinstance(exc, asyncio.TimeoutError | TimeoutError):
                 raise DockerTimeoutError(f"{where} got no answer within {timeout} s") from None
             if isinstance(exc, OSError | rawhttp.BodyError):
-                raise DockerConnectionError(f"{where} failed: {exc}") from None
+                hint = _TLS_HINT if self._host.ssl is not None and isinstance(exc, OSError) else ""
+                raise DockerConnectionError(f"{where} failed: {exc}{hint}") from None
             raise
         return reader, writer, status, head
 
@@ -466,10 +471,7 @@ class Transport:
         if self._host.ssl is not None and isinstance(
             exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError
         ):
-            text += (
-                " (the daemon closed the connection; a daemon run with --tlsverify does this"
-                " when no valid client certificate is presented)"
-            )
+            text += _TLS_HINT
         return DockerConnectionError(f"{where} failed: {text}")
 
     async def _versioned(self, path: str) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
-from aiodockerapi import Docker, DockerError, TLSConfig
+from aiodockerapi import Docker, DockerConnectionError, DockerError, StreamType, TLSConfig
 
+from .conftest import container_config
 from .sandbox import Sandbox
 
 pytestmark = pytest.mark.daemon
@@ -28,6 +30,40 @@ async def test_mutual_tls(sandbox: Sandbox) -> None:
         assert info.os_type == "linux"
         assert docker.api_version == "1.41"
         assert [c async for c in docker.system.events(since=0, until=1)] == []
+
+
+async def test_streams_over_tls(sandbox: Sandbox, image: str, label: str) -> None:
+    """Logs and events over TLS: read off a TLS socket of their own, not the pool's."""
+    url, ca, cert, key = tls_of(sandbox)
+    async with Docker(url, tls=TLSConfig(ca_cert=ca, client_cert=(cert, key))) as docker:
+        since = time.time() - 1
+        script = "for i in $(seq 1 2000); do echo line $i; echo err $i >&2; done"
+        created = await docker.containers.create(
+            container_config(image, "sh", "-c", script, Labels={"aiodockerapi.test": label})
+        )
+        assert created.id is not None
+        await docker.containers.start(created.id)
+        await docker.containers.wait(created.id)
+        out, err = bytearray(), bytearray()
+        async for frame in docker.containers.logs(created.id, stdout=True, stderr=True):
+            (out if frame.stream == StreamType.STDOUT else err).extend(frame.data)
+        assert out.decode().splitlines() == [f"line {i}" for i in range(1, 2001)]
+        assert err.decode().splitlines() == [f"err {i}" for i in range(1, 2001)]
+        actions = [
+            e.action
+            async for e in docker.system.events(
+                since=since, until=time.time(), filters={"container": created.id}
+            )
+        ]
+        assert actions[:2] == ["create", "start"] and "die" in actions
+        await docker.containers.delete(created.id)
+
+
+async def test_stream_without_client_certificate_fails(sandbox: Sandbox) -> None:
+    url, ca, _, _ = tls_of(sandbox)
+    async with Docker(url, tls=TLSConfig(ca_cert=ca), api_version="1.41") as docker:
+        with pytest.raises(DockerConnectionError, match="GET /events on .*client certificate"):
+            await asyncio.wait_for(anext(docker.system.events()), 10)
 
 
 async def test_tls_without_client_certificate_fails_fast(sandbox: Sandbox) -> None:
