@@ -1,10 +1,10 @@
 """Just enough HTTP/1.1 on a socket of our own, for what aiohttp does not do well here.
 
 Two uses. Upgraded connections (attach, exec start): aiohttp exposes no public way to keep
-the socket after a 101. Long GET streams (events, logs, stats): dockerd flushes one HTTP
-chunk per event or log frame, and aiohttp handles each chunk as its own step in Python;
-reading the socket in large blocks and cutting the chunk framing out of each block hands
-the decoders one buffer per read instead, which is most of the cost of a stream.
+the socket after a 101. Long GET streams (events, logs, stats, exports): dockerd flushes
+one HTTP chunk per event or log frame, and aiohttp handles each chunk as its own step in
+Python; reading the socket in large blocks and cutting the chunk framing out of each block
+hands the decoders one buffer per read instead, which is most of the cost of a stream.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from typing import Final
 __all__ = ["BodyError", "ChunkedDecoder", "body", "read_head", "request_head"]
 
 READ_SIZE: Final = 256 * 1024
-MAX_HEAD: Final = 64 * 1024
 
 
 class BodyError(Exception):
-    """The body ended early or its framing is not HTTP/1.1's."""
+    """A response whose head or body framing is not HTTP/1.1's."""
 
 
 def request_head(method: str, target: str, host: str, headers: Mapping[str, str]) -> bytes:
