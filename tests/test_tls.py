@@ -62,7 +62,7 @@ async def test_streams_over_tls(sandbox: Sandbox, image: str, label: str) -> Non
 async def test_stream_without_client_certificate_fails(sandbox: Sandbox) -> None:
     url, ca, _, _ = tls_of(sandbox)
     async with Docker(url, tls=TLSConfig(ca_cert=ca), api_version="1.41") as docker:
-        with pytest.raises(DockerConnectionError, match="GET /events on .*client certificate"):
+        with pytest.raises(DockerConnectionError, match=r"GET /events on .*client certificate"):
             await asyncio.wait_for(anext(docker.system.events()), 10)
 
 
