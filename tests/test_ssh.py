@@ -51,6 +51,29 @@ async def test_requests_streams_and_exec_over_ssh(
         await docker.containers.delete(running.id, force=True)
 
 
+async def test_exec_sessions_beyond_the_pool_over_ssh(
+    sshd: SSHServer, image: str, label: str
+) -> None:
+    """Each exec is a hijacked connection (an ssh session of its own, outside the pool's 8):
+    14 at once, next to a pool kept busy, all complete."""
+    async with Docker(sshd.url, ssh_options=sshd.options) as docker:
+        created = await docker.containers.create(
+            container_config(image, "sleep", "120", Labels={"aiodockerapi.test": label})
+        )
+        assert created.id is not None
+        await docker.containers.start(created.id)
+        try:
+            runs = [
+                docker.exec.run(created.id, ["sh", "-c", f"sleep 1; echo {n}"]) for n in range(14)
+            ]
+            calls = [docker.system.info() for _ in range(16)]
+            results = await asyncio.wait_for(asyncio.gather(*runs, *calls), 120)
+            outputs = [r.stdout for r in results[:14]]  # type: ignore[union-attr]
+            assert outputs == [f"{n}\n".encode() for n in range(14)]
+        finally:
+            await docker.containers.delete(created.id, force=True)
+
+
 async def test_one_login_for_many_concurrent_requests(sshd: SSHServer) -> None:
     before = sshd.logins()
     async with Docker(sshd.url, ssh_options=sshd.options) as docker:
