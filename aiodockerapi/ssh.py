@@ -18,10 +18,15 @@ from urllib.parse import urlsplit
 
 from .errors import DockerConnectionError
 
-__all__ = ["DEFAULT_SSH_OPTIONS", "MAX_SESSIONS", "SSHTunnel"]
+__all__ = ["DEFAULT_SSH_OPTIONS", "IDLE_SECONDS", "MAX_SESSIONS", "SESSION_LIMIT", "SSHTunnel"]
 
-# sshd's MaxSessions defaults to 10 sessions per login; stay under it.
+# sshd's MaxSessions defaults to 10 sessions per login. The tunnel never runs more at once
+# (a connection past that waits for one to end), and the pool keeps to 8 of them, so that
+# attach and exec, which take a session each outside the pool, find room.
+SESSION_LIMIT = 10
 MAX_SESSIONS = 8
+# Idle pooled connections each hold a session; close them soon, for attach and exec to use.
+IDLE_SECONDS = 2.0
 # Never prompt: there is nobody to answer on a pipe.
 DEFAULT_SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "ServerAliveInterval=30")
 # The shared login outlives its last session by this long, so a client that is never closed
@@ -56,6 +61,7 @@ class SSHTunnel:
         self._server: asyncio.AbstractServer | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
+        self._sessions = asyncio.Semaphore(SESSION_LIMIT)
 
     @property
     def socket_path(self) -> str:
@@ -101,6 +107,17 @@ class SSHTunnel:
         task = asyncio.current_task()
         assert task is not None
         self._pipes.add(task)
+        try:
+            async with self._sessions:
+                await self._session(reader, writer)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            writer.close()
+            self._pipes.discard(task)
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Pipe one local connection through one `docker system dial-stdio` session."""
         proc = None
         try:
             proc = await asyncio.create_subprocess_exec(
@@ -113,15 +130,13 @@ class SSHTunnel:
             )
             assert proc.stdin is not None and proc.stdout is not None
             await asyncio.gather(_copy(reader, proc.stdin), _copy(proc.stdout, writer))
-        except (OSError, asyncio.CancelledError):
+        except OSError:
             pass
         finally:
-            writer.close()
             if proc is not None and proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
-            self._pipes.discard(task)
 
     async def close(self) -> None:
         """Stop listening, end every piped session and the ssh login, remove the socket."""

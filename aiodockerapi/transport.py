@@ -39,7 +39,7 @@ from .errors import (
     error_for_status,
 )
 from .models import Frame
-from .ssh import MAX_SESSIONS, SSHTunnel
+from .ssh import IDLE_SECONDS, MAX_SESSIONS, SSHTunnel
 
 __all__ = [
     "DEFAULT_HOST",
@@ -247,7 +247,12 @@ class Transport:
         if self._session is None:
             connector: aiohttp.BaseConnector
             socket_path = await self._socket_path()
-            if socket_path is not None:
+            if socket_path is not None and self._tunnel is not None:
+                # An idle connection holds an ssh session: release it soon (see ssh.py).
+                connector = aiohttp.UnixConnector(
+                    path=socket_path, limit=self._pool_size, keepalive_timeout=IDLE_SECONDS
+                )
+            elif socket_path is not None:
                 connector = aiohttp.UnixConnector(path=socket_path, limit=self._pool_size)
             else:
                 connector = aiohttp.TCPConnector(
