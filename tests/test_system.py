@@ -202,7 +202,7 @@ async def test_anyio_cancel_scope_ends_a_stream_and_closes_its_socket(
                 received.append(ev)
         assert scope.cancelled_caught
         assert received == []
-        assert await sockets_back_to(before) == before
+        assert await sockets_back_to(before) <= before  # a leaked socket would add one
         with anyio.fail_after(10):
             assert (await docker.system.version()).api_version == "1.41"
 
@@ -215,7 +215,7 @@ async def test_asyncio_timeout_around_a_stream(sandbox: Sandbox) -> None:
             async with asyncio.timeout(0.5):
                 async for _ in docker.system.events():
                     pass
-        assert await sockets_back_to(before) == before
+        assert await sockets_back_to(before) <= before  # a leaked socket would add one
         async with asyncio.timeout(10):
             assert (await docker.system.info()).os_type == "linux"
 
