@@ -244,7 +244,6 @@ class Images(Resource):
                 params=params,
                 data=data,
                 headers=headers,
-                timeout=None,
             ),
         )
 
@@ -285,7 +284,6 @@ class Images(Resource):
                 in_band_errors=True,
                 params=query(tag=tag),
                 headers=headers,
-                timeout=None,
             ),
         )
 

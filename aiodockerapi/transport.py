@@ -60,6 +60,9 @@ MIN_API_VERSION: Final = "1.41"
 MAX_API_VERSION: Final = "1.41"
 DEFAULT_TIMEOUT: Final = 60.0
 CONNECT_TIMEOUT: Final = 10.0
+# aiohttp would offer "gzip, deflate": dockerd then gzips archives (at a few tens of MB/s)
+# and, as nothing here decompresses, callers would get gzip where they expect a tar.
+_IDENTITY: Final = {"Accept-Encoding": "identity"}
 _TLS_HINT: Final = (
     " (the daemon closed the connection; a daemon run with --tlsverify does this"
     " when no valid client certificate is presented)"
@@ -264,10 +267,7 @@ class Transport:
                     connector=connector,
                     timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT),
                     auto_decompress=False,
-                    # aiohttp would offer "gzip, deflate": dockerd then gzips archives (at a
-                    # few tens of MB/s) and, as nothing here decompresses, callers would get
-                    # gzip where they expect a tar.
-                    headers={"Accept-Encoding": "identity"},
+                    headers=_IDENTITY,
                 )
             else:
                 await connector.close()
@@ -600,7 +600,7 @@ class Transport:
             method,
             path,
             params=params,
-            headers={"Accept-Encoding": "identity", **(headers or {})},
+            headers={**_IDENTITY, **(headers or {})},
             timeout=None,
         )
         try:

@@ -106,9 +106,13 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]
 
 
 @asynccontextmanager
-async def serve(tmp_path: Path, answer: bytes | Handler) -> AsyncIterator[Docker]:
-    """A unix socket server that answers every request with `answer` and hangs up."""
-    requests: list[bytes] = []
+async def serve(
+    tmp_path: Path, answer: bytes | Handler, requests: list[bytes] | None = None
+) -> AsyncIterator[Docker]:
+    """A unix socket server that answers every request with `answer` and hangs up; the
+    request heads it got go into `requests`."""
+    if requests is None:
+        requests = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -124,7 +128,6 @@ async def serve(tmp_path: Path, answer: bytes | Handler) -> AsyncIterator[Docker
     path = tmp_path / "d.sock"
     server = await asyncio.start_unix_server(handle, path)
     docker = Docker(f"unix://{path}", api_version="1.41")
-    docker.requests = requests  # type: ignore[attr-defined]
     try:
         yield docker
     finally:
@@ -150,9 +153,10 @@ async def events(docker: Docker) -> list[EventMessage]:
 
 
 async def test_events_stream_is_a_plain_get(tmp_path: Path) -> None:
-    async with serve(tmp_path, head("200 OK", CHUNKED) + chunked(EVENT_LINES)) as docker:
+    requests: list[bytes] = []
+    async with serve(tmp_path, head("200 OK", CHUNKED) + chunked(EVENT_LINES), requests) as docker:
         assert await events(docker) == EVENTS
-        (request,) = docker.requests  # type: ignore[attr-defined]
+    (request,) = requests
     lines = request.decode().split("\r\n")
     assert lines[0] == "GET /v1.41/events HTTP/1.1"
     assert "Host: localhost" in lines
