@@ -348,7 +348,7 @@ async def cmd_images(docker: Docker, args: argparse.Namespace) -> int:
 
 def event_line(event: EventMessage) -> str:
     """One event as `docker events` prints it (with the time in UTC)."""
-    nanos = event.time_nano if event.time_nano is not None else (event.time or 0) * 10**9
+    nanos = event.time_nano or event.time * 10**9
     seconds, fraction = divmod(nanos, 10**9)
     when = dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     actor = event.actor

@@ -6,9 +6,10 @@ import builtins
 from collections.abc import Mapping
 from typing import Any
 
+from . import operations as ops
 from .models import Config, ConfigCreateBody, ConfigSpec, SwarmIdResponse
-from .params import Filters, query
-from .transport import Resource, q
+from .params import Filters
+from .transport import Resource
 
 __all__ = ["Configs"]
 
@@ -23,29 +24,25 @@ class Configs(Resource):
 
     async def list(self, *, filters: Filters | None = None) -> builtins.list[Config]:
         """GET /configs; filters: id, label, name, names."""
-        return await self._t.call(
-            "GET", "/configs", builtins.list[Config], params=query(filters=filters)
-        )
+        return await self._t.call(ops.ConfigList(filters=filters), builtins.list[Config])
 
     async def create(
         self, spec: ConfigSpec | ConfigCreateBody | Mapping[str, Any]
     ) -> SwarmIdResponse:
         """POST /configs/create; a name in use is a Conflict."""
-        return await self._t.call("POST", "/configs/create", SwarmIdResponse, body=spec)
+        return await self._t.call(ops.ConfigCreate(), SwarmIdResponse, body=spec)
 
     async def inspect(self, id: str) -> Config:
         """GET /configs/{id}, by id or name."""
-        return await self._t.call("GET", f"/configs/{q(id)}", Config)
+        return await self._t.call(ops.ConfigInspect(id), Config)
 
     async def update(self, id: str, spec: ConfigSpec | Mapping[str, Any], *, version: int) -> None:
         """POST /configs/{id}/update: only Labels may change; send the current Name.
 
         `version` is `inspect(id).version.index`; a stale one is refused.
         """
-        await self._t.call(
-            "POST", f"/configs/{q(id)}/update", params=query(version=version), body=spec
-        )
+        await self._t.call(ops.ConfigUpdate(id, version=version), body=spec)
 
     async def delete(self, id: str) -> None:
         """DELETE /configs/{id}."""
-        await self._t.call("DELETE", f"/configs/{q(id)}")
+        await self._t.call(ops.ConfigDelete(id))

@@ -9,6 +9,7 @@ from typing import Any, Literal, cast
 
 import aiohttp
 
+from . import operations as ops
 from .context import BuildContext, open_context
 from .models import (
     ContainerChangeResponseItem,
@@ -25,9 +26,9 @@ from .models import (
     Frame,
     PathStat,
 )
-from .params import Filters, Since, query, time_param
+from .params import Filters, Since, time_param
 from .streams import AttachedStream
-from .transport import Download, Resource, q
+from .transport import Download, Resource
 
 PATH_STAT = "X-Docker-Container-Path-Stat"
 
@@ -48,10 +49,8 @@ class Containers(Resource):
         filters: Filters | None = None,
     ) -> builtins.list[ContainerSummary]:
         """GET /containers/json."""
-        params = query(all=all, limit=limit, size=size, filters=filters)
-        return await self._t.call(
-            "GET", "/containers/json", builtins.list[ContainerSummary], params=params
-        )
+        req = ops.ContainerList(all=all, limit=limit, size=size, filters=filters)
+        return await self._t.call(req, builtins.list[ContainerSummary])
 
     async def create(
         self,
@@ -61,64 +60,49 @@ class Containers(Resource):
         platform: str | None = None,
     ) -> ContainerCreateResponse:
         """POST /containers/create, from a ContainerCreateBody or a mapping in the API's names."""
-        params = query(name=name, platform=platform)
-        return await self._t.call(
-            "POST", "/containers/create", ContainerCreateResponse, params=params, body=config
-        )
+        req = ops.ContainerCreate(name=name, platform=platform)
+        return await self._t.call(req, ContainerCreateResponse, body=config)
 
     async def inspect(self, id: str, *, size: bool = False) -> ContainerInspectResponse:
         """GET /containers/{id}/json."""
-        return await self._t.call(
-            "GET", f"/containers/{q(id)}/json", ContainerInspectResponse, params=query(size=size)
-        )
+        return await self._t.call(ops.ContainerInspect(id, size=size), ContainerInspectResponse)
 
     async def start(self, id: str, *, detach_keys: str | None = None) -> None:
         """POST /containers/{id}/start; starting a running container is not an error."""
-        await self._t.call(
-            "POST", f"/containers/{q(id)}/start", params=query(detachKeys=detach_keys)
-        )
+        await self._t.call(ops.ContainerStart(id, detach_keys=detach_keys))
 
-    async def stop(self, id: str, *, t: int | None = None) -> None:
-        """POST /containers/{id}/stop, killing after `t` seconds; a stopped one is no error."""
-        await self._t.call("POST", f"/containers/{q(id)}/stop", params=query(t=t), timeout=None)
+    async def stop(self, id: str, *, signal: str | int | None = None, t: int | None = None) -> None:
+        """POST /containers/{id}/stop: send `signal` (API 1.42+; the container's stop signal
+        by default), killing after `t` seconds; a stopped one is no error."""
+        await self._t.call(ops.ContainerStop(id, signal=signal, t=t), timeout=None)
 
-    async def restart(self, id: str, *, t: int | None = None) -> None:
-        """POST /containers/{id}/restart."""
-        await self._t.call("POST", f"/containers/{q(id)}/restart", params=query(t=t), timeout=None)
+    async def restart(
+        self, id: str, *, signal: str | int | None = None, t: int | None = None
+    ) -> None:
+        """POST /containers/{id}/restart (`signal` needs API 1.42)."""
+        await self._t.call(ops.ContainerRestart(id, signal=signal, t=t), timeout=None)
 
     async def kill(self, id: str, *, signal: str | int | None = None) -> None:
         """POST /containers/{id}/kill."""
-        await self._t.call("POST", f"/containers/{q(id)}/kill", params=query(signal=signal))
+        await self._t.call(ops.ContainerKill(id, signal=signal))
 
     async def wait(
         self, id: str, *, condition: WaitCondition | None = None
     ) -> ContainerWaitResponse:
         """POST /containers/{id}/wait: block until the container stops; no timeout by default."""
-        return await self._t.call(
-            "POST",
-            f"/containers/{q(id)}/wait",
-            ContainerWaitResponse,
-            params=query(condition=condition),
-            timeout=None,
-        )
+        req = ops.ContainerWait(id, condition=condition)
+        return await self._t.call(req, ContainerWaitResponse, timeout=None)
 
     async def delete(
         self, id: str, *, v: bool = False, force: bool = False, link: bool = False
     ) -> None:
         """DELETE /containers/{id}."""
-        await self._t.call(
-            "DELETE", f"/containers/{q(id)}", params=query(v=v, force=force, link=link)
-        )
+        await self._t.call(ops.ContainerDelete(id, v=v, force=force, link=link))
 
     async def prune(self, *, filters: Filters | None = None) -> ContainerPruneResponse:
         """POST /containers/prune: remove stopped containers."""
-        return await self._t.call(
-            "POST",
-            "/containers/prune",
-            ContainerPruneResponse,
-            params=query(filters=filters),
-            timeout=None,
-        )
+        req = ops.ContainerPrune(filters=filters)
+        return await self._t.call(req, ContainerPruneResponse, timeout=None)
 
     def logs(
         self,
@@ -133,7 +117,8 @@ class Containers(Resource):
         tail: int | Literal["all"] | None = None,
     ) -> AsyncGenerator[Frame, None]:
         """GET /containers/{id}/logs as frames; frame.stream tells stdout from stderr."""
-        params = query(
+        req = ops.ContainerLogs(
+            id,
             stdout=stdout,
             stderr=stderr,
             follow=follow,
@@ -142,31 +127,28 @@ class Containers(Resource):
             timestamps=timestamps,
             tail=tail,
         )
-        return self._t.stream_frames("GET", f"/containers/{q(id)}/logs", params=params)
+        return self._t.stream_frames(req)
 
     async def pause(self, id: str) -> None:
         """POST /containers/{id}/pause."""
-        await self._t.call("POST", f"/containers/{q(id)}/pause")
+        await self._t.call(ops.ContainerPause(id))
 
     async def unpause(self, id: str) -> None:
         """POST /containers/{id}/unpause."""
-        await self._t.call("POST", f"/containers/{q(id)}/unpause")
+        await self._t.call(ops.ContainerUnpause(id))
 
     async def rename(self, id: str, *, name: str) -> None:
         """POST /containers/{id}/rename."""
-        await self._t.call("POST", f"/containers/{q(id)}/rename", params=query(name=name))
+        await self._t.call(ops.ContainerRename(id, name=name))
 
     async def top(self, id: str, *, ps_args: str | None = None) -> ContainerTopResponse:
         """GET /containers/{id}/top."""
-        return await self._t.call(
-            "GET", f"/containers/{q(id)}/top", ContainerTopResponse, params=query(ps_args=ps_args)
-        )
+        return await self._t.call(ops.ContainerTop(id, ps_args=ps_args), ContainerTopResponse)
 
     async def changes(self, id: str) -> builtins.list[ContainerChangeResponseItem]:
         """GET /containers/{id}/changes."""
         changes = await self._t.call(
-            "GET",
-            f"/containers/{q(id)}/changes",
+            ops.ContainerChanges(id),
             cast(Any, builtins.list[ContainerChangeResponseItem] | None),  # null: no change
         )
         return changes or []
@@ -175,13 +157,11 @@ class Containers(Resource):
         self, id: str, update: ContainerUpdateBody | Mapping[str, Any]
     ) -> ContainerUpdateResponse:
         """POST /containers/{id}/update: change resources or the restart policy."""
-        return await self._t.call(
-            "POST", f"/containers/{q(id)}/update", ContainerUpdateResponse, body=update
-        )
+        return await self._t.call(ops.ContainerUpdate(id), ContainerUpdateResponse, body=update)
 
     async def resize(self, id: str, *, h: int, w: int) -> None:
         """POST /containers/{id}/resize: set the TTY size."""
-        await self._t.call("POST", f"/containers/{q(id)}/resize", params=query(h=h, w=w))
+        await self._t.call(ops.ContainerResize(id, h=h, w=w))
 
     async def attach(
         self,
@@ -197,18 +177,17 @@ class Containers(Resource):
     ) -> AttachedStream:
         """POST /containers/{id}/attach over a hijacked connection: read output frames, write
         stdin. Pass `tty` if you know it; otherwise the stream is sniffed."""
-        params = query(
+        req = ops.ContainerAttach(
+            id,
             stdin=stdin,
             stdout=stdout,
             stderr=stderr,
             stream=stream,
             logs=logs,
-            detachKeys=detach_keys,
+            detach_keys=detach_keys,
         )
         return await self._t.hijack(
-            "POST",
-            f"/containers/{q(id)}/attach",
-            params=params,
+            req,
             tty=tty,
             resize=lambda h, w: self.resize(id, h=h, w=w),
         )
@@ -217,51 +196,48 @@ class Containers(Resource):
         self,
         id: str,
         *,
-        stdin: bool = False,
-        stdout: bool = True,
-        stderr: bool = True,
+        stdin: bool | None = None,
+        stdout: bool | None = None,
+        stderr: bool | None = None,
         stream: bool = True,
         logs: bool = False,
         detach_keys: str | None = None,
     ) -> AbstractAsyncContextManager[aiohttp.ClientWebSocketResponse[bool]]:
         """GET /containers/{id}/attach/ws: the container's stdio as a websocket (raw bytes
-        in binary messages, no multiplexing)."""
-        params = query(
+        in binary messages, no multiplexing). Choosing streams with `stdin`, `stdout` and
+        `stderr` needs API 1.42; before it, all three are attached."""
+        req = ops.ContainerAttachWebsocket(
+            id,
             stdin=stdin,
             stdout=stdout,
             stderr=stderr,
             stream=stream,
             logs=logs,
-            detachKeys=detach_keys,
+            detach_keys=detach_keys,
         )
-        return self._t.websocket(f"/containers/{q(id)}/attach/ws", params=params)
+        return self._t.websocket(req)
 
     def stats(
         self, id: str, *, stream: bool = True, one_shot: bool = False
     ) -> AsyncGenerator[ContainerStats, None]:
         """GET /containers/{id}/stats: samples about once a second (just one without
         `stream`; `one_shot` skips the second sample that fills precpu_stats)."""
-        params = query(stream=stream, **({"one-shot": True} if one_shot else {}))
-        return self._t.stream_json(
-            "GET", f"/containers/{q(id)}/stats", ContainerStats, params=params
-        )
+        req = ops.ContainerStats(id, stream=stream, one_shot=True if one_shot else None)
+        return self._t.stream_json(req, ContainerStats)
 
     def export(self, id: str) -> AsyncGenerator[bytes, None]:
         """GET /containers/{id}/export: the filesystem as a tar, in chunks."""
-        return self._t.stream_bytes("GET", f"/containers/{q(id)}/export")
+        return self._t.stream_bytes(ops.ContainerExport(id))
 
     async def archive_info(self, id: str, *, path: str) -> PathStat:
         """HEAD /containers/{id}/archive: what is at `path`."""
-        return await self._t.header_json(
-            "HEAD", f"/containers/{q(id)}/archive", PathStat, PATH_STAT, params=query(path=path)
-        )
+        req = ops.ContainerArchiveInfo(id, path=path)
+        return await self._t.header_json(req, PathStat, PATH_STAT)
 
     def get_archive(self, id: str, *, path: str) -> Download[PathStat]:
         """GET /containers/{id}/archive: a tar of `path`, in chunks; `async with` it to read
         the path's PathStat as `.meta` first."""
-        return self._t.download(
-            "GET", f"/containers/{q(id)}/archive", PathStat, PATH_STAT, params=query(path=path)
-        )
+        return self._t.download(ops.ContainerArchive(id, path=path), PathStat, PATH_STAT)
 
     async def put_archive(
         self,
@@ -275,13 +251,14 @@ class Containers(Resource):
         """PUT /containers/{id}/archive: extract a tar into the directory `path`. The tar is
         bytes, a tar file's path, a directory (tarred on the fly), a binary file object or an
         async iterable of bytes."""
-        params = query(
-            path=path, noOverwriteDirNonDir=no_overwrite_dir_non_dir, copyUIDGID=copy_uidgid
+        req = ops.PutContainerArchive(
+            id,
+            path=path,
+            no_overwrite_dir_non_dir=no_overwrite_dir_non_dir,
+            copy_uidgid=copy_uidgid,
         )
         await self._t.call(
-            "PUT",
-            f"/containers/{q(id)}/archive",
-            params=params,
+            req,
             data=open_context(archive),
             headers={"Content-Type": "application/x-tar"},
             timeout=None,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from . import operations as ops
 from .auth import AuthInput, as_auth_config, registry_auth_header
 from .models import DistributionInspectResponse
-from .transport import Resource, q
+from .transport import Resource
 
 __all__ = ["Distribution"]
 
@@ -21,6 +22,5 @@ class Distribution(Resource):
         """
         credentials = None if auth is None else as_auth_config(auth)
         headers = await registry_auth_header(name, credentials)
-        return await self._t.call(
-            "GET", f"/distribution/{q(name)}/json", DistributionInspectResponse, headers=headers
-        )
+        req = ops.DistributionInspect(name)
+        return await self._t.call(req, DistributionInspectResponse, headers=headers)

@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, overload
 
+from . import operations as ops
 from .errors import DockerError
 from .models import ContainerExecBody, ExecInspectResponse, ExecResult, IdResponse
-from .params import query
 from .streams import AttachedStream
-from .transport import Resource, q
+from .transport import Resource
 
 __all__ = ["Exec"]
 
@@ -22,9 +22,7 @@ class Exec(Resource):
         self, container: str, config: ContainerExecBody | Mapping[str, Any]
     ) -> IdResponse:
         """POST /containers/{id}/exec: set up a command; start it with `start`."""
-        return await self._t.call(
-            "POST", f"/containers/{q(container)}/exec", IdResponse, body=config
-        )
+        return await self._t.call(ops.ContainerExec(container), IdResponse, body=config)
 
     @overload
     async def start(
@@ -41,11 +39,10 @@ class Exec(Resource):
         AttachedStream (`tty` must match the exec's own Tty setting)."""
         body = {"Detach": detach, "Tty": tty}
         if detach:
-            await self._t.call("POST", f"/exec/{q(id)}/start", body=body)
+            await self._t.call(ops.ExecStart(id), body=body)
             return None
         return await self._t.hijack(
-            "POST",
-            f"/exec/{q(id)}/start",
+            ops.ExecStart(id),
             body=body,
             tty=tty,
             resize=lambda h, w: self.resize(id, h=h, w=w),
@@ -53,11 +50,11 @@ class Exec(Resource):
 
     async def resize(self, id: str, *, h: int, w: int) -> None:
         """POST /exec/{id}/resize: set the exec's TTY size."""
-        await self._t.call("POST", f"/exec/{q(id)}/resize", params=query(h=h, w=w))
+        await self._t.call(ops.ExecResize(id, h=h, w=w))
 
     async def inspect(self, id: str) -> ExecInspectResponse:
         """GET /exec/{id}/json."""
-        return await self._t.call("GET", f"/exec/{q(id)}/json", ExecInspectResponse)
+        return await self._t.call(ops.ExecInspect(id), ExecInspectResponse)
 
     async def run(
         self,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
+from . import operations as ops
 from .auth import (
     AuthInput,
     as_auth_config,
@@ -13,6 +14,7 @@ from .auth import (
     registry_auth_header,
     with_headers,
 )
+from .codec import encode
 from .context import BuildContext, open_context
 from .models import (
     BuildInfo,
@@ -28,23 +30,89 @@ from .models import (
     ImageSummary,
     PushImageInfo,
 )
-from .params import Filters, query
-from .transport import Resource, q
+from .operation import Operation, Request
+from .params import Filters, encode_param
+from .transport import Resource
 
-__all__ = ["Images"]
+__all__ = ["Images", "OCIPlatform"]
 
 _TAR = {"Content-Type": "application/x-tar"}
 
+OCIPlatform = str | Mapping[str, str]
+"""An OCI platform for the parameters that take one as JSON (API 1.46 and later): a mapping
+({"os": "linux", "architecture": "arm", "variant": "v7"}), its JSON text, or the short form
+"os[/architecture[/variant]]"."""
 
-def _repeated(name: str, values: str | Sequence[str] | None) -> list[tuple[str, str]]:
-    """A query parameter the daemon reads as a list (changes, names, t)."""
+
+def _strings(name: str, values: str | Sequence[str] | None) -> list[str]:
+    """A parameter the daemon reads as a list (t, changes, names), as a list of strings."""
     if values is None:
         return []
     items = [values] if isinstance(values, str) else list(values)
     bad = [v for v in items if not isinstance(v, str)]
     if bad:
         raise TypeError(f"{name} must be strings, got {bad[0]!r}")
-    return [(name, v) for v in items]
+    return items
+
+
+def _platform(value: OCIPlatform) -> str:
+    """An OCIPlatform as the JSON text the daemon reads."""
+    if isinstance(value, Mapping):
+        return encode(dict(value)).decode()
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"a platform is a mapping or a non-empty string, not {value!r}")
+    if value.lstrip().startswith("{"):
+        return value
+    parts = value.split("/")
+    if len(parts) > 3 or not all(parts):
+        raise ValueError(f"a platform is 'os[/architecture[/variant]]' or JSON, not {value!r}")
+    keys = ("os", "architecture", "variant")
+    return encode(dict(zip(keys, parts, strict=False))).decode()
+
+
+def _platforms(
+    name: str, value: OCIPlatform | Sequence[OCIPlatform] | None
+) -> builtins.list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str | Mapping):
+        return [_platform(value)]
+    items = [_platform(v) for v in value]
+    if not items:
+        raise ValueError(f"{name} must name at least one platform")
+    return items
+
+
+def _bind(
+    op: Operation, *path: str, repeated: Mapping[str, builtins.list[str] | None], **query: Any
+) -> Request:
+    """`op` bound to its arguments, each of `repeated` sent as the parameter repeated: through
+    the table where it says so (multi), else as its first value plus the rest appended (the
+    specs type build's `t` and commit's `changes` as one string; the daemon reads a list)."""
+    params = {p.name: p for p in op.query}
+    rest: builtins.list[tuple[str, builtins.list[str]]] = []
+    for name, values in repeated.items():
+        if not values:
+            continue
+        if params[name].multi:
+            query[name] = values
+        else:
+            query[name] = values[0]
+            rest.append((params[name].wire, values[1:]))
+    req = op(*path, **query)
+    for wire, values in rest:
+        req = _append(req, wire, values)
+    return req
+
+
+def _append(req: Request, wire: str, values: Sequence[str]) -> Request:
+    """`req` with the query parameter `wire` added once per value."""
+    if not values:
+        return req
+    params = builtins.list(req.params or ())
+    for value in values:
+        encode_param(params, wire, value)
+    return req._replace(params=params)
 
 
 def _has_tag_or_digest(ref: str) -> bool:
@@ -60,10 +128,23 @@ class Images(Resource):
         all: bool = False,
         filters: Filters | None = None,
         digests: bool = False,
+        shared_size: bool | None = None,
+        manifests: bool | None = None,
+        identity: bool | None = None,
     ) -> builtins.list[ImageSummary]:
-        """GET /images/json."""
-        params = query(all=all, filters=filters, digests=digests)
-        return await self._t.call("GET", "/images/json", builtins.list[ImageSummary], params=params)
+        """GET /images/json. `shared_size` fills each image's SharedSize (API 1.42);
+        `manifests` adds each image's Manifests (1.47; an image store that keeps image
+        indexes, such as containerd's, has some), `identity` each manifest's Identity (1.54,
+        with `manifests`)."""
+        req = ops.ImageList(
+            all=all,
+            filters=filters,
+            digests=digests,
+            shared_size=shared_size,
+            manifests=manifests,
+            identity=identity,
+        )
+        return await self._t.call(req, builtins.list[ImageSummary])
 
     def build(
         self,
@@ -93,6 +174,7 @@ class Images(Resource):
         platform: str | None = None,
         target: str | None = None,
         outputs: str | None = None,
+        version: Literal["1", "2"] | None = None,
         auth_configs: Mapping[str, AuthInput] | None = None,
     ) -> AsyncGenerator[BuildInfo, None]:
         """POST /build: stream the context, yield the build's messages.
@@ -102,81 +184,124 @@ class Images(Resource):
         with `remote=`. A failed step raises DockerStreamError. Leaving the loop early
         closes the connection, which makes the daemon cancel the build. `auth_configs`
         (registry -> credentials) are sent as X-Registry-Config for the images it pulls.
+        `version` picks the builder: "1" is the classic one; "2" (BuildKit) reports in
+        messages this client does not decode, and needs a session (see docker.session) for
+        most of what it does.
         """
         if (context is None) == (remote is None):
             raise ValueError("give exactly one of a build context or remote=")
-        params = [
-            *query(
-                dockerfile=dockerfile,
-                extrahosts=extrahosts,
-                remote=remote,
-                q=q,
-                nocache=nocache,
-                cachefrom=list(cachefrom) if cachefrom is not None else None,
-                pull=pull,
-                rm=rm,
-                forcerm=forcerm,
-                memory=memory,
-                memswap=memswap,
-                cpushares=cpushares,
-                cpusetcpus=cpusetcpus,
-                cpuperiod=cpuperiod,
-                cpuquota=cpuquota,
-                buildargs=buildargs,
-                shmsize=shmsize,
-                squash=squash,
-                labels=labels,
-                networkmode=networkmode,
-                platform=platform,
-                target=target,
-                outputs=outputs,
-            ).items(),
-            *(("t", tag) for tag in ([t] if isinstance(t, str) else t or ())),
-        ]
+        req = _bind(
+            ops.ImageBuild,
+            repeated={"t": _strings("t", t)},
+            dockerfile=dockerfile,
+            extrahosts=extrahosts,
+            remote=remote,
+            q=q,
+            nocache=nocache,
+            cachefrom=builtins.list(cachefrom) if cachefrom is not None else None,
+            pull=pull,
+            rm=rm,
+            forcerm=forcerm,
+            memory=memory,
+            memswap=memswap,
+            cpushares=cpushares,
+            cpusetcpus=cpusetcpus,
+            cpuperiod=cpuperiod,
+            cpuquota=cpuquota,
+            buildargs=buildargs,
+            shmsize=shmsize,
+            squash=squash,
+            labels=labels,
+            networkmode=networkmode,
+            platform=platform,
+            target=target,
+            outputs=outputs,
+        )
+        if version is not None:
+            # The specs list `version` from API 1.42 on, but the daemon reads it from 1.38
+            # (dockerd 20.10 refuses version=3 at 1.41): it is sent on any version.
+            req = _append(req, "version", [version])
         headers = dict(_TAR)
         if auth_configs is not None:
             headers["X-Registry-Config"] = encode_registry_config(auth_configs)
         data = None if context is None else open_context(context, dockerfile=dockerfile)
-        return self._t.stream_json(
-            "POST",
-            "/build",
-            BuildInfo,
-            in_band_errors=True,
-            params=params,
-            data=data,
-            headers=headers,
-        )
+        return self._t.stream_json(req, BuildInfo, in_band_errors=True, data=data, headers=headers)
 
-    async def inspect(self, name: str) -> Image:
-        """GET /images/{name}/json."""
-        return await self._t.call("GET", f"/images/{q(name)}/json", Image)
-
-    async def history(self, name: str) -> builtins.list[HistoryResponseItem]:
-        """GET /images/{name}/history."""
-        return await self._t.call(
-            "GET", f"/images/{q(name)}/history", builtins.list[HistoryResponseItem]
+    async def inspect(
+        self,
+        name: str,
+        *,
+        manifests: bool | None = None,
+        platform: OCIPlatform | None = None,
+    ) -> Image:
+        """GET /images/{name}/json. `manifests` adds the image's Manifests (API 1.48);
+        `platform` inspects that variant of a multi-platform image (1.49), and is an error
+        for an image that does not provide it. The two exclude each other."""
+        req = ops.ImageInspect(
+            name,
+            manifests=manifests,
+            platform=None if platform is None else _platform(platform),
         )
+        return await self._t.call(req, Image)
+
+    async def attestations(
+        self,
+        name: str,
+        *,
+        platform: OCIPlatform | None = None,
+        type: str | Sequence[str] | None = None,
+        statement: bool | None = None,
+    ) -> builtins.list[dict[str, Any]]:
+        """GET /images/{name}/attestations (API 1.55): the in-toto attestation statements
+        attached to the image's variant for `platform` (the daemon's own by default), of the
+        predicate `type`s given (all by default); `statement` includes each statement's body.
+        An image store that keeps no image indexes (the classic one) answers 501."""
+        req = _bind(
+            ops.ImageAttestations,
+            name,
+            repeated={
+                "platform": None if platform is None else [_platform(platform)],
+                "type": _strings("type", type),
+            },
+            statement=statement,
+        )
+        return await self._t.call(req, builtins.list[dict[str, Any]])
+
+    async def history(
+        self, name: str, *, platform: OCIPlatform | None = None
+    ) -> builtins.list[HistoryResponseItem]:
+        """GET /images/{name}/history; `platform` picks the variant of a multi-platform image
+        (API 1.48), and is an error for an image that does not provide it."""
+        req = ops.ImageHistory(name, platform=None if platform is None else _platform(platform))
+        return await self._t.call(req, builtins.list[HistoryResponseItem])
 
     async def tag(self, name: str, *, repo: str, tag: str | None = None) -> None:
         """POST /images/{name}/tag."""
-        await self._t.call("POST", f"/images/{q(name)}/tag", params=query(repo=repo, tag=tag))
+        await self._t.call(ops.ImageTag(name, repo=repo, tag=tag))
 
     async def delete(
-        self, name: str, *, force: bool = False, noprune: bool = False
+        self,
+        name: str,
+        *,
+        force: bool = False,
+        noprune: bool = False,
+        platforms: Sequence[OCIPlatform] | None = None,
     ) -> builtins.list[ImageDeleteResponseItem]:
-        """DELETE /images/{name}: untag and remove; returns what was untagged and deleted."""
-        return await self._t.call(
-            "DELETE",
-            f"/images/{q(name)}",
-            builtins.list[ImageDeleteResponseItem],
-            params=query(force=force, noprune=noprune),
+        """DELETE /images/{name}: untag and remove; returns what was untagged and deleted.
+        `platforms` removes only those variants of a multi-platform image (API 1.50)."""
+        req = _bind(
+            ops.ImageDelete,
+            name,
+            repeated={"platforms": _platforms("platforms", platforms)},
+            force=force,
+            noprune=noprune,
         )
+        return await self._t.call(req, builtins.list[ImageDeleteResponseItem])
 
     async def prune(self, *, filters: Filters | None = None) -> ImagePruneResponse:
         """POST /images/prune: remove unused images (dangling only, unless filtered otherwise)."""
-        return await self._t.call(
-            "POST", "/images/prune", ImagePruneResponse, params=query(filters=filters), timeout=None
-        )
+        req = ops.ImagePrune(filters=filters)
+        return await self._t.call(req, ImagePruneResponse, timeout=None)
 
     async def build_prune(
         self,
@@ -184,12 +309,34 @@ class Images(Resource):
         keep_storage: int | None = None,
         all: bool = False,
         filters: Filters | None = None,
+        reserved_space: int | None = None,
+        max_used_space: int | None = None,
+        min_free_space: int | None = None,
     ) -> BuildPruneResponse:
-        """POST /build/prune: remove build cache."""
-        params = query(**{"keep-storage": keep_storage}, all=all, filters=filters)
-        return await self._t.call(
-            "POST", "/build/prune", BuildPruneResponse, params=params, timeout=None
+        """POST /build/prune: remove build cache.
+
+        `reserved_space` (API 1.48) is the cache to keep, in bytes; `keep_storage` says the
+        same on any version (sent as reserved-space from 1.48 on, which replaced it).
+        `max_used_space` caps the cache and `min_free_space` is the disk space to leave
+        free, in bytes (both 1.48).
+        """
+        if keep_storage is not None:
+            if reserved_space is not None:
+                raise ValueError("give keep_storage or reserved_space, not both")
+            version = await self._t.negotiated_version()
+            if tuple(int(n) for n in version.split(".")) >= (1, 48):
+                reserved_space, keep_storage = keep_storage, None
+        req = ops.BuildPrune(
+            all=all,
+            filters=filters,
+            reserved_space=reserved_space,
+            max_used_space=max_used_space,
+            min_free_space=min_free_space,
         )
+        if keep_storage is not None:
+            # Below 1.48 (the newest table has no keep-storage: API 1.52 dropped it).
+            req = _append(req, "keep-storage", [str(keep_storage)])
+        return await self._t.call(req, BuildPruneResponse, timeout=None)
 
     def create(
         self,
@@ -222,28 +369,22 @@ class Images(Resource):
         if from_image is None and from_src is None:
             raise ValueError("give from_image= to pull or from_src=/input_image= to import")
         credentials = None if auth is None else as_auth_config(auth)
-        params = [
-            *query(
-                fromImage=from_image,
-                fromSrc=from_src,
-                repo=repo,
-                tag=tag,
-                message=message,
-                platform=platform,
-            ).items(),
-            *_repeated("changes", changes),
-        ]
+        req = ops.ImageCreate(
+            from_image=from_image,
+            from_src=from_src,
+            repo=repo,
+            tag=tag,
+            message=message,
+            platform=platform,
+        )
+        # The specs list `changes` from API 1.42 on, but the daemon reads it on imports from
+        # 1.41 (and before) too: it is sent on any version.
+        req = _append(req, "changes", _strings("changes", changes))
         data = None if input_image is None else open_context(input_image)
         return with_headers(
             lambda: registry_auth_header(from_image, credentials) if from_src is None else _tar(),
             lambda headers: self._t.stream_json(
-                "POST",
-                "/images/create",
-                CreateImageInfo,
-                in_band_errors=True,
-                params=params,
-                data=data,
-                headers=headers,
+                req, CreateImageInfo, in_band_errors=True, data=data, headers=headers
             ),
         )
 
@@ -266,24 +407,28 @@ class Images(Resource):
         return self.create(from_image=ref, tag=tag, platform=platform, auth=auth)
 
     def push(
-        self, name: str, *, tag: str | None = None, auth: AuthInput | None = None
+        self,
+        name: str,
+        *,
+        tag: str | None = None,
+        platform: OCIPlatform | None = None,
+        auth: AuthInput | None = None,
     ) -> AsyncGenerator[PushImageInfo, None]:
         """POST /images/{name}/push: push to the registry the name points at; yields progress.
 
         Sends `auth` or else the Docker config's credentials for that registry. The last
         message's `aux` holds the pushed tag, digest and size; a failed push raises
-        DockerStreamError.
+        DockerStreamError. `platform` pushes only that variant of a multi-platform image
+        (API 1.46), and is an error for an image that does not provide it.
         """
         credentials = None if auth is None else as_auth_config(auth)
+        req = ops.ImagePush(
+            name, tag=tag, platform=None if platform is None else _platform(platform)
+        )
         return with_headers(
             lambda: registry_auth_header(name, credentials, required=True),
             lambda headers: self._t.stream_json(
-                "POST",
-                f"/images/{q(name)}/push",
-                PushImageInfo,
-                in_band_errors=True,
-                params=query(tag=tag),
-                headers=headers,
+                req, PushImageInfo, in_band_errors=True, headers=headers
             ),
         )
 
@@ -291,36 +436,51 @@ class Images(Resource):
         self, term: str, *, limit: int | None = None, filters: Filters | None = None
     ) -> builtins.list[ImageSearchResponseItem]:
         """GET /images/search: search a registry's v1 search API (Docker Hub's by default)."""
-        params = query(term=term, limit=limit, filters=filters)
-        return await self._t.call(
-            "GET", "/images/search", builtins.list[ImageSearchResponseItem], params=params
-        )
+        req = ops.ImageSearch(term=term, limit=limit, filters=filters)
+        return await self._t.call(req, builtins.list[ImageSearchResponseItem])
 
-    def get(self, name: str) -> AsyncGenerator[bytes, None]:
-        """GET /images/{name}/get: export one image (and its parents) as a tar, in chunks."""
-        return self._t.stream_bytes("GET", f"/images/{q(name)}/get")
+    def get(
+        self, name: str, *, platform: OCIPlatform | Sequence[OCIPlatform] | None = None
+    ) -> AsyncGenerator[bytes, None]:
+        """GET /images/{name}/get: export one image (and its parents) as a tar, in chunks.
+        `platform` exports only that variant of a multi-platform image (API 1.48)."""
+        req = _bind(ops.ImageGet, name, repeated={"platform": _platforms("platform", platform)})
+        return self._t.stream_bytes(req)
 
-    def get_all(self, names: str | Sequence[str]) -> AsyncGenerator[bytes, None]:
-        """GET /images/get: export several images as one tar, in chunks."""
-        params = _repeated("names", names)
-        if not params:
+    def get_all(
+        self,
+        names: str | Sequence[str],
+        *,
+        platform: OCIPlatform | Sequence[OCIPlatform] | None = None,
+    ) -> AsyncGenerator[bytes, None]:
+        """GET /images/get: export several images as one tar, in chunks. `platform` exports
+        only that variant of multi-platform images (API 1.48)."""
+        listed = _strings("names", names)
+        if not listed:
             raise ValueError("get_all needs at least one image name")
-        return self._t.stream_bytes("GET", "/images/get", params=params)
+        req = _bind(
+            ops.ImageGetAll,
+            repeated={"names": listed, "platform": _platforms("platform", platform)},
+        )
+        return self._t.stream_bytes(req)
 
-    def load(self, source: BuildContext, *, quiet: bool = False) -> AsyncGenerator[BuildInfo, None]:
+    def load(
+        self,
+        source: BuildContext,
+        *,
+        quiet: bool = False,
+        platform: OCIPlatform | Sequence[OCIPlatform] | None = None,
+    ) -> AsyncGenerator[BuildInfo, None]:
         """POST /images/load: load images from a tar made by get/get_all (bytes, a path, a
         binary file object or an async iterable); yields the daemon's messages ("Loaded
-        image: ..." in `stream`). A bad tar raises DockerStreamError."""
+        image: ..." in `stream`). A bad tar raises DockerStreamError. `platform` loads only
+        that variant of multi-platform images (API 1.48)."""
+        req = _bind(
+            ops.ImageLoad, repeated={"platform": _platforms("platform", platform)}, quiet=quiet
+        )
         data = open_context(source)
         return self._t.stream_json(
-            "POST",
-            "/images/load",
-            BuildInfo,
-            in_band_errors=True,
-            params=query(quiet=quiet),
-            data=data,
-            headers=_TAR,
-            timeout=None,
+            req, BuildInfo, in_band_errors=True, data=data, headers=_TAR, timeout=None
         )
 
     async def commit(
@@ -339,25 +499,18 @@ class Images(Resource):
         (or mapping) for the image, `changes` Dockerfile instructions."""
         if not isinstance(container, str) or not container:
             raise ValueError(f"commit needs the container's id or name, got {container!r}")
-        params = [
-            *query(
-                container=container,
-                repo=repo,
-                tag=tag,
-                comment=comment,
-                author=author,
-                pause=pause,
-            ).items(),
-            *_repeated("changes", changes),
-        ]
-        return await self._t.call(
-            "POST",
-            "/commit",
-            IdResponse,
-            params=params,
-            body={} if config is None else config,
-            timeout=None,
+        req = _bind(
+            ops.ImageCommit,
+            repeated={"changes": _strings("changes", changes)},
+            container=container,
+            repo=repo,
+            tag=tag,
+            comment=comment,
+            author=author,
+            pause=pause,
         )
+        body = {} if config is None else config
+        return await self._t.call(req, IdResponse, body=body, timeout=None)
 
 
 async def _tar() -> dict[str, str]:

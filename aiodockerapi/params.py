@@ -11,7 +11,7 @@ from typing import Any
 
 from .codec import encode
 
-__all__ = ["Filters", "Since", "query", "time_param", "timestamp"]
+__all__ = ["Filters", "Since", "encode_param", "query", "time_param", "timestamp"]
 
 FilterValue = str | int | bool | dt.datetime | list[str] | tuple[str, ...] | set[str]
 Filters = Mapping[str, Any]
@@ -141,3 +141,33 @@ def query(**params: Any) -> dict[str, str]:
         else:
             raise TypeError(f"parameter {name!r}: cannot send {type(value).__name__}")
     return out
+
+
+def encode_param(out: list[tuple[str, str]], wire: str, value: Any, multi: bool = False) -> None:
+    """Append query parameter `wire` with `value` encoded as `query` does; a list of a
+    `multi` parameter is sent as the parameter repeated. No CR, LF or NUL reaches the wire."""
+    if multi and isinstance(value, list | tuple | set | frozenset):
+        for item in sorted(value) if isinstance(value, set | frozenset) else value:
+            encode_param(out, wire, item)
+        return
+    if wire == "filters":
+        if value or not isinstance(value, Mapping):
+            out.append((wire, filters_json(value)))
+        return
+    if isinstance(value, bool):
+        out.append((wire, "1" if value else "0"))
+    elif isinstance(value, int):
+        out.append((wire, str(value)))
+    elif isinstance(value, str):
+        if _UNSAFE.search(value):
+            raise ValueError(f"query parameter {wire!r} must not contain CR, LF or NUL: {value!r}")
+        out.append((wire, value))
+    elif isinstance(value, float | dt.datetime):
+        out.append((wire, timestamp(value)))
+    elif isinstance(value, Mapping | list | tuple):
+        out.append((wire, encode(value).decode()))
+    else:
+        raise TypeError(f"query parameter {wire!r}: cannot send {type(value).__name__}")
+
+
+_UNSAFE = re.compile(r"[\r\n\x00]")

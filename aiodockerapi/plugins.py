@@ -6,6 +6,7 @@ import builtins
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
+from . import operations as ops
 from .auth import AuthInput, as_auth_config, registry_auth_header, with_headers
 from .context import BuildContext, open_context
 from .models import (
@@ -16,8 +17,8 @@ from .models import (
     PluginUpgradeBodyItem,
     PushImageInfo,
 )
-from .params import Filters, query
-from .transport import Resource, q
+from .params import Filters
+from .transport import Resource
 
 __all__ = ["Plugins", "Privileges"]
 
@@ -36,9 +37,7 @@ class Plugins(Resource):
 
     async def list(self, *, filters: Filters | None = None) -> builtins.list[Plugin]:
         """GET /plugins: the installed plugins (filters: `capability`, `enabled`)."""
-        return await self._t.call(
-            "GET", "/plugins", builtins.list[Plugin], params=query(filters=filters)
-        )
+        return await self._t.call(ops.PluginList(filters=filters), builtins.list[Plugin])
 
     async def privileges(
         self, *, remote: str, auth: AuthInput | None = None
@@ -51,10 +50,8 @@ class Plugins(Resource):
         credentials = None if auth is None else as_auth_config(auth)
         headers = await registry_auth_header(remote, credentials)
         return await self._t.call(
-            "GET",
-            "/plugins/privileges",
+            ops.GetPluginPrivileges(remote=remote),
             builtins.list[PluginPrivilegeItem],
-            params=query(remote=remote),
             headers=headers,
             timeout=None,
         )
@@ -74,27 +71,21 @@ class Plugins(Resource):
         """
         credentials = None if auth is None else as_auth_config(auth)
         body = _privileges(privileges)
-        params = query(remote=remote, name=name)
+        req = ops.PluginPull(remote=remote, name=name)
         return with_headers(
             lambda: registry_auth_header(remote, credentials),
             lambda headers: self._t.stream_json(
-                "POST",
-                "/plugins/pull",
-                CreateImageInfo,
-                in_band_errors=True,
-                params=params,
-                body=body,
-                headers=headers,
+                req, CreateImageInfo, in_band_errors=True, body=body, headers=headers
             ),
         )
 
     async def inspect(self, name: str) -> Plugin:
         """GET /plugins/{name}/json."""
-        return await self._t.call("GET", f"/plugins/{q(name)}/json", Plugin)
+        return await self._t.call(ops.PluginInspect(name), Plugin)
 
     async def delete(self, name: str, *, force: bool = False) -> None:
         """DELETE /plugins/{name}; an enabled plugin is a Conflict unless `force`."""
-        await self._t.call("DELETE", f"/plugins/{q(name)}", params=query(force=force), timeout=None)
+        await self._t.call(ops.PluginDelete(name, force=force), timeout=None)
 
     async def enable(self, name: str, *, timeout: int = 0) -> None:
         """POST /plugins/{name}/enable: start it; the daemon waits until its socket listens.
@@ -102,15 +93,14 @@ class Plugins(Resource):
         `timeout` is the daemon's timeout, in seconds, for its own requests to the plugin
         (0: none); the daemon refuses a request without it, so it is always sent.
         """
-        await self._t.call(
-            "POST", f"/plugins/{q(name)}/enable", params=query(timeout=timeout), timeout=None
-        )
+        await self._t.call(ops.PluginEnable(name, timeout=timeout), timeout=None)
 
     async def disable(self, name: str, *, force: bool = False) -> None:
         """POST /plugins/{name}/disable: stop it (`force`: even while in use)."""
-        await self._t.call(
-            "POST", f"/plugins/{q(name)}/disable", params=query(force=force), timeout=None
-        )
+        # The specs list `force` from API 1.42 on, but the daemon reads it on 1.41 too
+        # (`docker plugin disable -f`): it is sent on any version.
+        req = ops.PluginDisable(name)._replace(params=[("force", "1" if force else "0")])
+        await self._t.call(req, timeout=None)
 
     def upgrade(
         self,
@@ -126,16 +116,11 @@ class Plugins(Resource):
         """
         credentials = None if auth is None else as_auth_config(auth)
         body = _privileges(privileges)
+        req = ops.PluginUpgrade(name, remote=remote)
         return with_headers(
             lambda: registry_auth_header(remote, credentials),
             lambda headers: self._t.stream_json(
-                "POST",
-                f"/plugins/{q(name)}/upgrade",
-                CreateImageInfo,
-                in_band_errors=True,
-                params=query(remote=remote),
-                body=body,
-                headers=headers,
+                req, CreateImageInfo, in_band_errors=True, body=body, headers=headers
             ),
         )
 
@@ -146,9 +131,7 @@ class Plugins(Resource):
         fly, like a build context), a binary file object or an async iterable of bytes.
         """
         await self._t.call(
-            "POST",
-            "/plugins/create",
-            params=query(name=name),
+            ops.PluginCreate(name=name),
             data=open_context(source),
             headers={"Content-Type": "application/x-tar"},
             timeout=None,
@@ -162,14 +145,11 @@ class Plugins(Resource):
         The last message's `aux` holds the pushed tag, digest and size.
         """
         credentials = None if auth is None else as_auth_config(auth)
+        req = ops.PluginPush(name)
         return with_headers(
             lambda: registry_auth_header(name, credentials),
             lambda headers: self._t.stream_json(
-                "POST",
-                f"/plugins/{q(name)}/push",
-                PushImageInfo,
-                in_band_errors=True,
-                headers=headers,
+                req, PushImageInfo, in_band_errors=True, headers=headers
             ),
         )
 
@@ -184,7 +164,7 @@ class Plugins(Resource):
         for setting in settings:
             if not isinstance(setting, str) or "=" not in setting:
                 raise ValueError(f"plugin setting {setting!r} is not a 'key=value' string")
-        await self._t.call("POST", f"/plugins/{q(name)}/set", body=builtins.list(settings))
+        await self._t.call(ops.PluginSet(name), body=builtins.list(settings))
 
 
 def _privileges(privileges: Privileges) -> list[Any]:

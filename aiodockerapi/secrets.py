@@ -6,9 +6,10 @@ import builtins
 from collections.abc import Mapping
 from typing import Any
 
+from . import operations as ops
 from .models import Secret, SecretCreateBody, SecretSpec, SwarmIdResponse
-from .params import Filters, query
-from .transport import Resource, q
+from .params import Filters
+from .transport import Resource
 
 __all__ = ["Secrets"]
 
@@ -22,29 +23,25 @@ class Secrets(Resource):
 
     async def list(self, *, filters: Filters | None = None) -> builtins.list[Secret]:
         """GET /secrets; filters: id, label, name, names."""
-        return await self._t.call(
-            "GET", "/secrets", builtins.list[Secret], params=query(filters=filters)
-        )
+        return await self._t.call(ops.SecretList(filters=filters), builtins.list[Secret])
 
     async def create(
         self, spec: SecretSpec | SecretCreateBody | Mapping[str, Any]
     ) -> SwarmIdResponse:
         """POST /secrets/create; a name in use is a Conflict."""
-        return await self._t.call("POST", "/secrets/create", SwarmIdResponse, body=spec)
+        return await self._t.call(ops.SecretCreate(), SwarmIdResponse, body=spec)
 
     async def inspect(self, id: str) -> Secret:
         """GET /secrets/{id}, by id or name."""
-        return await self._t.call("GET", f"/secrets/{q(id)}", Secret)
+        return await self._t.call(ops.SecretInspect(id), Secret)
 
     async def update(self, id: str, spec: SecretSpec | Mapping[str, Any], *, version: int) -> None:
         """POST /secrets/{id}/update: only Labels may change; send the current Name (no Data).
 
         `version` is `inspect(id).version.index`; a stale one is refused.
         """
-        await self._t.call(
-            "POST", f"/secrets/{q(id)}/update", params=query(version=version), body=spec
-        )
+        await self._t.call(ops.SecretUpdate(id, version=version), body=spec)
 
     async def delete(self, id: str) -> None:
         """DELETE /secrets/{id}."""
-        await self._t.call("DELETE", f"/secrets/{q(id)}")
+        await self._t.call(ops.SecretDelete(id))

@@ -6,6 +6,7 @@ import builtins
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Literal
 
+from . import operations as ops
 from .models import (
     Frame,
     Service,
@@ -15,8 +16,9 @@ from .models import (
     ServiceUpdateBody,
     ServiceUpdateResponse,
 )
-from .params import Filters, Since, query, time_param
-from .transport import Resource, q
+from .params import Filters, Since
+from .tasks import swarm_logs
+from .transport import Resource
 
 __all__ = ["Services"]
 
@@ -39,8 +41,8 @@ class Services(Resource):
 
         Filters: id, label, mode, name.
         """
-        params = query(filters=filters, status=status)
-        return await self._t.call("GET", "/services", builtins.list[Service], params=params)
+        req = ops.ServiceList(filters=filters, status=status)
+        return await self._t.call(req, builtins.list[Service])
 
     async def create(
         self,
@@ -50,21 +52,12 @@ class Services(Resource):
     ) -> ServiceCreateResponse:
         """POST /services/create; `registry_auth` is the X-Registry-Auth header value."""
         return await self._t.call(
-            "POST",
-            "/services/create",
-            ServiceCreateResponse,
-            body=spec,
-            headers=_auth(registry_auth),
+            ops.ServiceCreate(), ServiceCreateResponse, body=spec, headers=_auth(registry_auth)
         )
 
     async def inspect(self, id: str, *, insert_defaults: bool = False) -> Service:
         """GET /services/{id}, by id or name; `insert_defaults` fills in the daemon's defaults."""
-        return await self._t.call(
-            "GET",
-            f"/services/{q(id)}",
-            Service,
-            params=query(insertDefaults=insert_defaults),
-        )
+        return await self._t.call(ops.ServiceInspect(id, insert_defaults=insert_defaults), Service)
 
     async def update(
         self,
@@ -81,19 +74,16 @@ class Services(Resource):
         `version` is `inspect(id).version.index`; a stale one is refused.
         `rollback="previous"` goes back to the previous spec instead.
         """
-        params = query(version=version, registryAuthFrom=registry_auth_from, rollback=rollback)
+        req = ops.ServiceUpdate(
+            id, version=version, registry_auth_from=registry_auth_from, rollback=rollback
+        )
         return await self._t.call(
-            "POST",
-            f"/services/{q(id)}/update",
-            ServiceUpdateResponse,
-            params=params,
-            body=spec,
-            headers=_auth(registry_auth),
+            req, ServiceUpdateResponse, body=spec, headers=_auth(registry_auth)
         )
 
     async def delete(self, id: str) -> None:
         """DELETE /services/{id}: its tasks are stopped and removed in the background."""
-        await self._t.call("DELETE", f"/services/{q(id)}")
+        await self._t.call(ops.ServiceDelete(id))
 
     def logs(
         self,
@@ -108,16 +98,18 @@ class Services(Resource):
         tail: int | Literal["all"] | None = None,
     ) -> AsyncGenerator[Frame, None]:
         """GET /services/{id}/logs: all its tasks' output as frames (stdout or stderr)."""
-        params = query(
+        return swarm_logs(
+            self._t,
+            ops.ServiceLogs,
+            id,
             details=details,
             follow=follow,
             stdout=stdout,
             stderr=stderr,
-            since=time_param(since),
+            since=since,
             timestamps=timestamps,
             tail=tail,
         )
-        return self._t.stream_frames("GET", f"/services/{q(id)}/logs", params=params)
 
     async def scale(self, id: str, replicas: int) -> ServiceUpdateResponse:
         """Set a replicated service's replica count: inspect, then update at that version.
@@ -129,7 +121,7 @@ class Services(Resource):
             raise TypeError(f"replicas must be an int, not {type(replicas).__name__}")
         if replicas < 0:
             raise ValueError(f"replicas must be 0 or more, not {replicas}")
-        service = await self._t.call("GET", f"/services/{q(id)}", dict[str, Any])
+        service = await self._t.call(ops.ServiceInspect(id), dict[str, Any])
         spec: dict[str, Any] = service.get("Spec") or {}
         mode: dict[str, Any] = spec.get("Mode") or {}
         if "Replicated" not in mode:

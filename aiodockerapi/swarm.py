@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import models
+from . import operations as ops
 from .models import SwarmInitBody, SwarmJoinBody, SwarmSpec, SwarmUnlockBody, UnlockKeyResponse
-from .params import query
 from .transport import Resource
 
 __all__ = ["Swarm"]
@@ -21,19 +21,19 @@ class Swarm(Resource):
 
         The body gives ListenAddr, AdvertiseAddr, DefaultAddrPool, Spec and so on.
         """
-        return await self._t.call("POST", "/swarm/init", str, body=body)
+        return await self._t.call(ops.SwarmInit(), str, body=body)
 
     async def inspect(self) -> models.Swarm:
         """GET /swarm: the cluster, its spec and join tokens (managers only)."""
-        return await self._t.call("GET", "/swarm", models.Swarm)
+        return await self._t.call(ops.SwarmInspect(), models.Swarm)
 
     async def join(self, body: SwarmJoinBody | Mapping[str, Any]) -> None:
         """POST /swarm/join: join the swarm at RemoteAddrs with a worker or manager JoinToken."""
-        await self._t.call("POST", "/swarm/join", body=body)
+        await self._t.call(ops.SwarmJoin(), body=body)
 
     async def leave(self, *, force: bool = False) -> None:
         """POST /swarm/leave; a manager needs force=True (the last one erases the swarm)."""
-        await self._t.call("POST", "/swarm/leave", params=query(force=force))
+        await self._t.call(ops.SwarmLeave(force=force))
 
     async def update(
         self,
@@ -48,18 +48,18 @@ class Swarm(Resource):
 
         `version` is `inspect().version.index`; a stale one is refused.
         """
-        params = query(
+        req = ops.SwarmUpdate(
             version=version,
-            rotateWorkerToken=rotate_worker_token,
-            rotateManagerToken=rotate_manager_token,
-            rotateManagerUnlockKey=rotate_manager_unlock_key,
+            rotate_worker_token=rotate_worker_token,
+            rotate_manager_token=rotate_manager_token,
+            rotate_manager_unlock_key=rotate_manager_unlock_key,
         )
-        await self._t.call("POST", "/swarm/update", params=params, body=spec)
+        await self._t.call(req, body=spec)
 
     async def unlockkey(self) -> UnlockKeyResponse:
         """GET /swarm/unlockkey: the key that unlocks an autolocked manager ("" when off)."""
-        return await self._t.call("GET", "/swarm/unlockkey", UnlockKeyResponse)
+        return await self._t.call(ops.SwarmUnlockkey(), UnlockKeyResponse)
 
     async def unlock(self, body: SwarmUnlockBody | Mapping[str, Any]) -> None:
         """POST /swarm/unlock: unlock a manager restarted with autolock on, by its UnlockKey."""
-        await self._t.call("POST", "/swarm/unlock", body=body)
+        await self._t.call(ops.SwarmUnlock(), body=body)

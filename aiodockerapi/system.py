@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncGenerator
+from typing import Literal
 
+from . import operations as ops
 from .auth import AuthInput, as_auth_config
 from .events import follow_events
 from .models import (
@@ -14,10 +17,12 @@ from .models import (
     SystemInfo,
     SystemVersion,
 )
-from .params import Filters, Since, query, time_param
+from .params import Filters, Since, time_param
 from .transport import Resource
 
-__all__ = ["System"]
+__all__ = ["DataUsageType", "System"]
+
+DataUsageType = Literal["container", "image", "volume", "build-cache"]
 
 
 class System(Resource):
@@ -32,7 +37,8 @@ class System(Resource):
         return await self._ping("HEAD")
 
     async def _ping(self, method: str) -> PingResponse:
-        async with self._t.open_stream(method, "/_ping", versioned=False) as resp:
+        req = ops.SystemPing() if method == "GET" else ops.SystemPingHead()
+        async with self._t.open_stream(req, versioned=False) as resp:
             h = resp.headers
             await resp.read()
         return PingResponse(
@@ -47,20 +53,24 @@ class System(Resource):
         """POST /auth: check credentials with their registry (serveraddress; Docker Hub when
         left out); a refused login raises DockerError."""
         return await self._t.call(
-            "POST", "/auth", SystemAuthResponse, body=as_auth_config(auth_config)
+            ops.SystemAuth(), SystemAuthResponse, body=as_auth_config(auth_config)
         )
 
     async def version(self) -> SystemVersion:
         """GET /version."""
-        return await self._t.call("GET", "/version", SystemVersion)
+        return await self._t.call(ops.SystemVersion(), SystemVersion)
 
     async def info(self) -> SystemInfo:
         """GET /info."""
-        return await self._t.call("GET", "/info", SystemInfo)
+        return await self._t.call(ops.SystemInfo(), SystemInfo)
 
-    async def data_usage(self) -> SystemDataUsageResponse:
-        """GET /system/df."""
-        return await self._t.call("GET", "/system/df", SystemDataUsageResponse, timeout=None)
+    async def data_usage(
+        self, *, type: builtins.list[DataUsageType] | None = None, verbose: bool | None = None
+    ) -> SystemDataUsageResponse:
+        """GET /system/df: space used by images, containers, volumes and the build cache;
+        `type` limits it to some of them (API 1.42), `verbose` (1.52) lists each object."""
+        req = ops.SystemDataUsage(type=type, verbose=verbose)
+        return await self._t.call(req, SystemDataUsageResponse, timeout=None)
 
     def events(
         self,
@@ -75,14 +85,12 @@ class System(Resource):
         by a reconnect from the last event's time, losing and repeating nothing."""
         end = time_param(until)  # bad input fails here, not later
         if not resume:
-            params = query(since=time_param(since), until=end, filters=filters)
-            return self._t.stream_json(
-                "GET", "/events", EventMessage, end_on_cut=True, params=params
-            )
-        query(filters=filters)
+            req = ops.SystemEvents(since=time_param(since), until=end, filters=filters)
+            return self._t.stream_json(req, EventMessage, end_on_cut=True)
+        ops.SystemEvents(filters=filters)  # bad filters fail here, not later
 
         def open_stream(start: str | None) -> AsyncGenerator[EventMessage, None]:
-            params = query(since=start, until=end, filters=filters)
-            return self._t.stream_json("GET", "/events", EventMessage, params=params)
+            req = ops.SystemEvents(since=start, until=end, filters=filters)
+            return self._t.stream_json(req, EventMessage)
 
         return follow_events(open_stream, since, until)

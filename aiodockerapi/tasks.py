@@ -6,11 +6,40 @@ import builtins
 from collections.abc import AsyncGenerator
 from typing import Literal
 
+from . import operations as ops
 from .models import Frame, Task
-from .params import Filters, Since, query, time_param
-from .transport import Resource, q
+from .operation import Operation
+from .params import Filters, Since, time_param
+from .transport import Resource, Transport
 
 __all__ = ["Tasks"]
+
+
+def swarm_logs(
+    transport: Transport,
+    op: Operation,
+    id: str,
+    *,
+    details: bool,
+    follow: bool,
+    stdout: bool,
+    stderr: bool,
+    since: Since | None,
+    timestamps: bool,
+    tail: int | Literal["all"] | None,
+) -> AsyncGenerator[Frame, None]:
+    """The logs of a service or a task (`op` is ServiceLogs or TaskLogs), as frames."""
+    req = op(
+        id,
+        details=details,
+        follow=follow,
+        stdout=stdout,
+        stderr=stderr,
+        since=time_param(since),
+        timestamps=timestamps,
+        tail=tail,
+    )
+    return transport.stream_frames(req)
 
 
 class Tasks(Resource):
@@ -18,13 +47,11 @@ class Tasks(Resource):
 
     async def list(self, *, filters: Filters | None = None) -> builtins.list[Task]:
         """GET /tasks; filters: desired-state, id, label, name, node, service."""
-        return await self._t.call(
-            "GET", "/tasks", builtins.list[Task], params=query(filters=filters)
-        )
+        return await self._t.call(ops.TaskList(filters=filters), builtins.list[Task])
 
     async def inspect(self, id: str) -> Task:
         """GET /tasks/{id}."""
-        return await self._t.call("GET", f"/tasks/{q(id)}", Task)
+        return await self._t.call(ops.TaskInspect(id), Task)
 
     def logs(
         self,
@@ -39,13 +66,15 @@ class Tasks(Resource):
         tail: int | Literal["all"] | None = None,
     ) -> AsyncGenerator[Frame, None]:
         """GET /tasks/{id}/logs as frames; frame.stream tells stdout from stderr."""
-        params = query(
+        return swarm_logs(
+            self._t,
+            ops.TaskLogs,
+            id,
             details=details,
             follow=follow,
             stdout=stdout,
             stderr=stderr,
-            since=time_param(since),
+            since=since,
             timestamps=timestamps,
             tail=tail,
         )
-        return self._t.stream_frames("GET", f"/tasks/{q(id)}/logs", params=params)

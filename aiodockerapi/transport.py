@@ -27,9 +27,10 @@ from urllib.parse import quote, quote_plus, urlsplit
 import aiohttp
 import msgspec
 
-from . import contexts, rawhttp, streams
+from . import contexts, paths, rawhttp, streams
 from .codec import decoder, encode
 from .errors import (
+    BadRequest,
     DockerConnectionError,
     DockerError,
     DockerStreamError,
@@ -39,6 +40,7 @@ from .errors import (
     error_for_status,
 )
 from .models import Frame
+from .operation import Request, Version, version_text
 from .ssh import IDLE_SECONDS, MAX_SESSIONS, SSHTunnel
 
 __all__ = [
@@ -57,7 +59,7 @@ M = TypeVar("M")
 
 DEFAULT_HOST: Final = contexts.DEFAULT_HOST
 MIN_API_VERSION: Final = "1.41"
-MAX_API_VERSION: Final = "1.41"
+MAX_API_VERSION: Final = "1.55"
 DEFAULT_TIMEOUT: Final = 60.0
 CONNECT_TIMEOUT: Final = 10.0
 # aiohttp would offer "gzip, deflate": dockerd then gzips archives (at a few tens of MB/s)
@@ -179,6 +181,18 @@ def _parse_host(url: str, tls: TLSConfig | None) -> _Host:
     )
 
 
+def _version_or_invalid(text: str) -> Version:
+    """The version `text` names, or (-1, -1) when it names none."""
+    try:
+        return _parse_version(text)
+    except ValueError:
+        return (-1, -1)
+
+
+# What a daemon answers (400) a request whose API version it does not serve.
+_REFUSED_VERSION: Final = re.compile(r"client version \S+ is too (old|new)", re.IGNORECASE)
+
+
 def _parse_version(text: str) -> tuple[int, int]:
     try:
         major, minor = text.strip().lstrip("v").split(".")
@@ -218,9 +232,11 @@ class Transport:
         if self._tunnel is not None:
             pool_size = min(pool_size, MAX_SESSIONS)
         api_version = api_version or env.get("DOCKER_API_VERSION") or None
+        self._version: str | None = None
+        self._version_t: Version = (0, 0)
+        self._pinned = api_version is not None
         if api_version is not None:
-            self._check_version(api_version, pinned=True)
-        self._version: str | None = api_version
+            self._set_version(api_version, pinned=True)
         if pool_size < 1:
             raise ValueError(f"pool_size must be at least 1, not {pool_size}")
         self._pool_size = pool_size
@@ -287,22 +303,29 @@ class Transport:
         if self._tunnel is not None:
             await self._tunnel.close()
 
-    def _check_version(self, version: str, *, pinned: bool) -> None:
-        if _parse_version(version) < _parse_version(MIN_API_VERSION):
-            who = "was pinned to" if pinned else "speaks at most"
+    def _set_version(self, version: str, *, pinned: bool) -> None:
+        parsed = _parse_version(version)
+        if parsed < _parse_version(MIN_API_VERSION) and pinned:
             raise DockerVersionError(
-                f"{self.host} {who} API {version}; aiodockerapi needs {MIN_API_VERSION} or later"
+                f"{self.host} was pinned to API {version}; aiodockerapi speaks "
+                f"{MIN_API_VERSION} to {MAX_API_VERSION}"
             )
+        self._version, self._version_t = version_text(parsed), parsed
 
     async def negotiated_version(self) -> str:
         """The API version, asking the daemon once (single-flight) if it was not pinned."""
         if self._version is None:
             async with self._lock:
                 if self._version is None:
-                    self._version = await self._negotiate()
+                    self._set_version(await self._negotiate(), pinned=False)
+        assert self._version is not None
         return self._version
 
     async def _negotiate(self) -> str:
+        """The newest version both sides speak: min(ours, the daemon's), refused when that is
+        below our oldest or below the daemon's own minimum (from /version, asked only when
+        the daemon is newer than we are, as only then can its minimum be above what we
+        would speak)."""
         daemon: str | None = None
         for method in ("HEAD", "GET"):
             try:
@@ -312,44 +335,120 @@ class Transport:
             except DockerError as exc:
                 if exc.status is None:
                     raise
-        if not daemon:
+        minimum: str | None = None
+        if not daemon or _version_or_invalid(daemon) > _parse_version(MAX_API_VERSION):
             async with self._send("GET", "/version", timeout=DEFAULT) as resp:
                 raw = await resp.read()
             try:
-                daemon = _VERSION_DECODER.decode(raw).ApiVersion
+                answer = _VERSION_DECODER.decode(raw)
             except msgspec.DecodeError:
                 raise DockerVersionError(
                     f"{self.host} answered /version with no API version: {raw[:100]!r}"
                 ) from None
+            daemon, minimum = daemon or answer.ApiVersion, answer.MinAPIVersion
         if not daemon:
             raise DockerVersionError(f"{self.host} did not say which API version it speaks")
-        try:
-            self._check_version(daemon, pinned=False)
-        except ValueError:
+        newest = _version_or_invalid(daemon)
+        oldest = _version_or_invalid(minimum) if minimum else (0, 0)
+        if newest == (-1, -1) or oldest == (-1, -1):
+            bad = daemon if newest == (-1, -1) else minimum
             raise DockerVersionError(
-                f"{self.host} says it speaks API {daemon!r}, which is not a version"
-            ) from None
-        return min(daemon, MAX_API_VERSION, key=_parse_version)
+                f"{self.host} says it speaks API {bad!r}, which is not a version"
+            )
+        spoken = min(newest, _parse_version(MAX_API_VERSION))
+        if spoken < _parse_version(MIN_API_VERSION) or spoken < oldest:
+            theirs = f"{minimum} to {daemon}" if minimum else f"up to {daemon}"
+            raise DockerVersionError(
+                f"{self.host} speaks API {theirs}; aiodockerapi speaks {MIN_API_VERSION} to "
+                f"{MAX_API_VERSION}: no version in common"
+            )
+        return version_text(spoken)
+
+    async def _renegotiated(self, exc: BadRequest, spoken: Version, data: Body) -> bool:
+        """After the daemon refused `spoken` as too old or too new (it was upgraded or
+        downgraded under us): negotiate again, and say whether the request may be retried
+        (a version was not pinned, another one is now spoken, and the body can be sent
+        again)."""
+        if self._pinned or not _REFUSED_VERSION.search(exc.message):
+            return False
+        if data is not None and not isinstance(data, bytes):
+            return False  # a body stream was consumed: it cannot be sent again
+        async with self._lock:
+            if self._version_t == spoken:
+                self._set_version(await self._negotiate(), pinned=False)
+        return self._version_t != spoken
+
+    def _target(self, req: Request) -> str:
+        """The request's versioned path and query, if the spoken version has what it needs."""
+        needs = req.needs
+        if needs is not None and needs > self._version_t:
+            raise DockerVersionError(
+                f"{req.needed_by} needs API {version_text(needs)}; {self.host} speaks "
+                f"{self._version}"
+            )
+        return _with_query(f"/v{self._version}{req.path}", req.params)
+
+    async def _versioned(self, req: Request) -> str:
+        if self._version is None:
+            await self.negotiated_version()
+        return self._target(req)
 
     # -- requests ------------------------------------------------------------------------
 
     def _send(
         self,
         method: str,
-        path: str,
+        target: str,
         *,
-        params: Params | None = None,
         data: Body = None,
         headers: Mapping[str, str] | None = None,
         timeout: Timeout,
         stream: bool = False,
     ) -> _Exchange:
-        """`async with` one request: the response once its status says success (see
-        _Exchange). Streams have no timeout unless one is given."""
+        """`async with` one request to `target` (versioned path and query): the response once
+        its status says success (see _Exchange). Streams have no timeout unless one is given."""
         if timeout is DEFAULT:
             timeout = None if stream else self._timeout
         assert not isinstance(timeout, _Default)
-        return _Exchange(self, method, _with_query(path, params), timeout, data, headers)
+        return _Exchange(self, method, target, timeout, data, headers)
+
+    async def _enter(
+        self,
+        req: Request,
+        data: Body,
+        headers: Mapping[str, str] | None,
+        timeout: Timeout,
+        *,
+        stream: bool = False,
+        versioned: bool = True,
+    ) -> _Exchange:
+        """The entered exchange of `req`; a request refused for its API version is sent once
+        more after negotiating again (see _renegotiated)."""
+        if not versioned:
+            target = _with_query(req.path, req.params)
+        elif self._version is not None:
+            target = self._target(req)
+        else:
+            target = await self._versioned(req)
+        spoken = self._version_t
+        exchange = self._send(
+            req.method, target, data=data, headers=headers, timeout=timeout, stream=stream
+        )
+        try:
+            await exchange.__aenter__()
+        except BadRequest as exc:
+            if not versioned or not await self._renegotiated(exc, spoken, data):
+                raise
+            exchange = self._send(
+                req.method,
+                self._target(req),
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                stream=stream,
+            )
+            await exchange.__aenter__()
+        return exchange
 
     def _failure(
         self,
@@ -376,10 +475,8 @@ class Transport:
 
     async def hijack(
         self,
-        method: str,
-        path: str,
+        req: Request,
         *,
-        params: Params | None = None,
         body: Any = None,
         tty: bool | None = None,
         resize: Resize | None = None,
@@ -392,9 +489,7 @@ class Transport:
         """
         upgrade = {"Connection": "Upgrade", "Upgrade": "tcp", "Content-Type": "application/json"}
         reader, writer, status, headers = await self._exchange(
-            method,
-            path,
-            params=params,
+            req,
             headers=upgrade,
             payload=encode(body) if body is not None else b"",
             timeout=self._timeout or DEFAULT_TIMEOUT,
@@ -402,34 +497,58 @@ class Transport:
         if status not in (101, 200):
             writer.close()
             raise DockerError(
-                status, f"{method} {path} on {self.host}: unexpected status {status} for an upgrade"
+                status,
+                f"{req.method} {req.path} on {self.host}: unexpected status {status} for an "
+                "upgrade",
             )
-        content_type = _media_type(headers.get("content-type", ""))
+        content_type = self._stream_type(headers)
         if tty is not None:
             content_type = streams.RAW if tty else streams.MULTIPLEXED
-        elif content_type == streams.RAW and _parse_version(self._version or "") < (1, 42):
-            content_type = ""  # before 1.42 "raw-stream" is sent for multiplexed output too
         return streams.AttachedStream(reader, writer, content_type, resize)
+
+    def _stream_type(self, headers: Mapping[str, str]) -> str:
+        """The media type of a logs or attach stream, trusted from API 1.42 on. Below it a
+        daemon (Docker 23 and later, at least) says raw-stream for multiplexed output too,
+        and dockerd 20.10 sends none on logs: "" lets the first bytes decide."""
+        media_type = _media_type(headers.get("content-type") or headers.get("Content-Type", ""))
+        return media_type if self._version_t >= (1, 42) else ""
 
     async def _exchange(
         self,
-        method: str,
-        path: str,
+        req: Request,
         *,
-        params: Params | None,
         headers: Mapping[str, str],
         payload: bytes = b"",
         timeout: float | None,
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, int, dict[str, str]]:
         """Send a request on a socket of our own; its reader, writer, status and headers once
-        the status says success (the body is left in the reader)."""
-        target = _with_query(await self._versioned(path), params)
-        if payload or method != "GET":
+        the status says success (the body is left in the reader). A request refused for its
+        API version is sent once more after negotiating again."""
+        target = await self._versioned(req)
+        spoken = self._version_t
+        try:
+            return await self._exchange_once(req, target, headers, payload, timeout)
+        except BadRequest as exc:
+            if not await self._renegotiated(exc, spoken, None):
+                raise
+        return await self._exchange_once(req, self._target(req), headers, payload, timeout)
+
+    async def _exchange_once(
+        self,
+        req: Request,
+        target: str,
+        headers: Mapping[str, str],
+        payload: bytes,
+        timeout: float | None,
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, int, dict[str, str]]:
+        for name, value in headers.items():
+            paths.check_text(f"header {name!r}", value)
+        if payload or req.method != "GET":
             headers = {**headers, "Content-Length": str(len(payload))}
-        where = f"{method} {path} on {self.host}"
+        where = f"{req.method} {req.path} on {self.host}"
         reader, writer = await self._open_socket(where)
         try:
-            writer.write(rawhttp.request_head(method, target, self._host.authority, headers))
+            writer.write(rawhttp.request_head(req.method, target, self._host.authority, headers))
             if payload:
                 writer.write(payload)
             status, head = await asyncio.wait_for(rawhttp.read_head(reader), timeout)
@@ -479,17 +598,12 @@ class Transport:
             text += _TLS_HINT
         return DockerConnectionError(f"{where} failed: {text}")
 
-    async def _versioned(self, path: str) -> str:
-        return f"/v{self._version or await self.negotiated_version()}{path}"
-
     @overload
     async def call(
         self,
-        method: str,
-        path: str,
+        req: Request,
         result: type[T],
         *,
-        params: Params | None = ...,
         body: Any = ...,
         data: Body = ...,
         headers: Mapping[str, str] | None = ...,
@@ -499,11 +613,9 @@ class Transport:
     @overload
     async def call(
         self,
-        method: str,
-        path: str,
+        req: Request,
         result: None = ...,
         *,
-        params: Params | None = ...,
         body: Any = ...,
         data: Body = ...,
         headers: Mapping[str, str] | None = ...,
@@ -512,11 +624,9 @@ class Transport:
 
     async def call(
         self,
-        method: str,
-        path: str,
+        req: Request,
         result: Any = None,
         *,
-        params: Params | None = None,
         body: Any = None,
         data: Body = None,
         headers: Mapping[str, str] | None = None,
@@ -527,14 +637,7 @@ class Transport:
         `body` is a mapping or Struct sent as JSON; `data` is raw bytes or an async iterable.
         """
         data, headers = _body(body, data, headers)
-        async with self._send(
-            method,
-            f"/v{self._version}{path}" if self._version else await self._versioned(path),
-            params=params,
-            data=data,
-            headers=headers,
-            timeout=timeout,
-        ) as resp:
+        async with await self._enter(req, data, headers, timeout) as resp:
             raw = await resp.read()
         if result is None:
             return None
@@ -542,16 +645,15 @@ class Transport:
             return decoder(result).decode(raw)
         except msgspec.DecodeError as exc:
             raise DockerError(
-                resp.status, f"{method} {path}: undecodable response ({exc}): {raw[:200]!r}"
+                resp.status,
+                f"{req.method} {req.path}: undecodable response ({exc}): {raw[:200]!r}",
             ) from None
 
     @asynccontextmanager
     async def open_stream(
         self,
-        method: str,
-        path: str,
+        req: Request,
         *,
-        params: Params | None = None,
         body: Any = None,
         data: Body = None,
         headers: Mapping[str, str] | None = None,
@@ -560,26 +662,21 @@ class Transport:
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """The response of a streaming request; its body has no timeout unless one is given."""
         data, headers = _body(body, data, headers)
-        if versioned:
-            path = await self._versioned(path)
-        async with self._send(
-            method, path, params=params, data=data, headers=headers, timeout=timeout, stream=True
-        ) as resp:
+        exchange = await self._enter(req, data, headers, timeout, stream=True, versioned=versioned)
+        async with exchange as resp:
             yield resp
 
     @asynccontextmanager
     async def _streamed(
         self,
-        method: str,
-        path: str,
+        req: Request,
         *,
-        params: Params | None = None,
         body: Any = None,
         data: Body = None,
         headers: Mapping[str, str] | None = None,
         timeout: Timeout = DEFAULT,
     ) -> AsyncIterator[tuple[str, AsyncIterator[bytes]]]:
-        """A streamed response's media type and its body in chunks.
+        """A streamed response's media type (see _stream_type) and its body in chunks.
 
         A GET without a body (events, logs, stats, exports) goes over a socket of its own and
         is read in large blocks (see rawhttp), so a long stream neither pays aiohttp's cost
@@ -587,40 +684,33 @@ class Transport:
         goes through the pool (which keeps count of ssh sessions, and times requests).
         """
         own_socket = (
-            method == "GET" and body is None and data is None and timeout in (DEFAULT, None)
+            req.method == "GET" and body is None and data is None and timeout in (DEFAULT, None)
         )
         if not own_socket or self._tunnel is not None:
             async with self.open_stream(
-                method, path, params=params, body=body, data=data, headers=headers, timeout=timeout
+                req, body=body, data=data, headers=headers, timeout=timeout
             ) as resp:
-                media_type = _media_type(resp.headers.get("Content-Type", ""))
-                yield media_type, resp.content.iter_any()
+                yield self._stream_type(resp.headers), resp.content.iter_any()
             return
         reader, writer, _, head = await self._exchange(
-            method,
-            path,
-            params=params,
-            headers={**_IDENTITY, **(headers or {})},
-            timeout=None,
+            req, headers={**_IDENTITY, **(headers or {})}, timeout=None
         )
         try:
             chunks = _cut_is_stream_cut(
-                rawhttp.body(reader, head), f"{method} {path} on {self.host}"
+                rawhttp.body(reader, head), f"{req.method} {req.path} on {self.host}"
             )
             async with aclosing(chunks):
-                yield _media_type(head.get("content-type", "")), chunks
+                yield self._stream_type(head), chunks
         finally:
             writer.close()
 
     async def stream_json(
         self,
-        method: str,
-        path: str,
+        req: Request,
         item: type[T],
         *,
         in_band_errors: bool = False,
         end_on_cut: bool = False,
-        params: Params | None = None,
         body: Any = None,
         data: Body = None,
         headers: Mapping[str, str] | None = None,
@@ -631,7 +721,7 @@ class Transport:
         mid-body ends the stream instead of raising StreamCut."""
         try:
             async with self._streamed(
-                method, path, params=params, body=body, data=data, headers=headers, timeout=timeout
+                req, body=body, data=data, headers=headers, timeout=timeout
             ) as (_, chunks):
                 values = streams.json_values(chunks, decoder(item))
                 if in_band_errors:
@@ -644,75 +734,47 @@ class Transport:
                 raise
 
     async def stream_frames(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        timeout: Timeout = DEFAULT,
+        self, req: Request, *, timeout: Timeout = DEFAULT
     ) -> AsyncGenerator[Frame, None]:
         """Logs-style output, demuxed or raw as the response's Content-Type (or its first bytes)
         say."""
-        async with self._streamed(method, path, params=params, timeout=timeout) as (kind, chunks):
+        async with self._streamed(req, timeout=timeout) as (kind, chunks):
             batches = streams.frame_batches(kind, chunks)
             async with aclosing(batches):
                 async for batch in batches:
                     for frame in batch:
                         yield frame
 
-    def download(
-        self,
-        method: str,
-        path: str,
-        meta: type[M],
-        meta_header: str,
-        *,
-        params: Params | None = None,
-    ) -> Download[M]:
+    def download(self, req: Request, meta: type[M], meta_header: str) -> Download[M]:
         """A binary body with metadata in a base64 JSON header (get_archive)."""
-        return Download(self.open_stream(method, path, params=params), meta, meta_header)
+        return Download(self.open_stream(req), meta, meta_header)
 
-    async def header_json(
-        self,
-        method: str,
-        path: str,
-        meta: type[M],
-        meta_header: str,
-        *,
-        params: Params | None = None,
-    ) -> M:
+    async def header_json(self, req: Request, meta: type[M], meta_header: str) -> M:
         """Only the base64 JSON header of a response (HEAD of an archive)."""
-        async with self.open_stream(method, path, params=params, timeout=DEFAULT) as resp:
+        async with self.open_stream(req, timeout=DEFAULT) as resp:
             return _decode_header(resp, meta, meta_header)
 
     @asynccontextmanager
-    async def websocket(
-        self, path: str, *, params: Params | None = None
-    ) -> AsyncIterator[aiohttp.ClientWebSocketResponse[bool]]:
+    async def websocket(self, req: Request) -> AsyncIterator[aiohttp.ClientWebSocketResponse[bool]]:
         """A websocket to the daemon (attach/ws), closed on exit."""
         session = await self._session_for_loop()
-        target = await self._versioned(path)
+        target = await self._versioned(req)
         try:
-            ws = await session.ws_connect(target, params=params)
+            ws = await session.ws_connect(target)
         except aiohttp.WSServerHandshakeError as exc:
             raise error_for_status(exc.status, exc.message) from None
         except aiohttp.ClientError as exc:
-            raise self._connection_error(f"websocket {path} on {self.host}", exc) from exc
+            raise self._connection_error(f"websocket {req.path} on {self.host}", exc) from exc
         try:
             yield ws
         finally:
             await ws.close()
 
     async def stream_bytes(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        timeout: Timeout = DEFAULT,
+        self, req: Request, *, timeout: Timeout = DEFAULT
     ) -> AsyncGenerator[bytes, None]:
         """A binary body (an archive, an export) in chunks, never whole in memory."""
-        async with self._streamed(method, path, params=params, timeout=timeout) as (_, chunks):
+        async with self._streamed(req, timeout=timeout) as (_, chunks):
             async for chunk in chunks:
                 yield chunk
 
@@ -819,6 +881,8 @@ class _Exchange:
         self._resp: aiohttp.ClientResponse | None = None
 
     async def __aenter__(self) -> aiohttp.ClientResponse:
+        if self._resp is not None:
+            return self._resp  # entered already (Transport._enter)
         t = self._t
         try:
             session = t._session or await t._session_for_loop()
@@ -828,6 +892,7 @@ class _Exchange:
                 data=self._data,
                 headers=self._headers,
                 timeout=_client_timeout(self._timeout),
+                allow_redirects=False,
             )
             if resp.status >= 400:
                 raise error_for_status(resp.status, await _error_message(resp))
@@ -889,6 +954,7 @@ def _decode_header(resp: aiohttp.ClientResponse, meta: type[M], header: str) -> 
 
 class _Version(msgspec.Struct):
     ApiVersion: str | None = None
+    MinAPIVersion: str | None = None
 
 
 class _ErrorBody(msgspec.Struct):

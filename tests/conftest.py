@@ -26,14 +26,29 @@ RUN ["/bin/busybox", "--install", "-s", "/bin"]
 """
 
 
-_CALLED = re.compile(r'msg="Calling (?P<method>[A-Z]+) (?P<path>[^"?]+)(?:\?[^"]*)?"')
+# How each daemon's debug log names a request it serves, path without the query string:
+#   dockerd up to 27:  msg="Calling GET /v1.41/containers/json?all=1"
+#   dockerd 28:        msg="handling GET request" method=GET ... request-url="/v1.51/...?all=1"
+#   podman (access log): "GET /v1.41/containers/json?all=1 HTTP/1.1" 200
+_CALLED = re.compile(
+    r'msg="Calling (?P<method>[A-Z]+) (?P<path>[^"?]+)(?:\?[^"]*)?"'
+    r'|msg="handling (?P<method28>[A-Z]+) request"[^\n]*? request-url='
+    r'(?:"(?P<path28q>[^"?]+)[^"]*"|(?P<path28>[^\s"?]+))'
+    r'|\] "(?P<methodp>[A-Z]+) (?P<pathp>[^ "?]+)(?:\?[^ "]*)? HTTP/1\.[01]" \d{3} '
+)
 _served: list[tuple[str, str]] = []
 _running: list[Sandbox] = []
 
 
 def _calls_in(log: Path) -> list[tuple[str, str]]:
     text = log.read_text(errors="replace") if log.exists() else ""
-    return [(m["method"], m["path"]) for m in _CALLED.finditer(text)]
+    return [
+        (
+            m["method"] or m["method28"] or m["methodp"],
+            m["path"] or m["path28q"] or m["path28"] or m["pathp"],
+        )
+        for m in _CALLED.finditer(text)
+    ]
 
 
 def served_api_calls() -> list[tuple[str, str]]:

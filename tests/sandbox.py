@@ -15,6 +15,12 @@ with CMD's status.
 Needs root and Debian's docker.io (dockerd, containerd, runc). Stdlib only, plus trustme when
 TLS is wanted. Every sandbox keeps all of its state under its own root directory and starts its
 own managed containerd, so several can run side by side next to a system dockerd.
+
+The daemon is the flavour named by AIODOCKERAPI_DAEMON (default 20.10, see FLAVOURS): Debian
+12's dockerd, a newer dockerd unpacked by `bash scripts/dev daemons` into .daemons/VERSION/
+(its bin/ goes first on PATH), optionally with DOCKER_MIN_API_VERSION or the containerd image
+store, or podman's Docker-compatible `podman system service` (`Sandbox` is then a
+`PodmanSandbox`). FLAVOUR, ENGINE and ENGINE_VERSION tell tests which one runs.
 """
 
 from __future__ import annotations
@@ -38,14 +44,59 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 
-__all__ = ["Sandbox", "SandboxError", "TLSFiles", "unix_request"]
+__all__ = [
+    "ENGINE",
+    "ENGINE_VERSION",
+    "FLAVOUR",
+    "FLAVOURS",
+    "PodmanSandbox",
+    "Sandbox",
+    "SandboxError",
+    "TLSFiles",
+    "unix_request",
+]
+
+
+@dataclass(frozen=True)
+class _Flavour:
+    engine: str  # "docker" or "podman"
+    version: tuple[int, int]  # the engine's major.minor
+    fetched: str | None = None  # .daemons/<fetched>/bin holds the daemon (None: system-wide)
+    env: tuple[tuple[str, str], ...] = ()  # extra daemon environment
+    features: tuple[tuple[str, bool], ...] = ()  # daemon.json "features"
+
+
+FLAVOURS: dict[str, _Flavour] = {
+    "20.10": _Flavour("docker", (20, 10)),
+    "26.1": _Flavour("docker", (26, 1), fetched="26.1"),
+    "28.5": _Flavour("docker", (28, 5), fetched="28.5"),
+    "28.5-floor": _Flavour(
+        "docker", (28, 5), fetched="28.5", env=(("DOCKER_MIN_API_VERSION", "1.44"),)
+    ),
+    "28.5-containerd": _Flavour(
+        "docker", (28, 5), fetched="28.5", features=(("containerd-snapshotter", True),)
+    ),
+    "podman": _Flavour("podman", (4, 3)),
+}
+#: The daemon flavour of this run: AIODOCKERAPI_DAEMON, default 20.10.
+FLAVOUR: str = os.environ.get("AIODOCKERAPI_DAEMON") or "20.10"
+if FLAVOUR not in FLAVOURS:
+    raise ValueError(f"AIODOCKERAPI_DAEMON={FLAVOUR!r} is none of {', '.join(FLAVOURS)}")
+#: "docker" or "podman".
+ENGINE: str = FLAVOURS[FLAVOUR].engine
+#: The daemon's (major, minor) version: (20, 10), (26, 1), (28, 5), or podman's (4, 3).
+ENGINE_VERSION: tuple[int, int] = FLAVOURS[FLAVOUR].version
+
+_DAEMONS_DIR = Path(__file__).resolve().parent.parent / ".daemons"
 
 # Longest unix socket path dockerd creates below its root (the managed containerd's).
 _LONGEST_SOCKET = "exec/containerd/containerd.sock.ttrpc"
 _MAX_SOCKET_PATH = 100
 # Only processes whose name starts with one of these are killed as leftovers of a sandbox.
-_DAEMON_NAMES = ("dockerd", "containerd", "runc", "docker-")
+_DAEMON_NAMES = ("dockerd", "containerd", "runc", "docker-", "podman", "conmon", "crun")
 _LOG_TAIL_LINES = 40
+_LOG_HEAD_LINES = 5
+_BUILTIN_NETWORKS = ("bridge", "host", "none", "podman")
 
 
 class SandboxError(RuntimeError):
@@ -102,7 +153,13 @@ class Sandbox:
     """A dockerd with its own data, exec root, containerd, sockets and cgroup parent.
 
     root (a fresh /tmp/adk-* directory unless given) holds everything and is deleted by stop().
+    With AIODOCKERAPI_DAEMON=podman, Sandbox(...) makes a PodmanSandbox instead.
     """
+
+    def __new__(cls, *args: object, **kwargs: object) -> Sandbox:
+        if cls is Sandbox and ENGINE == "podman":
+            cls = PodmanSandbox
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -125,8 +182,10 @@ class Sandbox:
         self.tls_files: TLSFiles | None = None
         digest = hashlib.sha256(str(root).encode()).hexdigest()[:12]
         self._cgroup = f"adk-sandbox-{digest}"
+        self.flavour: str = FLAVOUR
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopped = False
+        self._log_offset = 0  # where the latest launch's output starts in log_path
         if tls:
             try:
                 self.tls_files = _write_tls_files(root / "tls")
@@ -195,22 +254,34 @@ class Sandbox:
         """Start dockerd and wait until GET /_ping answers OK on the unix socket."""
         if self._proc is not None or self._stopped:
             raise SandboxError("a Sandbox can only be started once")
-        dockerd = shutil.which("dockerd", path=_search_path())
-        if dockerd is None:
-            raise SandboxError("dockerd not found (apt-get install docker.io)")
-        # daemon.json keeps /etc/docker/daemon.json out; the key path keeps dockerd from
-        # writing /etc/docker/key.json (a hidden, config-file-only setting in 20.10).
-        config = {"deprecated-key-path": str(self.root / "key.json")}
-        (self.root / "daemon.json").write_text(json.dumps(config) + "\n")
-        tmpdir = self.root / "tmp"
-        tmpdir.mkdir(exist_ok=True)
-        self._launch(dockerd, tmpdir)
+        command = self._command()
+        self._write_config()
+        (self.root / "tmp").mkdir(exist_ok=True)
+        self._launch(command)
         atexit.register(self.stop)
         try:
             self._wait_ready(timeout)
         except BaseException:
             self.stop()
             raise
+
+    def _command(self) -> list[str]:
+        return [_dockerd(), *self.dockerd_args()]
+
+    def _write_config(self) -> None:
+        flavour = FLAVOURS[self.flavour]
+        # daemon.json keeps /etc/docker/daemon.json out; the key path keeps dockerd from
+        # writing /etc/docker/key.json (a hidden, config-file-only setting in 20.10, gone
+        # with the key itself since 23.0: newer daemons refuse the setting).
+        config: dict[str, object] = {}
+        if flavour.version < (23, 0):
+            config["deprecated-key-path"] = str(self.root / "key.json")
+        if flavour.features:
+            config["features"] = dict(flavour.features)
+        (self.root / "daemon.json").write_text(json.dumps(config) + "\n")
+
+    def _env(self) -> dict[str, str]:
+        return _daemon_env(self.root / "tmp")
 
     def restart(self, timeout: float = 60) -> None:
         """Stop dockerd gracefully and start it again on the same data, sockets and port."""
@@ -233,20 +304,19 @@ class Sandbox:
         """Start dockerd again after `terminate`."""
         if self._proc is None or self._proc.poll() is None or self._stopped:
             raise SandboxError("relaunch follows terminate")
-        dockerd = shutil.which("dockerd", path=_search_path())
-        assert dockerd is not None
-        self._launch(dockerd, self.root / "tmp")
+        self._launch(self._command())
         self._wait_ready(timeout)
 
-    def _launch(self, dockerd: str, tmpdir: Path) -> None:
+    def _launch(self, command: list[str]) -> None:
         with open(self.log_path, "ab") as log:
+            self._log_offset = log.tell()
             self._proc = subprocess.Popen(
-                [dockerd, *self.dockerd_args()],
+                command,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=self.root,
-                env=_daemon_env(tmpdir),
+                env=self._env(),
                 start_new_session=True,
             )
 
@@ -256,12 +326,16 @@ class Sandbox:
         while True:
             status = self._proc.poll()
             if status is not None:
-                raise self._error(f"dockerd exited with status {status} while starting")
+                raise self._error(f"{self._name} exited with status {status} while starting")
             if self.ping(timeout=2):
                 return
             if time.monotonic() > deadline:
-                raise self._error(f"dockerd did not answer /_ping within {timeout:g} s")
+                raise self._error(f"{self._name} did not answer /_ping within {timeout:g} s")
             time.sleep(0.05)
+
+    @property
+    def _name(self) -> str:
+        return "dockerd"
 
     def ping(self, timeout: float = 2.0) -> bool:
         """True if GET /_ping on the unix socket answers 200 OK."""
@@ -314,12 +388,26 @@ class Sandbox:
         try:
             with open(self.log_path, "rb") as f:
                 f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - 64 * 1024))
+                size = f.tell()
+                start = max(self._log_offset, size - 64 * 1024)
+                f.seek(start)
                 data = f.read()
+                head = b""
+                if start > self._log_offset:
+                    f.seek(self._log_offset)
+                    head = f.read(4096)
         except OSError as e:
             return f"(log unreadable: {e})"
         lines = data.decode("utf-8", "replace").splitlines()
-        return "\n".join(lines[-_LOG_TAIL_LINES:])
+        # Newer dockerds print a bad flag's error first, then 150 lines of usage: keep the
+        # first lines of this launch's output too.
+        if head:
+            first = head.decode("utf-8", "replace").splitlines()[:_LOG_HEAD_LINES]
+        elif len(lines) > _LOG_HEAD_LINES + _LOG_TAIL_LINES:
+            first = lines[:_LOG_HEAD_LINES]
+        else:
+            return "\n".join(lines)
+        return "\n".join([*first, "[...]", *lines[-_LOG_TAIL_LINES:]])
 
     def _kill_containers(self) -> None:
         # dockerd gives each running container its stop timeout (10 s) on shutdown; a throwaway
@@ -335,15 +423,24 @@ class Sandbox:
         status, body = unix_request(self.unix_socket, "GET", "/networks", timeout=3)
         if status == 200:
             for n in json.loads(body):
-                if n.get("Name") not in ("bridge", "host", "none") and n.get("Scope") == "local":
+                if n.get("Name") not in _BUILTIN_NETWORKS and n.get("Scope") == "local":
                     unix_request(self.unix_socket, "DELETE", f"/networks/{n['Id']}", timeout=5)
 
     def _leftover_pids(self) -> set[int]:
         needle = (str(self.root) + "/").encode()
         pids: set[int] = set()
-        for pid, comm, cmdline in _processes():
+        children: dict[int, list[int]] = {}
+        for pid, comm, cmdline, ppid in _processes():
+            children.setdefault(ppid, []).append(pid)
             if needle in cmdline and comm.startswith(_DAEMON_NAMES):
                 pids.add(pid)
+        # and whatever they started (podman's containers live outside our cgroup)
+        todo = list(pids)
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in pids:
+                    pids.add(child)
+                    todo.append(child)
         for d in self._cgroup_dirs():
             for procs in d.rglob("cgroup.procs"):
                 with contextlib.suppress(OSError, ValueError):
@@ -391,6 +488,77 @@ class Sandbox:
                     os.rmdir(dirpath)
 
 
+class PodmanSandbox(Sandbox):
+    """`podman system service` on a private unix socket, serving the Docker-compatible API.
+
+    Storage (--root), run root, tmpdir, lock files, network configs and the events log all
+    live under root, with a private containers.conf (CONTAINERS_CONF). No TCP/TLS listener
+    (tcp_url and tls_files stay None, whatever tls says). extra_args go before
+    `system service`; dockerd's --debug becomes --log-level=debug.
+    """
+
+    def __init__(
+        self,
+        *,
+        tls: bool = True,
+        root: Path | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        super().__init__(tls=False, root=root, extra_args=extra_args)
+        self.log_path = self.root / "podman.log"
+
+    def __repr__(self) -> str:
+        return f"<PodmanSandbox {self.unix_url}>"
+
+    @property
+    def _name(self) -> str:
+        return "podman system service"
+
+    def dockerd_args(self) -> list[str]:
+        """The podman command line (without the executable)."""
+        r = self.root
+        args = [
+            f"--root={r / 'storage'}",
+            f"--runroot={r / 'run'}",
+            f"--tmpdir={r / 'tmp'}",
+            "--cgroup-manager=cgroupfs",
+            "--events-backend=file",
+        ]
+        args += ["--log-level=debug" if a == "--debug" else a for a in self.extra_args]
+        return [*args, "system", "service", "--time=0", self.unix_url]
+
+    def _command(self) -> list[str]:
+        podman = shutil.which("podman", path=_search_path())
+        if podman is None:
+            raise SandboxError("podman not found (apt-get install podman)")
+        return [podman, *self.dockerd_args()]
+
+    def _write_config(self) -> None:
+        r = self.root
+        # Empty default_ulimits: podman's default nofile/nproc limits cannot be set here.
+        # File locks, not the host-wide /dev/shm/libpod_lock, so sandboxes stay apart.
+        (r / "containers.conf").write_text(
+            "[containers]\n"
+            "default_ulimits = []\n"
+            "\n[engine]\n"
+            'cgroup_manager = "cgroupfs"\n'
+            'events_logger = "file"\n'
+            'lock_type = "file"\n'
+            f"events_logfile_path = {json.dumps(str(r / 'events.log'))}\n"
+            f"tmp_dir = {json.dumps(str(r / 'tmp'))}\n"
+            "\n[network]\n"
+            f"network_config_dir = {json.dumps(str(r / 'net'))}\n"
+        )
+        (r / "net").mkdir(exist_ok=True)
+
+    def _env(self) -> dict[str, str]:
+        env = _daemon_env(self.root / "tmp")
+        for k in [k for k in env if k.startswith(("CONTAINERS_", "XDG_"))]:
+            del env[k]
+        env["CONTAINERS_CONF"] = str(self.root / "containers.conf")
+        return env
+
+
 def _check_socket_room(root: Path) -> None:
     longest = len(str(root / _LONGEST_SOCKET))
     if longest >= _MAX_SOCKET_PATH:
@@ -400,9 +568,35 @@ def _check_socket_room(root: Path) -> None:
         )
 
 
+def _flavour_bin() -> Path | None:
+    """.daemons/VERSION/bin of a fetched flavour, None for the system-wide ones."""
+    fetched = FLAVOURS[FLAVOUR].fetched
+    return None if fetched is None else _DAEMONS_DIR / fetched / "bin"
+
+
+def _dockerd() -> str:
+    bin_dir = _flavour_bin()
+    if bin_dir is not None:
+        dockerd = bin_dir / "dockerd"
+        if not os.access(dockerd, os.X_OK):
+            raise SandboxError(
+                f"{dockerd} is missing: run `bash scripts/dev daemons {FLAVOUR}` "
+                f"(AIODOCKERAPI_DAEMON={FLAVOUR})"
+            )
+        return str(dockerd)
+    found = shutil.which("dockerd", path=_search_path())
+    if found is None:
+        raise SandboxError("dockerd not found (apt-get install docker.io)")
+    return found
+
+
 def _search_path() -> str:
-    """PATH plus the sbin directories, where Debian puts dockerd and runc."""
+    """PATH plus the sbin directories, where Debian puts dockerd and runc; a fetched flavour's
+    bin directory (its dockerd, containerd, shim, and Debian 12's runc and tini) first."""
     parts = os.environ.get("PATH", "").split(os.pathsep)
+    bin_dir = _flavour_bin()
+    if bin_dir is not None:
+        parts.insert(0, str(bin_dir))
     for extra in ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"):
         if extra not in parts:
             parts.append(extra)
@@ -416,6 +610,7 @@ def _daemon_env(tmpdir: Path) -> dict[str, str]:
         k: v for k, v in os.environ.items() if not k.startswith("DOCKER_") and k != "NOTIFY_SOCKET"
     }
     env["PATH"] = _search_path()
+    env.update(FLAVOURS[FLAVOUR].env)
     # containerd writes containerd.<pid>.stacks.log to TMPDIR when dockerd kills it (which
     # dockerd 20.10 sometimes does right after starting it); keep those inside root.
     env["TMPDIR"] = str(tmpdir)
@@ -453,17 +648,19 @@ def _write_tls_files(directory: Path) -> TLSFiles:
     return files
 
 
-def _processes() -> Iterator[tuple[int, str, bytes]]:
-    """(pid, comm, raw cmdline) of every process we can see."""
+def _processes() -> Iterator[tuple[int, str, bytes, int]]:
+    """(pid, comm, raw cmdline, parent pid) of every process we can see."""
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             comm = Path(entry.path, "comm").read_text().strip()
             cmdline = Path(entry.path, "cmdline").read_bytes()
-        except OSError:
+            stat = Path(entry.path, "stat").read_text()
+            ppid = int(stat.rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        yield int(entry.name), comm, cmdline
+        yield int(entry.name), comm, cmdline, ppid
 
 
 def _alive(pid: int) -> bool:

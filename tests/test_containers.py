@@ -208,7 +208,8 @@ async def test_pause_rename_top_changes_update(
     assert (await docker.containers.inspect(cid)).name == f"/renamed-{label}"
 
     updated = await docker.containers.update(cid, {"RestartPolicy": {"Name": "on-failure"}})
-    assert updated.warnings in (None, [])
+    # The daemon warns when the host does not forward IPv4; that says nothing of the update.
+    assert [w for w in updated.warnings or [] if "IPv4 forwarding" not in w] == []
     host_config = (await docker.containers.inspect(cid)).host_config
     assert host_config is not None and host_config.restart_policy is not None
     assert host_config.restart_policy.name == "on-failure"

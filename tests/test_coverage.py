@@ -1,6 +1,6 @@
 """Every Engine API operation has its method, and the test suite calls each one for real.
 
-The operations come from ../shared/engine-api/method-names-v1.41.tsv (next to the checkout).
+The operations come from the generated table, aiodockerapi/operations.py (108, API 1.55).
 conftest.py runs this module last. Its served-calls check reads the debug logs of the test
 daemons (`served_api_calls()`), so it only means something after the whole suite: on a run
 of some modules only, conftest.py deselects it (see WHOLE_SUITE_ONLY).
@@ -9,7 +9,6 @@ of some modules only, conftest.py deselects it (see WHOLE_SUITE_ONLY).
 from __future__ import annotations
 
 import contextlib
-import csv
 import importlib.util
 import inspect
 import re
@@ -23,19 +22,22 @@ from typing import Any
 import pytest
 
 from aiodockerapi import Docker
+from aiodockerapi.operations import OPERATIONS
 
 from .conftest import served_api_calls
+from .sandbox import Sandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-OPERATIONS_TSV = REPO_ROOT.parent / "shared" / "engine-api" / "method-names-v1.41.tsv"
 GENDOCS = REPO_ROOT / "tools" / "gendocs.py"
 REFERENCE = REPO_ROOT / "docs" / "reference.md"
 
 WHOLE_SUITE_ONLY = ("test_every_operation_was_called",)
 
 # Operations the suite cannot make this daemon serve, with the reason: {operationId: why}.
-# Every operation reaches dockerd 20.10 here, even those that end in an error (a session
-# without an h2c upgrade, a search of a registry without a search API), so none is exempt.
+# Every operation reaches the daemons here, even those that end in an error (a session
+# without an h2c upgrade, a search of a registry without a search API), so none is exempt,
+# but for those newer than the API version the daemon speaks: tests/test_api_versions.py
+# shows each of those raising DockerVersionError before any request.
 NOT_CALLED: dict[str, str] = {}
 
 # Path segments that hold names which may contain '/' (repository paths, plugin references
@@ -52,6 +54,7 @@ class Operation:
     method: str
     path: str
     python: str  # docker.<resource>.<name>
+    since: tuple[int, int] = (1, 41)
 
     @property
     def resource(self) -> str:
@@ -83,17 +86,9 @@ class Operation:
 
 @pytest.fixture(scope="module")
 def operations() -> list[Operation]:
-    if not OPERATIONS_TSV.is_file():
-        pytest.fail(
-            f"{OPERATIONS_TSV} is missing: the coverage checks read the Engine API's "
-            "operations from the shared directory next to the checkout (../shared)",
-            pytrace=False,
-        )
-    with OPERATIONS_TSV.open(newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
-    ops = [Operation(r["operationId"], r["method"], r["path"], r["python"]) for r in rows]
+    ops = [Operation(op.id, op.method, op.path, op.python, op.since) for op in OPERATIONS.values()]
     bad = [op.python for op in ops if not re.fullmatch(r"docker\.\w+\.\w+", op.python)]
-    assert not bad, f"{OPERATIONS_TSV}: not docker.<resource>.<name>: {bad}"
+    assert not bad, f"not docker.<resource>.<name>: {bad}"
     return ops
 
 
@@ -122,7 +117,7 @@ def call_style(func: Callable[..., Any]) -> str | None:
 
 
 async def test_every_operation_has_its_method(operations: list[Operation]) -> None:
-    assert len(operations) == 106
+    assert len(operations) == 108
     problems: list[str] = []
     async with Docker("unix:///nonexistent/docker.sock") as docker:
         for op in operations:
@@ -145,7 +140,11 @@ async def test_every_operation_has_its_method(operations: list[Operation]) -> No
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
 
 
-async def test_every_operation_was_called(operations: list[Operation]) -> None:
+async def test_every_operation_was_called(operations: list[Operation], sandbox: Sandbox) -> None:
+    async with Docker(sandbox.unix_url) as docker:
+        spoken = tuple(map(int, (await docker.transport.negotiated_version()).split(".")))
+    too_new = [op for op in operations if op.since > spoken]
+    operations = [op for op in operations if op.since <= spoken]
     known = {op.operation_id for op in operations}
     assert set(NOT_CALLED) <= known, f"unknown operations in NOT_CALLED: {set(NOT_CALLED) - known}"
     served = set(served_api_calls())
@@ -157,6 +156,7 @@ async def test_every_operation_was_called(operations: list[Operation]) -> None:
     missing = [op for op in operations if op.operation_id not in NOT_CALLED and not called(op)]
     stale = [op for op in operations if op.operation_id in NOT_CALLED and called(op)]
     message = ""
+    print(f"API {spoken}: not served for being newer:", ", ".join(map(str, too_new)) or "none")
     if missing:
         message += (
             f"{len(missing)} of {len(operations)} operations were never served by a test "

@@ -99,25 +99,108 @@ async def test_head_ping_405_falls_back_to_get(mock: aioresponses, docker: Docke
     assert count(mock, "HEAD", PING) == count(mock, "GET", PING) == 1
 
 
+@pytest.mark.parametrize("daemon", ["1.41", "1.45", "1.51", "1.55"])
+async def test_daemon_within_range_is_spoken_to_in_its_own_version(
+    mock: aioresponses, docker: Docker, daemon: str
+) -> None:
+    mock.head(PING, headers={"Api-Version": daemon})
+    mock.get(f"{BASE}/v{daemon}/info", payload={"ID": "x"})
+    assert (await docker.system.info()).id == "x"
+    assert docker.api_version == daemon
+    assert count(mock, "GET", VERSION) == 0  # no second question for a daemon in range
+
+
 async def test_newer_daemon_is_spoken_to_in_the_client_maximum(
     mock: aioresponses, docker: Docker
 ) -> None:
-    mock.head(PING, headers={"Api-Version": "1.45"})
-    mock.get(f"{V}/info", payload={"ID": "x"})
+    mock.head(PING, headers={"Api-Version": "1.60"})
+    mock.get(VERSION, payload={"ApiVersion": "1.60", "MinAPIVersion": "1.44"})
+    mock.get(f"{BASE}/v1.55/info", payload={"ID": "x"})
     assert (await docker.system.info()).id == "x"
-    assert docker.api_version == "1.41"
-    assert count(mock, "GET", f"{V}/info") == 1
+    assert docker.api_version == "1.55"
+
+
+async def test_daemon_whose_floor_is_above_the_client_maximum_is_refused(
+    mock: aioresponses, docker: Docker
+) -> None:
+    mock.head(PING, headers={"Api-Version": "1.62"})
+    mock.get(VERSION, payload={"ApiVersion": "1.62", "MinAPIVersion": "1.56"})
+    with pytest.raises(
+        DockerVersionError, match=r"speaks API 1\.56 to 1\.62; aiodockerapi speaks 1\.41 to 1\.55"
+    ):
+        await docker.system.info()
+    assert docker.api_version is None
+    assert len(mock.requests) == 2
 
 
 async def test_older_daemon_is_refused(mock: aioresponses, docker: Docker) -> None:
     mock.head(PING, headers={"Api-Version": "1.40"})
-    with pytest.raises(DockerVersionError, match=r"API 1\.40; aiodockerapi needs 1\.41"):
+    with pytest.raises(
+        DockerVersionError, match=r"API up to 1\.40; aiodockerapi speaks 1\.41 to 1\.55"
+    ):
         await docker.system.info()
     assert docker.api_version is None
     assert len(mock.requests) == 1
 
 
-@pytest.mark.parametrize(("daemon", "used"), [("1.43", "1.41"), ("1.41", "1.41")])
+async def test_a_version_the_daemon_refuses_is_renegotiated_once(
+    mock: aioresponses, docker: Docker
+) -> None:
+    """A daemon downgraded under a running client refuses the version negotiated before."""
+    mock.head(PING, headers={"Api-Version": "1.51"})
+    mock.get(f"{BASE}/v1.51/info", payload={"ID": "a"})
+    assert (await docker.system.info()).id == "a"
+    mock.get(
+        f"{BASE}/v1.51/info",
+        status=400,
+        payload={
+            "message": "client version 1.51 is too new. Maximum supported API version is 1.45"
+        },
+    )
+    mock.head(PING, headers={"Api-Version": "1.45"})
+    mock.get(f"{BASE}/v1.45/info", payload={"ID": "b"})
+    assert (await docker.system.info()).id == "b"
+    assert docker.api_version == "1.45"
+
+
+async def test_a_refused_version_is_not_retried_with_a_consumed_body(
+    mock: aioresponses, docker: Docker
+) -> None:
+    mock.head(PING, headers={"Api-Version": "1.51"})
+    refusal = {"message": "client version 1.51 is too new. Maximum supported API version is 1.45"}
+    mock.post(f"{BASE}/v1.51/images/load?quiet=0", status=400, payload=refusal)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"tar"
+
+    with pytest.raises(BadRequest, match="too new"):
+        async for _ in docker.images.load(body()):
+            pass
+    assert count(mock, "HEAD", PING) == 1
+
+
+async def test_a_pinned_version_is_never_renegotiated(mock: aioresponses) -> None:
+    refusal = {"message": "client version 1.41 is too old. Minimum supported API version is 1.44"}
+    mock.get(f"{V}/info", status=400, payload=refusal)
+    async with Docker(UNIX, api_version="1.41") as client:
+        with pytest.raises(BadRequest, match="too old"):
+            await client.system.info()
+    assert count(mock, "HEAD", PING) == 0
+
+
+async def test_a_parameter_newer_than_the_spoken_version_is_refused_before_sending(
+    mock: aioresponses, pinned: Docker
+) -> None:
+    with pytest.raises(
+        DockerVersionError, match=r"'signal' needs API 1\.42; unix:///nonexistent.sock speaks 1\.41"
+    ):
+        await pinned.containers.stop("abc", signal="SIGKILL")
+    assert len(mock.requests) == 0
+    mock.post(f"{V}/containers/abc/stop?t=1", status=204)
+    await pinned.containers.stop("abc", t=1)  # what 1.41 has is sent
+
+
+@pytest.mark.parametrize(("daemon", "used"), [("1.43", "1.43"), ("1.41", "1.41")])
 async def test_version_endpoint_when_ping_names_none(
     mock: aioresponses, docker: Docker, daemon: str, used: str
 ) -> None:
@@ -135,7 +218,7 @@ async def test_version_endpoint_naming_an_old_or_no_version(
     mock.head(PING, repeat=True)
     mock.get(VERSION, payload={"ApiVersion": "1.30"})
     mock.get(VERSION, payload={"Version": "x"})
-    with pytest.raises(DockerVersionError, match=r"1\.30"):
+    with pytest.raises(DockerVersionError, match=r"up to 1\.30"):
         await docker.system.info()
     with pytest.raises(DockerVersionError, match="did not say"):
         await docker.system.info()

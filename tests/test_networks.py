@@ -18,6 +18,7 @@ from aiodockerapi import BadRequest, Conflict, Docker, DockerError, NotFound, Se
 from aiodockerapi.models import (
     IPAM,
     EndpointSettings,
+    IPAMConfig,
     NetworkConnectBody,
     NetworkCreateBody,
     NetworkDisconnectBody,
@@ -69,7 +70,7 @@ async def test_create_inspect_list_delete(
     assert by_id.scope == "local"
     assert by_id.labels == cleanup
     assert by_id.containers == {}
-    assert by_id.ipam is not None and by_id.ipam.config and "Subnet" in by_id.ipam.config[0]
+    assert by_id.ipam is not None and by_id.ipam.config and by_id.ipam.config[0].subnet
     assert (await docker.networks.inspect(name)).id == created.id
     assert (await docker.networks.inspect(created.id[:12])).id == created.id
 
@@ -100,7 +101,7 @@ async def test_create_from_struct_with_ipam(
         check_duplicate=True,
         labels={**cleanup, "role": "typed"},
         options={"com.docker.network.driver.mtu": "1400"},
-        ipam=IPAM(driver="default", config=[{"Subnet": subnet, "Gateway": gateway}]),
+        ipam=IPAM(driver="default", config=[IPAMConfig(subnet=subnet, gateway=gateway)]),
     )
     created = await docker.networks.create(body)
     assert created.id is not None
@@ -110,7 +111,7 @@ async def test_create_from_struct_with_ipam(
     assert net.labels == {**cleanup, "role": "typed"}
     assert net.options == {"com.docker.network.driver.mtu": "1400"}
     assert net.ipam is not None and net.ipam.driver == "default"
-    assert net.ipam.config == [{"Subnet": subnet, "Gateway": gateway}]
+    assert [(c.subnet, c.gateway) for c in net.ipam.config or []] == [(subnet, gateway)]
 
 
 async def test_inspect_verbose_and_scope(

@@ -30,6 +30,7 @@ from aiodockerapi import (
     NotFound,
     ServerError,
 )
+from aiodockerapi import operations as ops
 from aiodockerapi.errors import SessionNotSupported
 from aiodockerapi.models import Plugin
 
@@ -390,8 +391,8 @@ async def test_session_endpoint_needs_an_h2c_upgrade(docker: Docker) -> None:
     # Why start() sends nothing: a plain POST /session is refused; only an h2c upgrade
     # carrying BuildKit's gRPC services opens a session.
     with pytest.raises(BadRequest, match="no upgrade proto in request"):
-        await docker.transport.call("POST", "/session")
+        await docker.transport.call(ops.Session())
     with pytest.raises(BadRequest, match="protocol websocket not supported"):
         await docker.transport.call(
-            "POST", "/session", headers={"Connection": "Upgrade", "Upgrade": "websocket"}
+            ops.Session(), headers={"Connection": "Upgrade", "Upgrade": "websocket"}
         )

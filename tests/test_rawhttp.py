@@ -107,7 +107,10 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]
 
 @asynccontextmanager
 async def serve(
-    tmp_path: Path, answer: bytes | Handler, requests: list[bytes] | None = None
+    tmp_path: Path,
+    answer: bytes | Handler,
+    requests: list[bytes] | None = None,
+    version: str = "1.41",
 ) -> AsyncIterator[Docker]:
     """A unix socket server that answers every request with `answer` and hangs up; the
     request heads it got go into `requests`."""
@@ -127,7 +130,7 @@ async def serve(
 
     path = tmp_path / "d.sock"
     server = await asyncio.start_unix_server(handle, path)
-    docker = Docker(f"unix://{path}", api_version="1.41")
+    docker = Docker(f"unix://{path}", api_version=version)
     try:
         yield docker
     finally:
@@ -273,6 +276,10 @@ async def test_raw_logs_and_multiplexed_logs(tmp_path: Path) -> None:
         got = [f async for f in docker.containers.logs("c", stderr=True)]
     assert [(f.stream, f.data) for f in got] == [(StreamType.STDERR, b"oops")] * 2
     raw = head("200 OK", CHUNKED, "Content-Type: application/vnd.docker.raw-stream")
-    async with serve(tmp_path, raw + chunked([frame])) as docker:
+    async with serve(tmp_path, raw + chunked([frame]), version="1.42") as docker:
         got = [f async for f in docker.containers.logs("c", stderr=True)]
     assert [(f.stream, f.data) for f in got] == [(StreamType.STDOUT, frame)]
+    # Below 1.42, Docker 23 and later say raw-stream for multiplexed output too.
+    async with serve(tmp_path, raw + chunked([frame])) as docker:
+        got = [f async for f in docker.containers.logs("c", stderr=True)]
+    assert [(f.stream, f.data) for f in got] == [(StreamType.STDERR, b"oops")]

@@ -105,7 +105,7 @@ def as_dicts(values: Sequence[EventMessage]) -> list[dict[str, Any]]:
 
 
 SAMPLE = [
-    EventMessage(type="container", action="start", time=1, actor=None),
+    EventMessage(type="container", action="start", time=1),
     EventMessage(
         type="container",
         action='exec_start: sh -c "echo \\"hi\\"" ]}{[',

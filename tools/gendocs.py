@@ -32,6 +32,8 @@ if str(REPO_ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(REPO_ROOT))
 
 from aiodockerapi import Docker  # noqa: E402
+from aiodockerapi.operation import BASE_VERSION, Operation, version_text  # noqa: E402
+from aiodockerapi.operations import OPERATIONS  # noqa: E402
 from aiodockerapi.transport import Resource  # noqa: E402
 
 HEADER = """\
@@ -136,6 +138,37 @@ def _public_methods(cls: type) -> Iterator[tuple[str, Callable[..., Any]]]:
                 yield name, func
 
 
+def _versions(op: Operation) -> str:
+    """What of `op` needs an API version newer than the oldest the client speaks."""
+    since = max(BASE_VERSION, op.since)
+    newer = [f"`{p.name}` {version_text(p.since)}" for p in op.query if p.since > since]
+    parts = []
+    if op.since > BASE_VERSION:
+        parts.append(f"needs API {version_text(op.since)}")
+    if newer:
+        parts.append("parameters newer than 1.41: " + ", ".join(newer))
+    return "; ".join(parts)
+
+
+def _version_table() -> list[str]:
+    lines = [
+        "## API versions\n",
+        "What needs an API version newer than 1.41, from the operation table (generated from"
+        " the Engine API specs). Passing it to a daemon that speaks an older version raises"
+        " `DockerVersionError` before any request.\n",
+        "| method | operation | parameter | API version |",
+        "| --- | --- | --- | --- |",
+    ]
+    for op in OPERATIONS.values():
+        if op.since > BASE_VERSION:
+            lines.append(f"| `{op.python}` | {op.id} | (all) | {version_text(op.since)} |")
+        for p in op.query:
+            if p.since > max(BASE_VERSION, op.since):
+                row = f"| `{op.python}` | {op.id} | `{p.name}` | {version_text(p.since)} |"
+                lines.append(row)
+    return [*lines, ""]
+
+
 def _anchor(title: str) -> str:
     return re.sub(r"[^a-z0-9_ -]", "", title.lower()).replace(" ", "-")
 
@@ -148,7 +181,9 @@ def render() -> str:
     lines.append("## Contents\n")
     lines.append(f"- [Docker](#{_anchor('Docker')})")
     lines += [f"- [docker.{n}](#{_anchor('docker.' + n)})" for n, _ in resources]
+    lines.append(f"- [API versions](#{_anchor('API versions')})")
     lines.append("")
+    by_python = {op.python: op for op in OPERATIONS.values()}
 
     lines.append("## Docker\n")
     lines.append("```python\n" + signature("Docker", Docker.__init__) + "\n```\n")
@@ -177,6 +212,10 @@ def render() -> str:
             lines.append(f"### docker.{res_name}.{name}\n")
             lines.append("```python\n" + signature(name, func) + "\n```\n")
             lines.append(_doc(func) + "\n")
+            op = by_python.get(f"docker.{res_name}.{name}")
+            if op is not None and (versions := _versions(op)):
+                lines.append(f"API versions: {versions}.\n")
+    lines += _version_table()
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

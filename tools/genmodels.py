@@ -1,14 +1,28 @@
 #!/usr/bin/env python3
-"""Generate ``aiodockerapi/models/generated.py`` from the Docker Engine API spec.
+"""Generate ``aiodockerapi/models/generated.py`` from the Docker Engine API specs.
 
 Usage::
 
-    python tools/genmodels.py [--spec PATH] [--check]
+    python tools/genmodels.py [--specs DIR] [--check]
 
-The spec (a Swagger 2.0 YAML document) is read from ``--spec``, by default
-``shared/engine-api/v1.41.yaml`` next to the repository checkout.  Without
-``--check`` the module is (re)written; with ``--check`` nothing is written and
-the exit status is 1 when the committed module differs from a fresh generation.
+The specs (Swagger 2.0 YAML documents ``v1.41.yaml`` .. ``v1.55.yaml``) are read
+from ``--specs``, by default ``shared/engine-api`` next to the repository
+checkout.  Without ``--check`` the module is (re)written; with ``--check``
+nothing is written and the exit status is 1 when the committed module differs
+from a fresh generation.
+
+The models are those of the newest spec, merged with the older ones: a class or
+a property an older API version had and the newest dropped stays (a property as
+an optional field), so older daemons' answers still decode; where a version
+renamed a definition (``RENAMED``), the old name stays as an alias.  The type of
+a property is the newest version's.
+
+Types: a property the newest spec marks ``required`` whose type is a string,
+number or boolean (unless ``MAYBE_NULL`` lists it), and a property listed in
+``ALWAYS_SENT``, gets a plain type
+with a zero-value default (``""``, ``0``, ``False``, an empty list, dict or
+Struct); every other property is ``X | None = None``, since the daemon can leave
+it out or send JSON null (Go's nil slices, maps and pointers).
 
 Naming rules (kept stable on purpose, the rest of the package imports these):
 
@@ -47,16 +61,126 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "shared/engine-api/v1.41.yaml"
+DEFAULT_SPECS = Path(__file__).resolve().parents[2] / "shared/engine-api"
 OUTPUT = REPO_ROOT / "aiodockerapi" / "models" / "generated.py"
 LINE_LENGTH = 100
 INDENT = "    "
+
+# Definitions a later API version renamed, old generated name -> newest name.
+# The old name stays importable as an alias of the new class, and the old
+# version's properties merge into it.
+RENAMED: dict[str, str] = {
+    "ContainerChangeResponseItem": "FilesystemChange",  # 1.43
+    "ContainerExecBody": "ExecConfig",  # 1.42
+    "ContainerWaitResponseError": "ContainerWaitExitError",  # 1.42
+    "DistributionInspectResponse": "DistributionInspect",  # 1.42
+    "DistributionInspectResponseDescriptor": "OCIDescriptor",  # 1.42
+    "DistributionInspectResponsePlatformsItem": "OCIPlatform",  # 1.42
+    "ExecStartBody": "ExecStartConfig",  # 1.42
+    "GraphDriverData": "DriverData",  # 1.47
+    "HistoryResponseItem": "ImageHistoryResponseItem",  # 1.42
+    "IdResponse": "IDResponse",  # 1.48
+    "Image": "ImageInspect",  # 1.42
+    "ImageMetadata": "ImageInspectMetadata",  # 1.42
+    "ImageRootFS": "ImageInspectRootFS",  # 1.42
+    "NetworkConnectBody": "NetworkConnectRequest",  # 1.42
+    "NetworkContainer": "EndpointResource",  # 1.52
+    "NetworkCreateBody": "NetworkCreateRequest",  # 1.42
+    "NetworkDisconnectBody": "NetworkDisconnectRequest",  # 1.42
+    "PluginPrivilegeItem": "PluginPrivilege",  # 1.42
+    "PluginPullBodyItem": "PluginPrivilege",  # 1.42
+    "PluginUpgradeBodyItem": "PluginPrivilege",  # 1.42
+    "Port": "PortSummary",  # 1.52
+    "SwarmInitBody": "SwarmInitRequest",  # 1.42
+    "SwarmJoinBody": "SwarmJoinRequest",  # 1.42
+    "SwarmUnlockBody": "SwarmUnlockRequest",  # 1.42
+    "SystemAuthResponse": "AuthResponse",  # 1.52
+    "SystemEventsResponse": "EventMessage",  # 1.42
+    "SystemEventsResponseActor": "EventActor",  # 1.42
+    "TaskSpecPluginSpecPluginPrivilegeItem": "PluginPrivilege",  # 1.42
+    "TaskStatusContainerStatus": "ContainerStatus",  # 1.44
+    "VolumeConfig": "VolumeCreateRequest",  # 1.42 (VolumeCreateOptions), 1.52
+    "VolumeCreateOptions": "VolumeCreateRequest",  # 1.52
+}
+
+# Properties the daemon always sends and never as null although the spec does
+# not mark them required (or, for lists, maps and objects, although it may not
+# say so): they get plain types with zero-value defaults.  Keyed by the class
+# that declares the property, each with the reason.  Checked against dockerd
+# 20.10's answers (tests/test_models.py keeps them as recorded payloads).
+ALWAYS_SENT: dict[tuple[str, str], str] = {
+    # ContainerSummary (types.Container): non-pointer Go fields without omitempty;
+    # Names is never empty, every container has a name.
+    ("ContainerSummary", "Id"): "Go string",
+    ("ContainerSummary", "Names"): "every container has at least one name",
+    ("ContainerSummary", "Image"): "Go string",
+    ("ContainerSummary", "ImageID"): "Go string",
+    ("ContainerSummary", "Command"): "Go string",
+    ("ContainerSummary", "Created"): "Go int64",
+    ("ContainerSummary", "State"): "Go string",
+    ("ContainerSummary", "Status"): "Go string",
+    # SystemInfo (system.Info): non-pointer Go fields without omitempty.
+    ("SystemInfo", "ID"): "Go string",
+    ("SystemInfo", "Containers"): "Go int",
+    ("SystemInfo", "ContainersRunning"): "Go int",
+    ("SystemInfo", "ContainersPaused"): "Go int",
+    ("SystemInfo", "ContainersStopped"): "Go int",
+    ("SystemInfo", "Images"): "Go int",
+    ("SystemInfo", "Driver"): "Go string",
+    ("SystemInfo", "DockerRootDir"): "Go string",
+    ("SystemInfo", "NCPU"): "Go int",
+    ("SystemInfo", "MemTotal"): "Go int64",
+    ("SystemInfo", "Name"): "Go string",
+    ("SystemInfo", "ServerVersion"): "Go string",
+    ("SystemInfo", "KernelVersion"): "Go string",
+    ("SystemInfo", "OperatingSystem"): "Go string",
+    ("SystemInfo", "OSType"): "Go string",
+    ("SystemInfo", "Architecture"): "Go string",
+    # SystemVersion (types.Version): Platform is a Go struct value, never null.
+    ("SystemVersion", "Platform"): "Go struct value",
+    ("SystemVersion", "Version"): "Go string",
+    ("SystemVersion", "ApiVersion"): "Go string",
+    ("SystemVersion", "MinAPIVersion"): "Go string",
+    ("SystemVersion", "GitCommit"): "Go string",
+    ("SystemVersion", "GoVersion"): "Go string",
+    ("SystemVersion", "Os"): "Go string",
+    ("SystemVersion", "Arch"): "Go string",
+    ("SystemVersion", "KernelVersion"): "Go string",
+    # EventMessage (events.Message): Actor is a Go struct value, never null, and every
+    # daemon event builds its Attributes map (none null in 20.10's container, image,
+    # volume, network, builder, node, service, secret and config events).
+    ("EventMessage", "Type"): "Go string",
+    ("EventMessage", "Action"): "Go string",
+    ("EventMessage", "Actor"): "Go struct value",
+    ("EventMessage", "time"): "Go int64",
+    ("EventMessage", "timeNano"): "Go int64",
+    ("EventActor", "ID"): "Go string",
+    ("EventActor", "Attributes"): "always a map built by the daemon",
+    # Network (network.Inspect / Summary): non-pointer Go strings.
+    ("Network", "Name"): "Go string",
+    ("Network", "Id"): "Go string",
+    ("Network", "Scope"): "Go string",
+    ("Network", "Driver"): "Go string",
+    # Prune reports: SpaceReclaimed is a Go uint64 without omitempty.
+    ("ContainerPruneResponse", "SpaceReclaimed"): "Go uint64",
+    ("ImagePruneResponse", "SpaceReclaimed"): "Go uint64",
+    ("VolumePruneResponse", "SpaceReclaimed"): "Go uint64",
+    ("BuildPruneResponse", "SpaceReclaimed"): "Go uint64",
+}
+
+# Properties the spec marks required that the daemon can send as JSON null: they
+# stay Optional.  Keyed by the class that declares the property, with the reason.
+MAYBE_NULL: dict[tuple[str, str], str] = {
+    ("PluginMount", "Source"): "Go *string (types.PluginMount): null when the mount has none",
+    ("PluginDevice", "Path"): "Go *string (types.PluginDevice): null when the device has none",
+    ("PluginEnv", "Value"): "Go *string (types.PluginEnv): null when the variable has none",
+}
 
 # Properties the daemon sends but the spec does not describe, keyed by the
 # generated class name.  Values are Swagger schemas.  The legacy event fields
 # are still emitted by API v1.41 daemons next to Type/Action/Actor.
 EXTRA_PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
-    "SystemEventsResponse": {
+    "EventMessage": {
         "status": {"type": "string"},
         "id": {"type": "string"},
         "from": {"type": "string"},
@@ -220,6 +344,10 @@ class Field:
     attr: str
     wire: str
     type: TypeExpr
+    owner: str = ""  # the class that declares the property (allOf keeps the base's)
+    required: bool = False  # the spec lists it in ``required``
+    nullable: bool = False  # the spec says x-nullable
+    legacy: bool = False  # only older API versions have it
 
 
 @dataclass
@@ -228,6 +356,7 @@ class Model:
     origin: str  # where in the spec the schema lives, for the docstring
     alias: TypeExpr | None = None  # set for TypeAlias models
     fields: list[Field] = field(default_factory=list)
+    api: str = ""  # the older API version it comes from, when the newest lacks it
 
     def deps(self) -> list[str]:
         exprs = [self.alias] if self.alias is not None else [f.type for f in self.fields]
@@ -266,6 +395,8 @@ class Generator:
         self.canonical: dict[str, str] = {}  # model name -> canonical schema text
         self.def_names: dict[str, str] = {}
         self.def_kinds: dict[str, str] = {}  # "struct" | "array" | "alias"
+        # operationId -> (request body type, 200/201 response type), for tools/genops.py
+        self.op_types: dict[str, tuple[TypeExpr | None, TypeExpr | None]] = {}
         for key, schema in self.definitions.items():
             self.def_names[key] = pascal_case(key)
             if _is_object_schema(schema):
@@ -357,13 +488,13 @@ class Generator:
 
     def _properties(
         self, schema: dict[str, Any], owner: str, seen: tuple[str, ...] = ()
-    ) -> list[tuple[str, Any, str]]:
-        """Flattened ``(wire, schema, owner_class)`` triples, allOf merged."""
-        merged: dict[str, tuple[str, Any, str]] = {}
+    ) -> list[tuple[str, Any, str, bool]]:
+        """Flattened ``(wire, schema, owner_class, required)`` tuples, allOf merged."""
+        merged: dict[str, tuple[str, Any, str, bool]] = {}
 
-        def add(items: list[tuple[str, Any, str]]) -> None:
-            for wire, sub, who in items:
-                merged[wire] = (wire, sub, who)
+        def add(items: list[tuple[str, Any, str, bool]]) -> None:
+            for item in items:
+                merged[item[0]] = item
 
         for part in schema.get("allOf") or []:
             if not isinstance(part, dict):
@@ -379,12 +510,14 @@ class Generator:
             else:
                 add(self._properties(part, owner, seen))
         props = schema.get("properties")
+        required = schema.get("required")
+        required_names = set(required) if isinstance(required, list) else set()
         if isinstance(props, dict):
             for wire, sub in props.items():
                 if not isinstance(wire, str):
                     raise ValueError(f"non-string property name {wire!r} in {owner}")
                 sub = PROPERTY_FIXES.get((owner, wire), sub)
-                merged[wire] = (wire, sub, owner)
+                merged[wire] = (wire, sub, owner, wire in required_names)
         return list(merged.values())
 
     def build_struct(self, schema: dict[str, Any], name_hint: str, origin: str) -> str:
@@ -436,11 +569,14 @@ class Generator:
             for op in ops.values():
                 if not isinstance(op, dict) or "operationId" not in op:
                     continue
-                op_name = pascal_case(str(op["operationId"]))
+                op_id = str(op["operationId"])
+                op_name = pascal_case(op_id)
+                body: TypeExpr | None = None
+                result: TypeExpr | None = None
                 for param in op.get("parameters") or []:
                     if isinstance(param, dict) and param.get("in") == "body":
                         origin = f"{op['operationId']}.body"
-                        self.type_of(param.get("schema"), op_name + "Body", origin)
+                        body = self.type_of(param.get("schema"), op_name + "Body", origin)
                 for code, response in (op.get("responses") or {}).items():
                     if not isinstance(response, dict) or "schema" not in response:
                         continue
@@ -448,18 +584,23 @@ class Generator:
                     suffix = "" if code_text.startswith("2") else code_text
                     origin = f"{op['operationId']}.responses.{code_text}"
                     hint = op_name + "Response" + suffix
-                    self.type_of(response["schema"], hint, origin)
+                    expr = self.type_of(response["schema"], hint, origin)
+                    if code_text in ("200", "201") and result is None:
+                        result = expr
+                self.op_types[op_id] = (body, result)
         return self.models
 
     def _fill(self, model: Model, schema: dict[str, Any]) -> None:
         props = self._properties(schema, model.name)
-        for wire, sub in EXTRA_PROPERTIES.get(model.name, {}).items():
+        extra = EXTRA_PROPERTIES.get(RENAMED.get(model.name, model.name), {})
+        for wire, sub in extra.items():
             if wire not in {p[0] for p in props}:
-                props.append((wire, sub, model.name))
+                props.append((wire, sub, model.name, False))
         attrs = _assign_attrs([p[0] for p in props])
-        for (wire, sub, owner), attr in zip(props, attrs, strict=True):
+        for (wire, sub, owner, required), attr in zip(props, attrs, strict=True):
             expr = self.type_of(sub, owner + pascal_case(wire), f"{owner}.{wire}")
-            model.fields.append(Field(attr, wire, expr))
+            nullable = isinstance(sub, dict) and bool(sub.get("x-nullable"))
+            model.fields.append(Field(attr, wire, expr, owner, required, nullable))
 
 
 def _assign_attrs(wires: list[str]) -> list[str]:
@@ -489,6 +630,70 @@ def _assign_attrs(wires: list[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------
+# Merging API versions
+# ---------------------------------------------------------------------------
+
+
+def _renamed(expr: TypeExpr) -> TypeExpr:
+    """``expr`` with references to renamed definitions pointing at the new names."""
+    if expr.kind == "ref":
+        return TypeExpr("ref", RENAMED.get(expr.name, expr.name), None, expr.nullable)
+    if expr.inner is not None:
+        return TypeExpr(expr.kind, expr.name, _renamed(expr.inner), expr.nullable)
+    return expr
+
+
+def merge(versions: list[tuple[str, dict[str, Model]]], *, strict: bool = False) -> Merged:
+    """One model set from the models of each API version (oldest first): the newest
+    version's, plus what only older versions have (classes, and properties as optional
+    fields; newest older version first).  ``strict`` checks that every entry of RENAMED
+    and ALWAYS_SENT is used."""
+    merged = dict(versions[-1][1])
+    aliases: dict[str, str] = {}
+    for version, models in reversed(versions[:-1]):
+        for name, old in models.items():
+            target = RENAMED.get(name, name)
+            if target != name:
+                if target not in merged:
+                    raise ValueError(f"RENAMED: {name} -> {target}, which the newest spec lacks")
+                aliases[name] = target
+            model = merged.get(target)
+            if model is None:
+                alias = _renamed(old.alias) if old.alias is not None else None
+                model = Model(name, old.origin, alias, api=version)
+                merged[name] = model
+            elif model.alias is not None or old.alias is not None:
+                continue  # a type alias: the newest wins
+            have = {f.wire for f in model.fields}
+            for f in old.fields:
+                if f.wire not in have:
+                    have.add(f.wire)
+                    model.fields.append(
+                        Field(f.attr, f.wire, _renamed(f.type), f.owner, legacy=True)
+                    )
+    for model in merged.values():
+        if model.alias is None:
+            attrs = _assign_attrs([f.wire for f in model.fields])
+            for f, attr in zip(model.fields, attrs, strict=True):
+                f.attr = attr
+    if strict:
+        unused = sorted(set(RENAMED) - set(aliases))
+        if unused:
+            raise ValueError(f"RENAMED entries no spec has: {unused}")
+        declared = {(f.owner, f.wire) for m in merged.values() for f in m.fields if not f.legacy}
+        unused_sent = sorted((set(ALWAYS_SENT) | set(MAYBE_NULL)) - declared)
+        if unused_sent:
+            raise ValueError(f"ALWAYS_SENT/MAYBE_NULL entries the newest spec lacks: {unused_sent}")
+    return Merged(merged, dict(sorted(aliases.items())))
+
+
+@dataclass
+class Merged:
+    models: dict[str, Model]
+    aliases: dict[str, str]  # old name -> newest name
+
+
+# ---------------------------------------------------------------------------
 # Rendering
 # ---------------------------------------------------------------------------
 
@@ -514,15 +719,57 @@ def _order(models: dict[str, Model]) -> list[Model]:
     return ordered
 
 
-def _field_line(f: Field, annotation: str) -> list[str]:
-    if f.attr == f.wire:
-        return [f"{INDENT}{f.attr}: {annotation} = None"]
+ZERO = {"str": '""', "int": "0", "float": "0.0", "bool": "False"}
+
+
+def _resolve(expr: TypeExpr, models: dict[str, Model]) -> TypeExpr:
+    """Follow references to type aliases down to what they name."""
+    while expr.kind == "ref" and models[expr.name].alias is not None:
+        alias = models[expr.name].alias
+        assert alias is not None
+        expr = alias
+    return expr
+
+
+def is_plain(f: Field, models: dict[str, Model]) -> bool:
+    """Whether a field gets a plain type with a zero-value default (see the docstring)."""
+    if f.legacy or f.nullable or f.type.kind == "any" or (f.owner, f.wire) in MAYBE_NULL:
+        return False
+    if (f.owner, f.wire) in ALWAYS_SENT:
+        return True
+    return f.required and _resolve(f.type, models).kind == "prim"
+
+
+def _default(f: Field, models: dict[str, Model]) -> tuple[str, str]:
+    """(msgspec.field keyword, value) of a plain field's default."""
+    base = _resolve(f.type, models)
+    if base.kind == "prim":
+        return "default", ZERO[base.name]
+    if base.kind in ("list", "dict"):
+        return "default_factory", base.kind
+    if base.kind == "ref":
+        return "default_factory", base.name
+    raise ValueError(f"no zero value for {f.owner}.{f.wire}")  # pragma: no cover
+
+
+def _field_line(
+    f: Field, annotation: str, default: tuple[str, str] = ("default", "None")
+) -> list[str]:
+    keyword_, value = default
+    if f.attr == f.wire and keyword_ == "default":
+        return [f"{INDENT}{f.attr}: {annotation} = {value}"]
     head = f"{INDENT}{f.attr}: {annotation} = msgspec.field("
-    args = f'default=None, name="{f.wire}"'
+    args = f"{keyword_}={value}" if f.attr == f.wire else f'{keyword_}={value}, name="{f.wire}"'
     one_line = f"{head}{args})"
     if len(one_line) <= LINE_LENGTH:
         return [one_line]
-    return [head, f"{INDENT * 2}{args}", f"{INDENT})"]
+    if len(head) <= LINE_LENGTH:
+        return [head, f"{INDENT * 2}{args}", f"{INDENT})"]
+    # A long annotation: the value goes in parentheses, as ruff format puts it.
+    opening = f"{INDENT}{f.attr}: {annotation} = ("
+    if len(opening) > LINE_LENGTH:
+        raise ValueError(f"annotation too long: {opening!r}")
+    return [opening, f"{INDENT * 2}msgspec.field({args})", f"{INDENT})"]
 
 
 def _export_sort_key(name: str) -> tuple[int, list[tuple[int, int, str]]]:
@@ -551,7 +798,7 @@ def _class_header(name: str) -> list[str]:
     return [f"class {name}(", f"{INDENT}{bases}", "):"]
 
 
-def render(models: dict[str, Model], spec_version: str) -> str:
+def render(models: dict[str, Model], spec_version: str, aliases: dict[str, str]) -> str:
     ordered = _order(models)
     uses_any = any(
         (m.alias is not None and m.alias.uses_any()) or any(f.type.uses_any() for f in m.fields)
@@ -562,8 +809,8 @@ def render(models: dict[str, Model], spec_version: str) -> str:
 
     out: list[str] = [
         "# This file is generated by tools/genmodels.py from the Docker Engine API",
-        f"# specification (API version {spec_version}). Do not edit it by hand: change the",
-        "# generator and run `python tools/genmodels.py` instead.",
+        f"# specification (API version {spec_version}). Do not edit it by hand: change",
+        "# the generator and run `python tools/genmodels.py` instead.",
         '"""msgspec models for the Docker Engine API (generated)."""',
         "",
     ]
@@ -571,7 +818,8 @@ def render(models: dict[str, Model], spec_version: str) -> str:
         out.append(f"from typing import {', '.join(typing_names)}")
         out.append("")
     out += ["import msgspec", "", "__all__ = ["]
-    out += [f'{INDENT}"{name}",' for name in sorted(models, key=_export_sort_key)]
+    exported = [*models, *aliases]
+    out += [f'{INDENT}"{name}",' for name in sorted(exported, key=_export_sort_key)]
     out += ["]", ""]
 
     emitted: set[str] = set()
@@ -585,20 +833,32 @@ def render(models: dict[str, Model], spec_version: str) -> str:
             out.append(f"{model.name}: TypeAlias = {model.alias.render()}")
         else:
             out += _class_header(model.name)
-            out.append(f'{INDENT}"""Generated from `{model.origin}`."""')
+            api = f" (last in API {model.api})" if model.api else ""
+            out.append(f'{INDENT}"""Generated from `{model.origin}`{api}."""')
             if model.fields:
                 out.append("")
             for f in model.fields:
                 annotation = f.type.render()
-                if f.type.kind != "any":
+                plain = is_plain(f, models)
+                if f.type.kind != "any" and not plain:
                     annotation += " | None"
                 if any(dep not in emitted and dep != model.name for dep in f.type.refs()) or (
                     model.name in f.type.refs()
                 ):
                     annotation = f'"{annotation}"'
-                out += _field_line(f, annotation)
+                if plain:
+                    default = _default(f, models)
+                    if default[0] == "default_factory" and default[1] in models:
+                        if default[1] not in emitted:
+                            raise ValueError(f"{model.name}.{f.attr}: {default[1]} comes later")
+                    out += _field_line(f, annotation, default)
+                else:
+                    out += _field_line(f, annotation)
         emitted.add(model.name)
         out.append("")
+    if aliases:
+        out += ["", "# Names older API versions gave these definitions."]
+        out += [f"{old} = {new}" for old, new in aliases.items()]
     while out and out[-1] == "":
         out.pop()
     text = "\n".join(out) + "\n"
@@ -626,36 +886,63 @@ def load_spec(path: Path) -> dict[str, Any]:
     return data
 
 
-def generate(spec: dict[str, Any]) -> str:
-    """Module source for a parsed spec."""
-    models = Generator(spec).run()
-    version = str((spec.get("info") or {}).get("version", "unknown"))
-    return render(models, version)
+def spec_files(directory: Path) -> list[tuple[tuple[int, int], Path]]:
+    """The ``v<major>.<minor>.yaml`` files of a directory, oldest first."""
+    found: list[tuple[tuple[int, int], Path]] = []
+    for path in directory.glob("v*.yaml"):
+        match = re.fullmatch(r"v(\d+)\.(\d+)\.yaml", path.name)
+        if match:
+            found.append(((int(match[1]), int(match[2])), path))
+    return sorted(found)
 
 
-def generate_from_path(path: Path) -> str:
-    return generate(load_spec(path))
+def spec_version(spec: dict[str, Any]) -> str:
+    return str((spec.get("info") or {}).get("version", "unknown"))
+
+
+def generate(*specs: dict[str, Any], strict: bool = False) -> str:
+    """Module source for parsed specs, oldest first (the newest decides the types)."""
+    merged = merge([(spec_version(s), Generator(s).run()) for s in specs], strict=strict)
+    versions = [spec_version(s) for s in specs]
+    text = versions[0] if len(versions) == 1 else f"{versions[0]} to {versions[-1]}"
+    return render(merged.models, text, merged.aliases)
+
+
+def load_specs(directory: Path) -> list[dict[str, Any]]:
+    files = spec_files(directory)
+    if not files:
+        raise SystemExit(f"{directory}: no v*.yaml specs")
+    return [load_spec(path) for _, path in files]
+
+
+def generate_from_dir(directory: Path) -> str:
+    """Module source for a directory of specs; with more than one, every entry of RENAMED
+    and ALWAYS_SENT must be used (a stale table is an error)."""
+    specs = load_specs(directory)
+    return generate(*specs, strict=len(specs) > 1)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="Engine API YAML")
+    parser.add_argument(
+        "--specs", type=Path, default=DEFAULT_SPECS, help="directory of the v1.*.yaml specs"
+    )
     parser.add_argument("--output", type=Path, default=OUTPUT, help=argparse.SUPPRESS)
     parser.add_argument(
         "--check", action="store_true", help="exit 1 if the committed module is stale"
     )
     args = parser.parse_args(argv)
-    if not args.spec.is_file():
-        print(f"genmodels: spec not found: {args.spec}", file=sys.stderr)
+    if not spec_files(args.specs):
+        print(f"genmodels: no specs found in {args.specs}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    text = generate_from_path(args.spec)
+    text = generate_from_dir(args.specs)
     elapsed = time.perf_counter() - started
     current = args.output.read_text(encoding="utf-8") if args.output.is_file() else None
     if args.check:
         if current != text:
             print(
-                f"genmodels: {args.output} is out of date with {args.spec}; "
+                f"genmodels: {args.output} is out of date with {args.specs}; "
                 "run `python tools/genmodels.py` and commit the result",
                 file=sys.stderr,
             )

@@ -1,0 +1,130 @@
+"""An API operation as data (its method, path template, query parameters and the API
+version that brought each), and the request one call of it makes.
+
+The table of all operations, `operations.py`, is generated from the specs by
+tools/genops.py; resource methods bind an operation to their arguments, and the transport
+checks the bound request against the API version it speaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final, NamedTuple
+
+from .params import encode_param
+from .paths import segment
+
+__all__ = ["BASE_VERSION", "Operation", "Param", "Request", "version_text"]
+
+Version = tuple[int, int]
+
+# The oldest API version the client speaks: what nothing needs to be checked against.
+BASE_VERSION: Final[Version] = (1, 41)
+
+
+def version_text(version: Version) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+class Param(NamedTuple):
+    """A query parameter: its Python keyword, its wire name, the API version that brought it,
+    and whether a list is sent as the parameter repeated (collectionFormat multi)."""
+
+    name: str
+    wire: str
+    since: Version = BASE_VERSION
+    multi: bool = False
+
+
+class Request(NamedTuple):
+    """One bound call: what the transport sends (the path has no version prefix yet) and the
+    API version it needs, with what needs it, when that is newer than BASE_VERSION."""
+
+    method: str
+    path: str
+    params: list[tuple[str, str]] | None
+    needs: Version | None = None
+    needed_by: str = ""
+
+
+class Operation:
+    """One operation of the Engine API, as the generated table describes it."""
+
+    __slots__ = (
+        "_parts",
+        "_query",
+        "body",
+        "id",
+        "method",
+        "path",
+        "path_params",
+        "python",
+        "query",
+        "result",
+        "since",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        method: str,
+        path: str,
+        since: Version = BASE_VERSION,
+        query: Sequence[Param] = (),
+        *,
+        body: str | None = None,
+        result: str | None = None,
+        python: str = "",
+    ) -> None:
+        self.id = id
+        self.method = method
+        self.path = path
+        self.since = since
+        self.query = tuple(query)
+        self.body = body
+        self.result = result
+        self.python = python
+        self._query: dict[str, Param] = {p.name: p for p in self.query}
+        # "/containers/{id}/json" -> ["/containers/", "id", "/json"]
+        parts: list[str] = []
+        rest = path
+        while "{" in rest:
+            head, _, tail = rest.partition("{")
+            name, _, rest = tail.partition("}")
+            parts += [head, name]
+        parts.append(rest)
+        self._parts = parts
+        self.path_params = tuple(parts[1::2])
+
+    def __repr__(self) -> str:
+        return f"<Operation {self.id}: {self.method} {self.path}>"
+
+    def __call__(self, *path_args: str, **query: Any) -> Request:
+        """Bind the path's arguments (in template order) and the query's keywords (None is
+        left out). A keyword the operation lacks is a TypeError."""
+        parts = self._parts
+        if len(path_args) != len(self.path_params):
+            raise TypeError(f"{self.id} takes {len(self.path_params)} path arguments")
+        if path_args:
+            out = [parts[0]]
+            for i, arg in enumerate(path_args):
+                out.append(segment(self, self.path_params[i], arg))
+                out.append(parts[2 * i + 2])
+            path = "".join(out)
+        else:
+            path = parts[0]
+        needs = self.since if self.since > BASE_VERSION else None
+        needed_by = self.python or self.id
+        params: list[tuple[str, str]] | None = None
+        if query:
+            params = []
+            for name, value in query.items():
+                if value is None:
+                    continue
+                param = self._query.get(name)
+                if param is None:
+                    raise TypeError(f"{self.id} has no query parameter {name!r}")
+                if param.since > BASE_VERSION and (needs is None or param.since > needs):
+                    needs, needed_by = param.since, f"the parameter {name!r}"
+                encode_param(params, param.wire, value, param.multi)
+        return Request(self.method, path, params, needs, needed_by)

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Generate ``aiodockerapi/operations.py``, the table of the Engine API's operations.
+
+Usage::
+
+    python tools/genops.py [--specs DIR] [--check]
+
+The specs (``v1.41.yaml`` .. ``v1.55.yaml``) and ``method-names-v1.55.tsv`` are read
+from ``--specs``, by default ``shared/engine-api`` next to the repository checkout.
+Without ``--check`` the module is (re)written; with ``--check`` nothing is written and
+the exit status is 1 when the committed module differs from a fresh generation.
+
+One constant per operation of the newest spec, named after its operationId: its
+method, path template, the first API version that has it, its query parameters (the
+Python keyword, the wire name, the first API version that has the parameter on that
+operation, whether a list is sent as the parameter repeated), the generated model
+types of its request body and of its 200/201 response, and the library method that
+calls it.  ``ERRATA`` patches what the specs get wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import keyword
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import genmodels
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SPECS = genmodels.DEFAULT_SPECS
+OUTPUT = REPO_ROOT / "aiodockerapi" / "operations.py"
+METHOD_NAMES = "method-names-v{version}.tsv"
+INDENT = "    "
+Version = tuple[int, int]
+
+# What the specs get wrong about a query parameter, keyed by (operationId, wire name):
+# the corrected attributes, each entry with the reason.
+ERRATA: dict[tuple[str, str], tuple[dict[str, Any], str]] = {
+    ("ImageBuild", "version"): (
+        {"since": (1, 41)},
+        "BuildKit selection: first in v1.42.yaml, but dockerd 20.10 accepts /v1.41/build?version=2",
+    ),
+    ("ImageCreate", "changes"): (
+        {"since": (1, 41), "multi": True},
+        "first in v1.42.yaml, but the daemon reads it, repeated (r.Form), on 1.41 imports",
+    ),
+    ("ImageGetAll", "names"): (
+        {"multi": True},
+        "the daemon reads the names repeated (r.Form), the spec gives no collectionFormat",
+    ),
+    ("ImageDelete", "platforms"): (
+        {"multi": True},
+        "the daemon reads the platforms repeated (r.Form), the spec gives no collectionFormat",
+    ),
+}
+
+
+def keyword_name(wire: str) -> str:
+    """The Python keyword of a query parameter (``fromImage`` -> ``from_image``)."""
+    words = genmodels.split_words(wire)
+    name = "_".join(word.lower() for word in words) or "param"
+    if name[0].isdigit():
+        name = "p_" + name
+    if keyword.iskeyword(name):
+        name += "_"
+    return name
+
+
+def _operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """operationId -> (METHOD, path, operation object), in spec order."""
+    found: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    for path, ops in (spec.get("paths") or {}).items():
+        if not isinstance(ops, dict):
+            continue
+        for method, op in ops.items():
+            if isinstance(op, dict) and "operationId" in op:
+                found[str(op["operationId"])] = (method.upper(), str(path), op)
+    return found
+
+
+def _query_params(op: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in op.get("parameters") or [] if isinstance(p, dict) and p.get("in") == "query"]
+
+
+def _has_param(found: dict[str, tuple[str, str, dict[str, Any]]], op_id: str, wire: str) -> bool:
+    """Whether operation ``op_id`` of one spec has the query parameter ``wire``."""
+    return op_id in found and any(p["name"] == wire for p in _query_params(found[op_id][2]))
+
+
+def _model_type(expr: genmodels.TypeExpr | None) -> str | None:
+    """The type's text when it names a generated model, else None (bytes, strings, Any)."""
+    if expr is None or not list(expr.refs()):
+        return None
+    return expr.render()
+
+
+def _read_python_names(path: Path) -> dict[str, str]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return {row["operationId"]: row["python"] for row in csv.DictReader(fh, delimiter="\t")}
+
+
+def _version_text(version: Version) -> str:
+    return f"({version[0]}, {version[1]})"
+
+
+def generate(specs: list[tuple[Version, dict[str, Any]]], python_names: dict[str, str]) -> str:
+    """Module source for parsed specs, oldest first."""
+    newest_version, newest = specs[-1]
+    per_version = [(version, _operations(spec)) for version, spec in specs]
+    gen = genmodels.Generator(newest)
+    gen.run()
+    unused = set(ERRATA)
+    ops = _operations(newest)
+    missing = sorted(set(ops) - set(python_names))
+    if missing:
+        raise ValueError(f"no python name for {missing}")
+
+    blocks: list[list[str]] = []
+    for op_id in sorted(ops):
+        method, path, op = ops[op_id]
+        since = next(v for v, found in per_version if op_id in found)
+        lines = [f"{op_id}: Final = Operation(", f'{INDENT}"{op_id}",']
+        lines += [f'{INDENT}"{method}",', f'{INDENT}"{path}",']
+        if since != specs[0][0]:
+            lines.append(f"{INDENT}since={_version_text(since)},")
+        params = _query_params(op)
+        if params:
+            entries: list[str] = []
+            names: set[str] = set()
+            for param in params:
+                wire = str(param["name"])
+                name = keyword_name(wire)
+                if name in names:
+                    raise ValueError(f"{op_id}: two query parameters named {name!r}")
+                names.add(name)
+                p_since = next(v for v, found in per_version if _has_param(found, op_id, wire))
+                multi = param.get("collectionFormat") == "multi"
+                fix = ERRATA.get((op_id, wire))
+                if fix is not None:
+                    unused.discard((op_id, wire))
+                    p_since = fix[0].get("since", p_since)
+                    multi = fix[0].get("multi", multi)
+                args = [f'"{name}"', f'"{wire}"']
+                if p_since != specs[0][0]:
+                    args.append(f"since={_version_text(p_since)}")
+                if multi:
+                    args.append("multi=True")
+                entries.append(f"Param({', '.join(args)})")
+            one_line = f"{INDENT}query=({entries[0]},),"
+            if len(entries) == 1 and len(one_line) <= genmodels.LINE_LENGTH:
+                lines.append(one_line)  # as ruff format puts a one-element tuple
+            else:
+                lines.append(f"{INDENT}query=(")
+                lines += [f"{INDENT * 2}{entry}," for entry in entries]
+                lines.append(f"{INDENT}),")
+        body, result = gen.op_types.get(op_id, (None, None))
+        body_text, result_text = _model_type(body), _model_type(result)
+        if body_text is not None:
+            lines.append(f'{INDENT}body="{body_text}",')
+        if result_text is not None:
+            lines.append(f'{INDENT}result="{result_text}",')
+        lines.append(f'{INDENT}python="{python_names[op_id]}",')
+        lines.append(")")
+        blocks.append(lines)
+    if unused:
+        raise ValueError(f"ERRATA entries no operation has: {sorted(unused)}")
+
+    first, last = specs[0][0], newest_version
+    out = [
+        "# This file is generated by tools/genops.py from the Docker Engine API",
+        f"# specifications (API versions {first[0]}.{first[1]} to {last[0]}.{last[1]}).",
+        "# Do not edit it by hand: change the generator and run `python tools/genops.py`.",
+        '"""The Engine API\'s operations: one `Operation` per operationId (generated)."""',
+        "",
+        "from typing import Final",
+        "",
+        "from .operation import Operation, Param",
+        "",
+        "__all__ = [",
+    ]
+    exported = ["OPERATIONS", *ops]
+    out += [f'{INDENT}"{n}",' for n in sorted(exported, key=genmodels._export_sort_key)]
+    out += ["]", ""]
+    for block in blocks:
+        out += ["", *block]
+    out += ["", "", "OPERATIONS: Final[dict[str, Operation]] = {"]
+    out += [f'{INDENT}"{op_id}": {op_id},' for op_id in sorted(ops)]
+    out.append("}")
+    text = "\n".join(out) + "\n"
+    too_long = [line for line in text.splitlines() if len(line) > genmodels.LINE_LENGTH]
+    if too_long:
+        raise ValueError(f"generated lines too long: {too_long[:3]}")
+    return text
+
+
+def generate_from_dir(directory: Path) -> str:
+    files = genmodels.spec_files(directory)
+    if not files:
+        raise SystemExit(f"{directory}: no v*.yaml specs")
+    specs = [(version, genmodels.load_spec(path)) for version, path in files]
+    newest = files[-1][0]
+    names = _read_python_names(directory / METHOD_NAMES.format(version=f"{newest[0]}.{newest[1]}"))
+    return generate(specs, names)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--specs", type=Path, default=DEFAULT_SPECS, help="directory of the v1.*.yaml specs"
+    )
+    parser.add_argument("--output", type=Path, default=OUTPUT, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the committed module is stale"
+    )
+    args = parser.parse_args(argv)
+    if not genmodels.spec_files(args.specs):
+        print(f"genops: no specs found in {args.specs}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    text = generate_from_dir(args.specs)
+    elapsed = time.perf_counter() - started
+    current = args.output.read_text(encoding="utf-8") if args.output.is_file() else None
+    if args.check:
+        if current != text:
+            print(
+                f"genops: {args.output} is out of date with {args.specs}; "
+                "run `python tools/genops.py` and commit the result",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"genops: {args.output} is up to date ({elapsed:.2f}s)")
+        return 0
+    if current != text:
+        args.output.write_text(text, encoding="utf-8")
+    print(f"genops: wrote {args.output} ({text.count(chr(10))} lines, {elapsed:.2f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
