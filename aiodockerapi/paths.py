@@ -28,6 +28,8 @@ _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}
 _REFERENCE: Final = re.compile(
     rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::{_TAG})?(?:@{_DIGEST})?", re.ASCII
 )
+# The longest name the daemon accepts in a reference (distribution/reference's limit).
+_MAX_NAME: Final = 255
 _SAFE: Final = re.compile(r"[A-Za-z0-9_.~:@-]+")
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 # Paths whose argument is an image or plugin reference.
@@ -46,11 +48,11 @@ def segment(op: Any, name: str, value: object) -> str:
     what = f"{op.id}'s {name!r}"
     if not isinstance(value, str) or not value:
         raise ValueError(f"{what} must be a non-empty string, not {value!r}")
-    if _SAFE.fullmatch(value) and value not in (".", ".."):
+    if _SAFE.fullmatch(value) and value not in (".", "..") and len(value) <= _MAX_NAME:
         if not op.path.startswith(_REFERENCE_ROOTS) or _REFERENCE.fullmatch(value):
             return value
     if op.path.startswith(_REFERENCE_ROOTS):
-        if _REFERENCE.fullmatch(value):
+        if _REFERENCE.fullmatch(value) and len(value.partition("@")[0]) <= _MAX_NAME + 128:
             return value
         raise ValueError(
             f"{what} is not a valid image or plugin reference "

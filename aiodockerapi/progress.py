@@ -39,6 +39,9 @@ REFRESH_INTERVAL = 0.1
 """Seconds between two redraws of the terminal display, at most."""
 
 _DONE_WORDS = ("complete", "exists", "pushed", "mounted from", "loaded")
+# The line that ends a push: "TAG: digest: sha256:... size: N". The classic image store
+# repeats the digest in a last aux message; containerd's image store sends only this line.
+_PUSHED = re.compile(r"\S+: digest: (?P<digest>[a-z0-9]+:[0-9a-f]+) size: \d+")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
@@ -138,6 +141,8 @@ class ProgressDisplay:
         layer, status = message.id, message.status
         if status and status.startswith("Digest: "):
             self.digest = status.removeprefix("Digest: ").strip()
+        elif status and not layer and (pushed := _PUSHED.fullmatch(status.strip())):
+            self.digest = pushed["digest"]
         if layer and status:
             if self._console is None:
                 self._plain_layer(layer, status)

@@ -292,6 +292,7 @@ async def prepare_daemon(host: str, tmp: Path, sizes: Sizes, label: str) -> dict
         "archive_container": created.id,
         "archive_path": "/bench-data",
         "daemon": f"dockerd {version.version} (API {version.api_version})",
+        "api_version": docker.api_version or "1.41",
     }
 
 
@@ -589,6 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         context_tar=prepared["context_tar"],
                         archive_container=prepared["archive_container"],
                         archive_path=prepared["archive_path"],
+                        api_version=prepared["api_version"],
                     )
                     peers = [c for c in clients if c != "floor"]
                     if "memory" in daemon_keys:

@@ -13,6 +13,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+# What the peers are pinned to, so that every client sends the same requests: the canned
+# server's daemon (20.10) speaks 1.41; for a real daemon, prepare_daemon puts what
+# aiodockerapi negotiated with it into the job.
 API_VERSION = "1.41"
 
 
@@ -34,6 +37,7 @@ class Job:
     archive_path: str = ""
     cycles: int = 0
     label: str = ""  # put on every container and image a workload creates
+    api_version: str = API_VERSION
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

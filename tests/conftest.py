@@ -15,7 +15,10 @@ import pytest
 
 from aiodockerapi import Docker
 
-from .sandbox import Sandbox, SandboxError
+from .sandbox import API_VERSION, Sandbox, SandboxError
+
+# The newest API version this run's daemon speaks, which the client then speaks too.
+DAEMON_API = API_VERSION
 
 BUSYBOX = Path("/bin/busybox")
 TEST_IMAGE = "aiodockerapi-test/busybox:latest"
@@ -57,9 +60,11 @@ def served_api_calls() -> list[tuple[str, str]]:
 
 
 @contextmanager
-def running_sandbox(*, tls: bool = False, extra_args: tuple[str, ...] = ()) -> Iterator[Sandbox]:
+def running_sandbox(
+    *, tls: bool = False, extra_args: tuple[str, ...] = (), flavour: str | None = None
+) -> Iterator[Sandbox]:
     """Start a private dockerd (logging each API call) or fail the test saying why."""
-    box = Sandbox(tls=tls, extra_args=("--debug", *extra_args))
+    box = Sandbox(tls=tls, extra_args=("--debug", *extra_args), flavour=flavour)
     try:
         box.start()
     except SandboxError as exc:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from aiodockerapi import Docker
+
 REGISTRY_BINARY = Path("/usr/bin/docker-registry")
 USERNAME = "aiodockerapi"
 
@@ -73,6 +75,21 @@ class Registry:
     def image(self, name: str) -> str:
         """A reference to `name` on this registry."""
         return f"{self.host}/{name}"
+
+
+async def containerd_image_store(docker: Docker) -> bool:
+    """Whether the daemon keeps its images in containerd's image store (the
+    containerd-snapshotter feature, the default of new Docker 29 installs) rather than the
+    classic graph-driver store. Such a daemon reports the snapshotter as its driver type
+    (DriverStatus [["driver-type", "io.containerd.snapshotter.v1"]]); a classic one lists
+    its graph driver's details there, podman its own."""
+    info = await docker.system.info()
+    return any(
+        len(pair) == 2
+        and pair[0] == "driver-type"
+        and pair[1].startswith("io.containerd.snapshotter")
+        for pair in info.driver_status or []
+    )
 
 
 def _free_port() -> int:

@@ -10,7 +10,9 @@ Command line::
     python tests/sandbox.py run -- CMD ARGS...
 
 runs CMD with DOCKER_HOST pointing at a fresh sandbox, then tears the sandbox down and exits
-with CMD's status.
+with CMD's status. `python tests/sandbox.py cleanup ROOT...` removes what is left of sandboxes
+whose process died without stopping them (each Sandbox appends its root to the file named by
+AIODOCKERAPI_SANDBOX_LEDGER, when that is set).
 
 Needs root and Debian's docker.io (dockerd, containerd, runc). Stdlib only, plus trustme when
 TLS is wanted. Every sandbox keeps all of its state under its own root directory and starts its
@@ -20,7 +22,8 @@ The daemon is the flavour named by AIODOCKERAPI_DAEMON (default 20.10, see FLAVO
 12's dockerd, a newer dockerd unpacked by `bash scripts/dev daemons` into .daemons/VERSION/
 (its bin/ goes first on PATH), optionally with DOCKER_MIN_API_VERSION or the containerd image
 store, or podman's Docker-compatible `podman system service` (`Sandbox` is then a
-`PodmanSandbox`). FLAVOUR, ENGINE and ENGINE_VERSION tell tests which one runs.
+`PodmanSandbox`). FLAVOUR, ENGINE, ENGINE_VERSION, API_VERSION and MIN_API_VERSION tell tests
+which one runs.
 """
 
 from __future__ import annotations
@@ -45,10 +48,12 @@ from pathlib import Path
 from types import FrameType, TracebackType
 
 __all__ = [
+    "API_VERSION",
     "ENGINE",
     "ENGINE_VERSION",
     "FLAVOUR",
     "FLAVOURS",
+    "MIN_API_VERSION",
     "PodmanSandbox",
     "Sandbox",
     "SandboxError",
@@ -61,22 +66,29 @@ __all__ = [
 class _Flavour:
     engine: str  # "docker" or "podman"
     version: tuple[int, int]  # the engine's major.minor
+    api: str  # the newest API version it speaks (GET /version ApiVersion)
+    min_api: str  # the oldest it accepts (MinAPIVersion)
     fetched: str | None = None  # .daemons/<fetched>/bin holds the daemon (None: system-wide)
     env: tuple[tuple[str, str], ...] = ()  # extra daemon environment
     features: tuple[tuple[str, bool], ...] = ()  # daemon.json "features"
 
 
 FLAVOURS: dict[str, _Flavour] = {
-    "20.10": _Flavour("docker", (20, 10)),
-    "26.1": _Flavour("docker", (26, 1), fetched="26.1"),
-    "28.5": _Flavour("docker", (28, 5), fetched="28.5"),
+    "20.10": _Flavour("docker", (20, 10), "1.41", "1.12"),
+    "26.1": _Flavour("docker", (26, 1), "1.45", "1.24", fetched="26.1"),
+    "28.5": _Flavour("docker", (28, 5), "1.51", "1.24", fetched="28.5"),
     "28.5-floor": _Flavour(
-        "docker", (28, 5), fetched="28.5", env=(("DOCKER_MIN_API_VERSION", "1.44"),)
+        "docker", (28, 5), "1.51", "1.44", fetched="28.5", env=(("DOCKER_MIN_API_VERSION", "1.44"),)
     ),
     "28.5-containerd": _Flavour(
-        "docker", (28, 5), fetched="28.5", features=(("containerd-snapshotter", True),)
+        "docker",
+        (28, 5),
+        "1.51",
+        "1.24",
+        fetched="28.5",
+        features=(("containerd-snapshotter", True),),
     ),
-    "podman": _Flavour("podman", (4, 3)),
+    "podman": _Flavour("podman", (4, 3), "1.41", "1.24"),
 }
 #: The daemon flavour of this run: AIODOCKERAPI_DAEMON, default 20.10.
 FLAVOUR: str = os.environ.get("AIODOCKERAPI_DAEMON") or "20.10"
@@ -86,6 +98,9 @@ if FLAVOUR not in FLAVOURS:
 ENGINE: str = FLAVOURS[FLAVOUR].engine
 #: The daemon's (major, minor) version: (20, 10), (26, 1), (28, 5), or podman's (4, 3).
 ENGINE_VERSION: tuple[int, int] = FLAVOURS[FLAVOUR].version
+#: The newest API version the daemon speaks ("1.41", "1.45", "1.51"), and the oldest it takes.
+API_VERSION: str = FLAVOURS[FLAVOUR].api
+MIN_API_VERSION: str = FLAVOURS[FLAVOUR].min_api
 
 _DAEMONS_DIR = Path(__file__).resolve().parent.parent / ".daemons"
 
@@ -157,7 +172,8 @@ class Sandbox:
     """
 
     def __new__(cls, *args: object, **kwargs: object) -> Sandbox:
-        if cls is Sandbox and ENGINE == "podman":
+        flavour = kwargs.get("flavour") or FLAVOUR
+        if cls is Sandbox and FLAVOURS[str(flavour)].engine == "podman":
             cls = PodmanSandbox
         return super().__new__(cls)
 
@@ -167,7 +183,10 @@ class Sandbox:
         tls: bool = True,
         root: Path | None = None,
         extra_args: Sequence[str] = (),
+        flavour: str | None = None,
     ) -> None:
+        if flavour is not None and flavour not in FLAVOURS:
+            raise ValueError(f"unknown flavour {flavour!r}: one of {', '.join(FLAVOURS)}")
         if root is None:
             root = Path(tempfile.mkdtemp(prefix="adk-", dir="/tmp"))
         else:
@@ -175,6 +194,10 @@ class Sandbox:
             _check_socket_room(root)
             root.mkdir(parents=True, exist_ok=True)
         self.root: Path = root
+        if ledger := os.environ.get("AIODOCKERAPI_SANDBOX_LEDGER"):
+            # .ci/run cleans up after a run that was killed (timeout, hang guard) with these
+            with open(ledger, "a") as f:
+                f.write(f"{root}\n")
         self.unix_socket: Path = root / "docker.sock"
         self.log_path: Path = root / "dockerd.log"
         self.extra_args: tuple[str, ...] = tuple(extra_args)
@@ -182,7 +205,7 @@ class Sandbox:
         self.tls_files: TLSFiles | None = None
         digest = hashlib.sha256(str(root).encode()).hexdigest()[:12]
         self._cgroup = f"adk-sandbox-{digest}"
-        self.flavour: str = FLAVOUR
+        self.flavour: str = flavour or FLAVOUR
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopped = False
         self._log_offset = 0  # where the latest launch's output starts in log_path
@@ -266,7 +289,7 @@ class Sandbox:
             raise
 
     def _command(self) -> list[str]:
-        return [_dockerd(), *self.dockerd_args()]
+        return [_dockerd(self.flavour), *self.dockerd_args()]
 
     def _write_config(self) -> None:
         flavour = FLAVOURS[self.flavour]
@@ -281,7 +304,7 @@ class Sandbox:
         (self.root / "daemon.json").write_text(json.dumps(config) + "\n")
 
     def _env(self) -> dict[str, str]:
-        return _daemon_env(self.root / "tmp")
+        return _daemon_env(self.root / "tmp", self.flavour)
 
     def restart(self, timeout: float = 60) -> None:
         """Stop dockerd gracefully and start it again on the same data, sockets and port."""
@@ -300,10 +323,16 @@ class Sandbox:
             proc.kill()
             proc.wait(10)
 
-    def relaunch(self, timeout: float = 60) -> None:
-        """Start dockerd again after `terminate`."""
+    def relaunch(self, timeout: float = 60, *, flavour: str | None = None) -> None:
+        """Start dockerd again after `terminate`; with `flavour`, another release of it on
+        the same data (an upgrade, say)."""
         if self._proc is None or self._proc.poll() is None or self._stopped:
             raise SandboxError("relaunch follows terminate")
+        if flavour is not None:
+            if FLAVOURS[flavour].engine != FLAVOURS[self.flavour].engine:
+                raise SandboxError(f"cannot relaunch a {self.flavour} sandbox as {flavour}")
+            self.flavour = flavour
+            self._write_config()
         self._launch(self._command())
         self._wait_ready(timeout)
 
@@ -494,7 +523,7 @@ class PodmanSandbox(Sandbox):
     Storage (--root), run root, tmpdir, lock files, network configs and the events log all
     live under root, with a private containers.conf (CONTAINERS_CONF). No TCP/TLS listener
     (tcp_url and tls_files stay None, whatever tls says). extra_args go before
-    `system service`; dockerd's --debug becomes --log-level=debug.
+    `system service`; dockerd's --debug becomes --log-level=info.
     """
 
     def __init__(
@@ -504,6 +533,7 @@ class PodmanSandbox(Sandbox):
         root: Path | None = None,
         extra_args: Sequence[str] = (),
     ) -> None:
+        self._container_ids: set[str] = set()
         super().__init__(tls=False, root=root, extra_args=extra_args)
         self.log_path = self.root / "podman.log"
 
@@ -524,7 +554,10 @@ class PodmanSandbox(Sandbox):
             "--cgroup-manager=cgroupfs",
             "--events-backend=file",
         ]
-        args += ["--log-level=debug" if a == "--debug" else a for a in self.extra_args]
+        # Info level already logs each request (an access log line). Debug would also make
+        # podman run each container's exit command with --syslog, which fails without
+        # /dev/log: the container then never shows as exited and every wait takes 20 s.
+        args += ["--log-level=info" if a == "--debug" else a for a in self.extra_args]
         return [*args, "system", "service", "--time=0", self.unix_url]
 
     def _command(self) -> list[str]:
@@ -551,6 +584,20 @@ class PodmanSandbox(Sandbox):
         )
         (r / "net").mkdir(exist_ok=True)
 
+    def _cgroup_dirs(self) -> list[Path]:
+        # podman has no daemon-wide cgroup parent: its containers get
+        # /libpod_parent/libpod-<id>, left behind when they are killed with the service.
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.root / "storage" / "overlay-containers"):
+                if entry.is_dir() and len(entry.name) == 64:
+                    self._container_ids.add(entry.name)
+        return [
+            d
+            for m in _cgroup_mounts()
+            for d in (Path(m) / "libpod_parent" / f"libpod-{i}" for i in self._container_ids)
+            if d.is_dir()
+        ]
+
     def _env(self) -> dict[str, str]:
         env = _daemon_env(self.root / "tmp")
         for k in [k for k in env if k.startswith(("CONTAINERS_", "XDG_"))]:
@@ -568,33 +615,33 @@ def _check_socket_room(root: Path) -> None:
         )
 
 
-def _flavour_bin() -> Path | None:
+def _flavour_bin(flavour: str = FLAVOUR) -> Path | None:
     """.daemons/VERSION/bin of a fetched flavour, None for the system-wide ones."""
-    fetched = FLAVOURS[FLAVOUR].fetched
+    fetched = FLAVOURS[flavour].fetched
     return None if fetched is None else _DAEMONS_DIR / fetched / "bin"
 
 
-def _dockerd() -> str:
-    bin_dir = _flavour_bin()
+def _dockerd(flavour: str = FLAVOUR) -> str:
+    bin_dir = _flavour_bin(flavour)
     if bin_dir is not None:
         dockerd = bin_dir / "dockerd"
         if not os.access(dockerd, os.X_OK):
             raise SandboxError(
-                f"{dockerd} is missing: run `bash scripts/dev daemons {FLAVOUR}` "
-                f"(AIODOCKERAPI_DAEMON={FLAVOUR})"
+                f"{dockerd} is missing: run `bash scripts/dev daemons {flavour}` "
+                f"(AIODOCKERAPI_DAEMON={flavour})"
             )
         return str(dockerd)
-    found = shutil.which("dockerd", path=_search_path())
+    found = shutil.which("dockerd", path=_search_path(flavour))
     if found is None:
         raise SandboxError("dockerd not found (apt-get install docker.io)")
     return found
 
 
-def _search_path() -> str:
+def _search_path(flavour: str = FLAVOUR) -> str:
     """PATH plus the sbin directories, where Debian puts dockerd and runc; a fetched flavour's
     bin directory (its dockerd, containerd, shim, and Debian 12's runc and tini) first."""
     parts = os.environ.get("PATH", "").split(os.pathsep)
-    bin_dir = _flavour_bin()
+    bin_dir = _flavour_bin(flavour)
     if bin_dir is not None:
         parts.insert(0, str(bin_dir))
     for extra in ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"):
@@ -603,14 +650,14 @@ def _search_path() -> str:
     return os.pathsep.join(p for p in parts if p)
 
 
-def _daemon_env(tmpdir: Path) -> dict[str, str]:
+def _daemon_env(tmpdir: Path, flavour: str = FLAVOUR) -> dict[str, str]:
     # dockerd reads DOCKER_TLS_VERIFY / DOCKER_CERT_PATH as flag defaults; keep the caller's
     # client settings out of it.
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("DOCKER_") and k != "NOTIFY_SOCKET"
     }
-    env["PATH"] = _search_path()
-    env.update(FLAVOURS[FLAVOUR].env)
+    env["PATH"] = _search_path(flavour)
+    env.update(FLAVOURS[flavour].env)
     # containerd writes containerd.<pid>.stacks.log to TMPDIR when dockerd kills it (which
     # dockerd 20.10 sometimes does right after starting it); keep those inside root.
     env["TMPDIR"] = str(tmpdir)
@@ -796,7 +843,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         usage="sandbox.py run -- CMD [ARGS...]",
     )
     run.add_argument("cmd", nargs=argparse.REMAINDER)
+    clean = sub.add_parser(
+        "cleanup",
+        help="stop and remove whatever is left of the sandboxes at ROOT... (processes, mounts, "
+        "cgroups, the directory), e.g. after their test run was killed",
+    )
+    clean.add_argument("roots", nargs="*", metavar="ROOT")
     args = parser.parse_args(argv)
+    if args.command == "cleanup":
+        for root in args.roots:
+            if Path(root).is_dir():
+                Sandbox(tls=False, root=Path(root)).stop()
+        return 0
     cmd: list[str] = args.cmd
     if cmd[:1] == ["--"]:
         cmd = cmd[1:]

@@ -143,13 +143,19 @@ async def test_a_newer_pinned_version_lets_the_parameter_through(tmp_path: Path)
         )
 
 
-async def test_refused_by_the_real_daemon_pinned_to_1_41(sandbox: Sandbox, image: str) -> None:
-    async with Docker(sandbox.unix_url, api_version="1.41") as docker:
+async def test_refused_by_the_real_daemon_pinned_to_its_oldest(
+    sandbox: Sandbox, image: str
+) -> None:
+    """Pinned to 1.41 (or the daemon's floor, where that is higher: 1.44 on Docker 29)."""
+    async with Docker(sandbox.unix_url) as probe:
+        floor = (await probe.system.version()).min_api_version or "1.41"
+    pin = max(floor, "1.41", key=lambda v: tuple(map(int, v.split("."))))
+    async with Docker(sandbox.unix_url, api_version=pin) as docker:
         assert [i.id for i in await docker.images.list(filters={"reference": image})]
         with pytest.raises(DockerVersionError) as caught:
             await docker.images.history(image, platform={"os": "linux"})
         assert str(caught.value) == (
-            f"the parameter 'platform' needs API 1.48; {sandbox.unix_url} speaks 1.41"
+            f"the parameter 'platform' needs API 1.48; {sandbox.unix_url} speaks {pin}"
         )
 
 

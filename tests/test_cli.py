@@ -22,7 +22,7 @@ from aiodockerapi.cli import event_line, human_duration, human_size
 from aiodockerapi.models import EventMessage
 from aiodockerapi.models import SystemEventsResponseActor as EventActor
 
-from .conftest import container_config
+from .conftest import DAEMON_API, container_config
 from .registry import Registry, registry  # noqa: F401
 from .sandbox import Sandbox
 
@@ -137,7 +137,7 @@ async def test_info(host: str, docker: Docker) -> None:
     assert done.status == 0, done
     version = await docker.system.version()
     assert f"Server Version: {version.version}\n" in done.out
-    assert "API Version: 1.41\n" in done.out
+    assert f"API Version: {DAEMON_API}\n" in done.out
     assert f"Host: {host}\n" in done.out
 
     as_json = await cli("-H", host, "info", "--json")

@@ -12,6 +12,7 @@ import pytest
 from aiodockerapi import Docker
 from aiodockerapi.errors import ContextError
 
+from .conftest import DAEMON_API
 from .sandbox import Sandbox
 
 pytestmark = pytest.mark.daemon
@@ -54,7 +55,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox) ->
 async def test_named_context_with_tls_material(config: Path, sandbox: Sandbox) -> None:
     async with Docker(context="tls-remote") as docker:
         assert docker.host == sandbox.tcp_url
-        assert (await docker.system.version()).api_version == "1.41"
+        assert (await docker.system.version()).api_version == DAEMON_API
 
 
 async def test_docker_context_variable(
@@ -63,7 +64,7 @@ async def test_docker_context_variable(
     monkeypatch.setenv("DOCKER_CONTEXT", "local")
     async with Docker() as docker:
         assert docker.host == sandbox.unix_url
-        assert (await docker.system.ping()).api_version == "1.41"
+        assert (await docker.system.ping()).api_version == DAEMON_API
 
 
 async def test_current_context_in_config_json(config: Path, sandbox: Sandbox) -> None:

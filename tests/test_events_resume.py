@@ -12,7 +12,7 @@ import pytest
 from aiodockerapi import Conflict, Docker, DockerConnectionError, DockerError
 from aiodockerapi.models import EventMessage
 
-from .conftest import TEST_IMAGE, running_sandbox
+from .conftest import DAEMON_API, TEST_IMAGE, running_sandbox
 from .sandbox import Sandbox
 
 pytestmark = pytest.mark.daemon
@@ -135,4 +135,4 @@ async def test_without_resume_the_stream_ends_when_the_daemon_goes(
         await asyncio.sleep(0.3)  # the stream's request reaches the daemon
         await asyncio.to_thread(restartable.restart)
         await asyncio.wait_for(watcher, 30)  # ended, without an exception
-        assert (await docker.system.ping()).api_version == "1.41"
+        assert (await docker.system.ping()).api_version == DAEMON_API

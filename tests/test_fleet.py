@@ -12,7 +12,7 @@ import pytest
 
 from aiodockerapi import Docker, DockerConnectionError, Fleet, HostEvent, TLSConfig
 
-from .conftest import running_sandbox
+from .conftest import DAEMON_API, running_sandbox
 from .sandbox import Sandbox
 from .sshd import SSHServer, running_sshd
 
@@ -69,7 +69,7 @@ async def test_one_host_down_hides_no_other(
     assert str(tmp_path) in str(results[down].error)
     others = [r for name, r in results.items() if name != down]
     assert [r.ok for r in others] == [True, True, True]
-    assert {r.value.api_version for r in others if r.value} == {"1.41"}
+    assert {r.value.api_version for r in others if r.value} == {DAEMON_API}
 
 
 async def test_per_host_timeout(three: Three, clients: list[str | Docker]) -> None:
@@ -85,7 +85,7 @@ async def test_per_host_timeout(three: Three, clients: list[str | Docker]) -> No
         results = await fleet.run(work)
     assert time.monotonic() - started < 10
     assert isinstance(results[slow].error, TimeoutError)
-    assert [r.value for n, r in results.items() if n != slow] == ["1.41", "1.41"]
+    assert [r.value for n, r in results.items() if n != slow] == [DAEMON_API, DAEMON_API]
 
 
 async def test_cancelling_the_caller_cancels_every_host(clients: list[str | Docker]) -> None:

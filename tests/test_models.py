@@ -863,12 +863,13 @@ def test_recorded_events() -> None:
 
 def test_daemon_answers_decode(sandbox: Any) -> None:
     """The sandbox daemon's own answers decode into the models, the plain fields filled."""
+    from .conftest import DAEMON_API
     from .sandbox import unix_request
 
     socket_path = sandbox.unix_url.removeprefix("unix://")
 
     def get(path: str, type_: Any) -> Any:
-        status, body = unix_request(socket_path, "GET", "/v1.41" + path)
+        status, body = unix_request(socket_path, "GET", f"/v{DAEMON_API}" + path)
         assert status == 200, body
         return msgspec.json.decode(body, type=type_)
 

@@ -7,6 +7,7 @@ skip.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from aiodockerapi import BadRequest, Docker, StreamType
 from aiodockerapi.transport import MAX_API_VERSION, MIN_API_VERSION
 
-from .conftest import container_config
+from .conftest import container_config, running_sandbox
 from .sandbox import Sandbox
 
 pytestmark = pytest.mark.daemon
@@ -118,3 +119,21 @@ async def test_attached_output_is_split_at_every_version(
             assert (stdout, stderr) == (b"out hi\n", b"err hi\n")
         finally:
             await docker.containers.delete(created.id, force=True)
+
+
+async def test_a_daemon_upgraded_under_a_running_client_is_renegotiated_with() -> None:
+    """dockerd 20.10 (API 1.41) is replaced, on the same data, by 28.5 with Docker 29's
+    floor (1.44): the next request, at 1.41, is refused as too old, and the client
+    negotiates again and sends it once more."""
+    with running_sandbox(flavour="20.10") as box:
+        async with Docker(box.unix_url) as docker:
+            before = await docker.system.info()
+            assert before.server_version.startswith("20.10.")
+            assert docker.api_version == "1.41"
+            await docker.volumes.create({"Name": "kept-across-the-upgrade"})
+            await asyncio.to_thread(box.terminate)
+            await asyncio.to_thread(box.relaunch, flavour="28.5-floor")
+            after = await docker.system.info()
+            assert after.server_version.startswith("28.5.")
+            assert (await docker.volumes.inspect("kept-across-the-upgrade")).name
+            assert docker.api_version == "1.51"

@@ -9,7 +9,7 @@ import pytest
 
 from aiodockerapi import Docker, DockerConnectionError
 
-from .conftest import container_config
+from .conftest import DAEMON_API, container_config
 from .sandbox import Sandbox
 from .sshd import SSHServer, running_sshd
 
@@ -26,7 +26,7 @@ async def test_requests_streams_and_exec_over_ssh(
     sshd: SSHServer, sandbox: Sandbox, image: str, label: str
 ) -> None:
     async with Docker(sshd.url, ssh_options=sshd.options) as docker:
-        assert (await docker.system.version()).api_version == "1.41"
+        assert (await docker.system.version()).api_version == DAEMON_API
         info = await docker.system.info()
         async with Docker(sandbox.unix_url) as local:
             assert info.id == (await local.system.info()).id  # the same daemon
@@ -78,9 +78,9 @@ async def test_one_login_for_many_concurrent_requests(sshd: SSHServer) -> None:
     before = sshd.logins()
     async with Docker(sshd.url, ssh_options=sshd.options) as docker:
         results = await asyncio.gather(*(docker.system.ping() for _ in range(30)))
-        assert all(r.api_version == "1.41" for r in results)
+        assert all(r.api_version == DAEMON_API for r in results)
         versions = await asyncio.gather(*(docker.system.version() for _ in range(30)))
-        assert {v.api_version for v in versions} == {"1.41"}
+        assert {v.api_version for v in versions} == {DAEMON_API}
     assert sshd.logins() - before == 1
 
 

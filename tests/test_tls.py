@@ -11,7 +11,7 @@ import pytest
 
 from aiodockerapi import Docker, DockerConnectionError, DockerError, StreamType, TLSConfig
 
-from .conftest import container_config
+from .conftest import DAEMON_API, container_config
 from .sandbox import Sandbox
 
 pytestmark = pytest.mark.daemon
@@ -28,7 +28,7 @@ async def test_mutual_tls(sandbox: Sandbox) -> None:
     async with Docker(url, tls=TLSConfig(ca_cert=ca, client_cert=(cert, key))) as docker:
         info = await docker.system.info()
         assert info.os_type == "linux"
-        assert docker.api_version == "1.41"
+        assert docker.api_version == DAEMON_API
         assert [c async for c in docker.system.events(since=0, until=1)] == []
 
 
@@ -100,7 +100,7 @@ async def test_tls_from_environment(
     monkeypatch.setenv("DOCKER_TLS_VERIFY", "1")
     monkeypatch.setenv("DOCKER_CERT_PATH", str(tmp_path))
     async with Docker() as docker:
-        assert (await docker.system.version()).api_version == "1.41"
+        assert (await docker.system.version()).api_version == DAEMON_API
 
 
 def test_missing_certificate_file_is_a_clear_error(tmp_path: Path) -> None:

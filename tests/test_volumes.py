@@ -12,10 +12,18 @@ from aiodockerapi import BadRequest, Conflict, Docker, NotFound
 from aiodockerapi.models import Volume, VolumeConfig
 
 from .conftest import container_config
+from .sandbox import ENGINE_VERSION
 
 pytestmark = pytest.mark.daemon
 
 DATA_SIZE = 100_000
+# Since dockerd 23.0 (moby#44216) the daemon labels every volume it names itself with this,
+# at any API version: 26.1 and 28.5 do, 20.10 adds no label.
+ANONYMOUS_LABEL = "com.docker.volume.anonymous"
+ANONYMOUS_LABELS = {} if ENGINE_VERSION < (23, 0) else {ANONYMOUS_LABEL: ""}
+# The daemon's message for a filter it doesn't know: dockerd 20.10 capitalises it ("Invalid
+# filter 'colour'"), 26.1 and 28.5 don't ("invalid filter 'colour'"), at any API version.
+INVALID_FILTER = "Invalid filter" if ENGINE_VERSION < (26, 1) else "invalid filter"
 
 
 @pytest.fixture
@@ -45,6 +53,13 @@ async def run_with(
 
 def names(volumes: Iterable[Volume]) -> set[str | None]:
     return {v.name for v in volumes}
+
+
+async def spoken(docker: Docker) -> tuple[int, ...]:
+    """The API version the client speaks to the daemon, as a tuple of ints."""
+    await docker.transport.negotiated_version()
+    assert docker.api_version is not None
+    return tuple(int(n) for n in docker.api_version.split("."))
 
 
 async def test_create_inspect_list_delete(
@@ -81,7 +96,7 @@ async def test_create_from_struct_anonymous_and_existing(
 ) -> None:
     anonymous = await docker.volumes.create(VolumeConfig(labels=cleanup))
     assert anonymous.name is not None and re.fullmatch("[0-9a-f]{64}", anonymous.name)
-    assert anonymous.labels == cleanup
+    assert anonymous.labels == {**cleanup, **ANONYMOUS_LABELS}
 
     name = f"named-{label}"
     first = await docker.volumes.create(VolumeConfig(name=name, driver="local", labels=cleanup))
@@ -89,13 +104,14 @@ async def test_create_from_struct_anonymous_and_existing(
     # Creating a name that exists returns the existing volume, labels and all, unchanged.
     again = await docker.volumes.create({"Name": name, "Labels": {"other": "labels"}})
     assert again == first
+    assert first.labels == cleanup  # a named volume is never labelled anonymous
 
     listed = await docker.volumes.list(filters={"label": f"aiodockerapi.test={label}"})
     assert names(listed.volumes or []) == {anonymous.name, name}
 
     unlabelled = await docker.volumes.create()
     assert unlabelled.name is not None and re.fullmatch("[0-9a-f]{64}", unlabelled.name)
-    assert unlabelled.labels in (None, {})
+    assert (unlabelled.labels or {}) == ANONYMOUS_LABELS
     await docker.volumes.delete(unlabelled.name)
 
 
@@ -179,11 +195,26 @@ async def test_prune_removes_unused_named_and_anonymous_volumes(
             container_config(image, "true", Labels=cleanup, HostConfig={"Binds": [f"{busy}:/b"]})
         )
 
-        # API 1.41 prunes every unused local volume, named ones too (1.42 keeps named ones
-        # unless the all filter says otherwise); volumes in use stay.
-        pruned = await docker.volumes.prune(filters=mine)
-        assert set(pruned.volumes_deleted or []) == {full, empty, anon[0]}
-        assert pruned.space_reclaimed is not None and pruned.space_reclaimed >= DATA_SIZE
+        # Volumes in use stay. API 1.41 prunes every unused local volume, named ones too
+        # (dockerd 20.10 knows no all filter); from API 1.42 a prune removes only anonymous
+        # volumes unless the all filter is true.
+        if await spoken(docker) < (1, 42):
+            pruned = await docker.volumes.prune(filters=mine)
+            assert set(pruned.volumes_deleted or []) == {full, empty, anon[0]}
+            assert pruned.space_reclaimed is not None and pruned.space_reclaimed >= DATA_SIZE
+        else:
+            anonymous_only = await docker.volumes.prune(filters=mine)
+            assert anonymous_only.volumes_deleted == [anon[0]]
+            assert anonymous_only.space_reclaimed is not None
+            assert 0 < anonymous_only.space_reclaimed < DATA_SIZE  # "x\n"
+            assert names((await docker.volumes.list(filters=mine)).volumes or []) == {
+                full,
+                empty,
+                busy,
+            }
+            pruned = await docker.volumes.prune(filters={**mine, "all": True})
+            assert set(pruned.volumes_deleted or []) == {full, empty}
+            assert pruned.space_reclaimed is not None and pruned.space_reclaimed >= DATA_SIZE
         assert names((await docker.volumes.list(filters=mine)).volumes or []) == {busy}
         assert (await docker.volumes.inspect(keeper.name)).name == keeper.name
 
@@ -198,13 +229,17 @@ async def test_prune_filters(docker: Docker, cleanup: dict[str, str], label: str
     kept, gone = f"kept-{label}", f"gone-{label}"
     await docker.volumes.create({"Name": kept, "Labels": {**cleanup, "keep": "yes"}})
     await docker.volumes.create({"Name": gone, "Labels": cleanup})
-    pruned = await docker.volumes.prune(
-        filters={"label": f"aiodockerapi.test={label}", "label!": "keep=yes"}
-    )
+    filters: dict[str, object] = {"label": f"aiodockerapi.test={label}", "label!": "keep=yes"}
+    if await spoken(docker) >= (1, 42):
+        # From API 1.42 named volumes are pruned only with all=true: without it, neither goes.
+        assert (await docker.volumes.prune(filters=filters)).volumes_deleted in (None, [])
+        assert (await docker.volumes.inspect(gone)).name == gone
+        filters["all"] = True
+    pruned = await docker.volumes.prune(filters=filters)
     assert pruned.volumes_deleted == [gone]
     assert (await docker.volumes.inspect(kept)).name == kept
-    # Volume prunes take no until filter in API 1.41.
-    with pytest.raises(BadRequest, match="Invalid filter 'until'"):
+    # Volume prunes take no until filter (API 1.41 to 1.51).
+    with pytest.raises(BadRequest, match=f"{INVALID_FILTER} 'until'"):
         await docker.volumes.prune(filters={"label": f"aiodockerapi.test={label}", "until": "1h"})
     assert (await docker.volumes.inspect(kept)).name == kept
 
@@ -216,5 +251,5 @@ async def test_bad_filters(docker: Docker, tmp_path: Path) -> None:
             await offline.volumes.list(filters={"dangling": 1.0})
         with pytest.raises(ValueError, match="'label'"):
             await offline.volumes.prune(filters={"label": [None]})
-    with pytest.raises(BadRequest, match="Invalid filter 'colour'"):
+    with pytest.raises(BadRequest, match=f"{INVALID_FILTER} 'colour'"):
         await docker.volumes.list(filters={"colour": "blue"})

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import aiodocker
 
-from ..job import API_VERSION, Job, in_flight
+from ..job import Job, in_flight
 
 
 class Client:
     def __init__(self, job: Job) -> None:
         self.job = job
-        self.docker = aiodocker.Docker(url=job.host, api_version=f"v{API_VERSION}")
+        self.docker = aiodocker.Docker(url=job.host, api_version=f"v{job.api_version}")
 
     async def open(self) -> None:
         await self.docker.version()

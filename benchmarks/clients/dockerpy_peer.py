@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import docker  # type: ignore[import-untyped]
 
-from ..job import API_VERSION, Job, threaded
+from ..job import Job, threaded
 
 
 class Client:
     def __init__(self, job: Job) -> None:
         self.job = job
         self.api = docker.APIClient(
-            base_url=job.host, version=API_VERSION, max_pool_size=max(10, job.in_flight)
+            base_url=job.host, version=job.api_version, max_pool_size=max(10, job.in_flight)
         )
 
     def open(self) -> None:
