@@ -65,6 +65,10 @@ CONNECT_TIMEOUT: Final = 10.0
 # aiohttp would offer "gzip, deflate": dockerd then gzips archives (at a few tens of MB/s)
 # and, as nothing here decompresses, callers would get gzip where they expect a tar.
 _IDENTITY: Final = {"Accept-Encoding": "identity"}
+# What Go's TLS server answers a plain HTTP request, and what OpenSSL reports when a server
+# refused the handshake over the client's certificate.
+_PLAIN_TO_TLS: Final = "HTTP request to an HTTPS server"
+_NO_CLIENT_CERT: Final = re.compile(r"CERTIFICATE_REQUIRED|BAD_CERTIFICATE|certificate required")
 _TLS_HINT: Final = (
     " (the daemon closed the connection; a daemon run with --tlsverify does this"
     " when no valid client certificate is presented)"
@@ -553,14 +557,21 @@ class Transport:
                 writer.write(payload)
             status, head = await asyncio.wait_for(rawhttp.read_head(reader), timeout)
             if status >= 400:
-                raise error_for_status(status, await _read_error(reader, head))
+                message = await _read_error(reader, head)
+                if _PLAIN_TO_TLS in message:
+                    raise DockerConnectionError(self._tls_trouble(where, message))
+                raise error_for_status(status, message)
         except BaseException as exc:
             writer.close()
             if isinstance(exc, asyncio.TimeoutError | TimeoutError):
                 raise DockerTimeoutError(f"{where} got no answer within {timeout} s") from None
             if isinstance(exc, OSError | rawhttp.BodyError):
-                hint = _TLS_HINT if self._host.ssl is not None and isinstance(exc, OSError) else ""
-                raise DockerConnectionError(f"{where} failed: {exc}{hint}") from None
+                text = str(exc) or type(exc).__name__
+                if self._host.ssl is not None and isinstance(exc, OSError):
+                    text = self._tls_trouble(where, text)
+                else:
+                    text = f"{where} failed: {text}"
+                raise DockerConnectionError(text) from None
             raise
         return reader, writer, status, head
 
@@ -592,11 +603,27 @@ class Transport:
         if isinstance(exc, aiohttp.ClientPayloadError):
             return StreamCut(f"{where}: the daemon closed the stream before its end ({exc})")
         text = str(exc) or type(exc).__name__
-        if self._host.ssl is not None and isinstance(
-            exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError
+        if _PLAIN_TO_TLS in text or (
+            self._host.ssl is not None
+            and isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
         ):
-            text += _TLS_HINT
+            return DockerConnectionError(self._tls_trouble(where, text))
         return DockerConnectionError(f"{where} failed: {text}")
+
+    def _tls_trouble(self, where: str, text: str) -> str:
+        """One line for a connection that TLS broke: plain HTTP sent to a TLS port, or a
+        handshake the daemon refused for want of a client certificate."""
+        if _PLAIN_TO_TLS in text:
+            return (
+                f"{self.host} speaks TLS: pass tls=TLSConfig(...) (or tls=True to read "
+                "DOCKER_CERT_PATH), or use an https:// URL"
+            )
+        if _NO_CLIENT_CERT.search(text):
+            return (
+                f"{where} failed: the daemon refused the TLS handshake for want of a valid "
+                f"client certificate (TLSConfig(client_cert=(cert, key))): {text}"
+            )
+        return f"{where} failed: {text}{_TLS_HINT}"
 
     @overload
     async def call(

@@ -12,6 +12,7 @@ import pytest
 from aiodockerapi import Docker, NotFound
 
 from .conftest import container_config
+from .sandbox import ENGINE_VERSION
 
 pytestmark = pytest.mark.daemon
 
@@ -112,9 +113,25 @@ async def test_stats_stream_and_single_sample(docker: Docker, running: str) -> N
     assert samples[1].pids_stats is not None and samples[1].pids_stats.current == 1
 
     single = [s async for s in docker.containers.stats(running, stream=False)]
-    assert len(single) == 1 and single[0].name is not None
+    assert len(single) == 1 and single[0].id == running and single[0].name is not None
+    assert single[0].precpu_stats is not None and single[0].precpu_stats.cpu_usage is not None
+    assert single[0].precpu_stats.cpu_usage.total_usage > 0  # it waited for a second sample
+
     one_shot = [s async for s in docker.containers.stats(running, stream=False, one_shot=True)]
-    assert len(one_shot) == 1 and one_shot[0].id == running
+    assert len(one_shot) == 1
+    sample = one_shot[0]
+    # One-shot answers at once with one sample: no previous one to compare with.
+    assert sample.preread == "0001-01-01T00:00:00Z"
+    assert sample.cpu_stats is not None and sample.cpu_stats.cpu_usage is not None
+    assert sample.cpu_stats.cpu_usage.total_usage > 0
+    assert sample.pids_stats is not None and sample.pids_stats.current == 1
+    if ENGINE_VERSION < (26, 1):
+        # dockerd 20.10 names the container in a one-shot sample, as in the others.
+        assert (sample.id, sample.name) == (running, single[0].name)
+    else:
+        # dockerd 26.1 and 28.5 leave "id" and "name" out of a one-shot sample, at every API
+        # version (1.41 included): the caller knows which container it asked about.
+        assert (sample.id, sample.name) == (None, None)
 
 
 async def test_resize_sets_the_tty_size(docker: Docker, image: str, label: str) -> None:

@@ -25,9 +25,13 @@ from aiodockerapi.models import (
 )
 
 from .conftest import container_config
-from .sandbox import Sandbox
+from .sandbox import ENGINE_VERSION, Sandbox
 
 pytestmark = pytest.mark.daemon
+
+# The daemon's message for a filter it doesn't know: dockerd 20.10 capitalises it ("Invalid
+# filter 'colour'"), 26.1 and 28.5 don't ("invalid filter 'colour'"), at any API version.
+INVALID_FILTER = "Invalid filter" if ENGINE_VERSION < (26, 1) else "invalid filter"
 
 
 @pytest.fixture
@@ -139,14 +143,28 @@ async def test_duplicate_names(docker: Docker, cleanup: dict[str, str], label: s
         await docker.networks.create({**internal(name, cleanup), "CheckDuplicate": True})
     assert caught.value.status == 409
 
-    # Without CheckDuplicate, API 1.41 creates a second network and only warns.
-    second = await docker.networks.create(internal(name, cleanup))
-    assert second.id is not None and second.id != first.id
-    assert second.warning is not None and first.id in second.warning
-    named = await docker.networks.list(filters={"name": name})
-    assert {n.id for n in named} == {first.id, second.id}
-    with pytest.raises(BadRequest, match="ambiguous"):
-        await docker.networks.inspect(name)
+    if ENGINE_VERSION < (25, 0):
+        # Without CheckDuplicate, dockerd 20.10 creates a second network and only warns.
+        second = await docker.networks.create(internal(name, cleanup))
+        assert second.id is not None and second.id != first.id
+        assert second.warning is not None and first.id in second.warning
+        named = await docker.networks.list(filters={"name": name})
+        assert {n.id for n in named} == {first.id, second.id}
+        with pytest.raises(BadRequest, match="ambiguous"):
+            await docker.networks.inspect(name)
+    else:
+        # Since dockerd 25.0 (moby#46251; here 26.1 and 28.5) names are unique whatever
+        # CheckDuplicate says (API 1.44 deprecated the field), at every API version.
+        for check in (False, None):
+            body = internal(name, cleanup)
+            if check is not None:
+                body["CheckDuplicate"] = check
+            with pytest.raises(Conflict, match="already exists") as caught:
+                await docker.networks.create(body)
+            assert caught.value.status == 409
+        named = await docker.networks.list(filters={"name": name})
+        assert [n.id for n in named] == [first.id]
+        assert (await docker.networks.inspect(name)).id == first.id
 
 
 async def test_unknown_network_is_not_found(docker: Docker) -> None:
@@ -279,5 +297,5 @@ async def test_bad_filters(docker: Docker, tmp_path: Path) -> None:
             await offline.networks.list(filters={"label": 1.5})
         with pytest.raises(ValueError, match="'until'"):
             await offline.networks.prune(filters={"until": [1]})
-    with pytest.raises(BadRequest, match="Invalid filter 'colour'"):
+    with pytest.raises(BadRequest, match=f"{INVALID_FILTER} 'colour'"):
         await docker.networks.list(filters={"colour": "blue"})

@@ -69,9 +69,11 @@ async def test_stream_without_client_certificate_fails(sandbox: Sandbox) -> None
 async def test_tls_without_client_certificate_fails_fast(sandbox: Sandbox) -> None:
     url, ca, _, _ = tls_of(sandbox)
     async with Docker(url, tls=TLSConfig(ca_cert=ca)) as docker:
-        with pytest.raises(DockerError) as caught:
+        with pytest.raises(DockerConnectionError) as caught:
             await asyncio.wait_for(docker.system.info(), 10)
-    assert "certificate" in str(caught.value)
+    message = str(caught.value)
+    assert "refused the TLS handshake for want of a valid client certificate" in message
+    assert "is the daemon running" not in message
 
 
 async def test_tls_with_an_untrusted_server_fails_fast(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -82,12 +84,21 @@ async def test_tls_with_an_untrusted_server_fails_fast(sandbox: Sandbox, tmp_pat
             await asyncio.wait_for(docker.system.info(), 10)
 
 
-async def test_plain_http_to_a_tls_port_fails_fast(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize("path", ["pool", "own socket"])
+async def test_plain_http_to_a_tls_port_says_so_in_one_line(sandbox: Sandbox, path: str) -> None:
+    """The same line whichever way the request went: a call through the pool, or a stream
+    over a socket of its own (pinned, so that no negotiation goes through the pool first)."""
     url, _, _, _ = tls_of(sandbox)
-    async with Docker(url, tls=False) as docker:
-        with pytest.raises(DockerError) as caught:
-            await asyncio.wait_for(docker.system.info(), 10)
-    assert caught.value.status == 400 or caught.value.status is None
+    async with Docker(url, tls=False, api_version="1.41" if path == "own socket" else None) as d:
+        with pytest.raises(DockerConnectionError) as caught:
+            if path == "pool":
+                await asyncio.wait_for(d.system.info(), 10)
+            else:
+                await asyncio.wait_for(anext(d.system.events()), 10)
+    assert str(caught.value) == (
+        f"{url} speaks TLS: pass tls=TLSConfig(...) (or tls=True to read DOCKER_CERT_PATH), "
+        "or use an https:// URL"
+    )
 
 
 async def test_tls_from_environment(

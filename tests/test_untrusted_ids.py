@@ -21,6 +21,8 @@ from aiodockerapi.operations import OPERATIONS
 from aiodockerapi.params import encode_param
 
 from .conftest import served_api_calls
+from .sandbox import Sandbox
+from .test_cli import assert_one_line_error, cli
 
 pytestmark = pytest.mark.daemon
 
@@ -145,3 +147,17 @@ def test_query_encoder_never_writes_cr_lf_or_nul(text: str) -> None:
         assert re.search(r"[\r\n\x00]", text)
         return
     assert not any(re.search(r"[\r\n\x00]", value) for _, value in out)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["logs", "../images/aiodockerapi-test/victim:1"], "'.' or '..' path segments"),
+        (["push", "../x"], "not a valid image or plugin reference"),
+    ],
+)
+async def test_the_cli_refuses_a_bad_id_in_one_line(
+    sandbox: Sandbox, args: list[str], fragment: str
+) -> None:
+    done = await cli("--host", sandbox.unix_url, *args)
+    assert_one_line_error(done, 1, fragment)
