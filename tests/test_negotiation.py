@@ -8,7 +8,6 @@ skip.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -24,16 +23,6 @@ pytestmark = pytest.mark.daemon
 def version(text: str) -> tuple[int, int]:
     major, minor = text.split(".")
     return int(major), int(minor)
-
-
-@pytest.fixture
-async def cleanup(docker: Docker, label: str) -> AsyncIterator[dict[str, str]]:
-    labels = {"aiodockerapi.test": label}
-    yield labels
-    for c in await docker.containers.list(
-        all=True, filters={"label": f"aiodockerapi.test={label}"}
-    ):
-        await docker.containers.delete(c.id, force=True)
 
 
 async def test_unpinned_client_speaks_the_newest_version_both_have(docker: Docker) -> None:

@@ -55,7 +55,7 @@ import keyword
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -935,24 +935,32 @@ def main(argv: list[str] | None = None) -> int:
     if not spec_files(args.specs):
         print(f"genmodels: no specs found in {args.specs}", file=sys.stderr)
         return 2
+    return write_or_check("genmodels", args.output, args.specs, generate_from_dir, args.check)
+
+
+def write_or_check(
+    tool: str, output: Path, specs: Path, generate: Callable[[Path], str], check: bool
+) -> int:
+    """Generate `output` from `specs` and write it, or with `check` only compare: exit status
+    1 when the committed file is stale."""
     started = time.perf_counter()
-    text = generate_from_dir(args.specs)
+    text = generate(specs)
     elapsed = time.perf_counter() - started
-    current = args.output.read_text(encoding="utf-8") if args.output.is_file() else None
-    if args.check:
+    current = output.read_text(encoding="utf-8") if output.is_file() else None
+    if check:
         if current != text:
             print(
-                f"genmodels: {args.output} is out of date with {args.specs}; "
-                "run `python tools/genmodels.py` and commit the result",
+                f"{tool}: {output} is out of date with {specs}; "
+                f"run `python tools/{tool}.py` and commit the result",
                 file=sys.stderr,
             )
             return 1
-        print(f"genmodels: {args.output} is up to date ({elapsed:.2f}s)")
+        print(f"{tool}: {output} is up to date ({elapsed:.2f}s)")
         return 0
     if current != text:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
-    print(f"genmodels: wrote {args.output} ({text.count(chr(10))} lines, {elapsed:.2f}s)")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    print(f"{tool}: wrote {output} ({text.count(chr(10))} lines, {elapsed:.2f}s)")
     return 0
 
 

@@ -24,7 +24,6 @@ import argparse
 import csv
 import keyword
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -222,24 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     if not genmodels.spec_files(args.specs):
         print(f"genops: no specs found in {args.specs}", file=sys.stderr)
         return 2
-    started = time.perf_counter()
-    text = generate_from_dir(args.specs)
-    elapsed = time.perf_counter() - started
-    current = args.output.read_text(encoding="utf-8") if args.output.is_file() else None
-    if args.check:
-        if current != text:
-            print(
-                f"genops: {args.output} is out of date with {args.specs}; "
-                "run `python tools/genops.py` and commit the result",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"genops: {args.output} is up to date ({elapsed:.2f}s)")
-        return 0
-    if current != text:
-        args.output.write_text(text, encoding="utf-8")
-    print(f"genops: wrote {args.output} ({text.count(chr(10))} lines, {elapsed:.2f}s)")
-    return 0
+    return genmodels.write_or_check(
+        "genops", args.output, args.specs, generate_from_dir, args.check
+    )
 
 
 if __name__ == "__main__":
