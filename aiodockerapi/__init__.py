@@ -17,10 +17,11 @@ from .errors import (
     NotFound,
     ServerError,
     StreamCut,
+    Unauthorized,
 )
 from .fleet import Fleet, HostEvent, HostResult
+from .hosts import TLSConfig
 from .models import Frame, StreamType
-from .transport import TLSConfig
 
 __all__ = [
     "AuthConfig",
@@ -43,6 +44,7 @@ __all__ = [
     "StreamCut",
     "StreamType",
     "TLSConfig",
+    "Unauthorized",
 ]
 
 __version__ = "0.1.0"

@@ -20,6 +20,7 @@ import anyio.to_thread
 import msgspec
 
 from .errors import CredentialsError
+from .hosts import config_dir
 from .models import AuthConfig as _SpecAuthConfig
 
 __all__ = [
@@ -202,9 +203,7 @@ class DockerConfig:
 
 def default_config_path() -> Path:
     """$DOCKER_CONFIG/config.json, else ~/.docker/config.json."""
-    directory = os.environ.get("DOCKER_CONFIG")
-    base = Path(directory) if directory else Path.home() / ".docker"
-    return base / "config.json"
+    return config_dir() / "config.json"
 
 
 class _AuthEntry(msgspec.Struct, kw_only=True):

@@ -26,6 +26,7 @@ from . import __version__
 from .auth import AuthInput, load_config, resolve_auth
 from .client import Docker
 from .errors import DockerConnectionError, DockerError, NotFound
+from .hosts import TLSConfig
 from .models import (
     ContainerCreateResponse,
     ContainerSummary,
@@ -35,7 +36,6 @@ from .models import (
 )
 from .params import timestamp
 from .progress import show_progress
-from .transport import TLSConfig
 
 __all__ = ["CliError", "main"]
 

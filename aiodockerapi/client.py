@@ -9,6 +9,8 @@ from .configs import Configs
 from .containers import Containers
 from .distribution import Distribution
 from .exec import Exec
+from .hosts import TLSConfig
+from .http.base import HTTPTransport
 from .images import Images
 from .networks import Networks
 from .nodes import Nodes
@@ -19,7 +21,7 @@ from .session import Session
 from .swarm import Swarm
 from .system import System
 from .tasks import Tasks
-from .transport import DEFAULT_TIMEOUT, TLSConfig, Transport
+from .transport import DEFAULT_TIMEOUT, Transport
 from .volumes import Volumes
 
 __all__ = ["Docker"]
@@ -36,6 +38,9 @@ class Docker:
     DOCKER_API_VERSION or `api_version` pins the API version; otherwise it is negotiated on
     the first request. Creating a Docker needs no event loop;
     its connections are opened on first use and closed by `async with` or `close()`.
+    `transport` replaces the HTTP layer (aiohttp's pool and sockets of its own) with any
+    `aiodockerapi.http.HTTPTransport`, such as `aiodockerapi.testing.MockTransport`, which
+    answers in memory.
     """
 
     def __init__(
@@ -48,6 +53,7 @@ class Docker:
         timeout: float | None = DEFAULT_TIMEOUT,
         pool_size: int = 100,
         ssh_options: Sequence[str] = (),
+        transport: HTTPTransport | None = None,
     ) -> None:
         self.transport = Transport(
             host,
@@ -57,6 +63,7 @@ class Docker:
             timeout=timeout,
             pool_size=pool_size,
             ssh_options=ssh_options,
+            http=transport,
         )
         self.system = System(self.transport)
         self.containers = Containers(self.transport)

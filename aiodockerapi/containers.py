@@ -7,10 +7,10 @@ from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, cast
 
-import aiohttp
-
 from . import operations as ops
 from .context import BuildContext, open_context
+from .download import Download
+from .http.base import WebSocket
 from .models import (
     ContainerChangeResponseItem,
     ContainerCreateBody,
@@ -27,8 +27,8 @@ from .models import (
     PathStat,
 )
 from .params import Filters, Since, time_param
+from .resource import Resource
 from .streams import AttachedStream
-from .transport import Download, Resource
 
 PATH_STAT = "X-Docker-Container-Path-Stat"
 
@@ -202,7 +202,7 @@ class Containers(Resource):
         stream: bool = True,
         logs: bool = False,
         detach_keys: str | None = None,
-    ) -> AbstractAsyncContextManager[aiohttp.ClientWebSocketResponse[bool]]:
+    ) -> AbstractAsyncContextManager[WebSocket]:
         """GET /containers/{id}/attach/ws: the container's stdio as a websocket (raw bytes
         in binary messages, no multiplexing). Choosing streams with `stdin`, `stdout` and
         `stderr` needs API 1.42; before it, all three are attached."""

@@ -9,19 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ContextError
+from .hosts import DEFAULT_HOST, TLSFiles, cert_files, config_dir
 
 __all__ = ["DEFAULT_HOST", "Endpoint", "TLSFiles", "config_dir", "resolve"]
-
-DEFAULT_HOST = "unix:///var/run/docker.sock"
-
-
-@dataclass(frozen=True)
-class TLSFiles:
-    """TLS material of an endpoint: paths, any of which may be absent."""
-
-    ca_cert: Path | None
-    client_cert: tuple[Path, Path] | None
-    verify: bool = True
 
 
 @dataclass(frozen=True)
@@ -33,19 +23,8 @@ class Endpoint:
     context: str | None = None
 
 
-def config_dir() -> Path:
-    """DOCKER_CONFIG, else ~/.docker."""
-    env = os.environ.get("DOCKER_CONFIG")
-    return Path(env) if env else Path.home() / ".docker"
-
-
 def _cert_dir(path: Path, verify: bool) -> TLSFiles | None:
-    ca, cert, key = path / "ca.pem", path / "cert.pem", path / "key.pem"
-    found = TLSFiles(
-        ca_cert=ca if ca.exists() else None,
-        client_cert=(cert, key) if cert.exists() and key.exists() else None,
-        verify=verify,
-    )
+    found = cert_files(path, verify)
     return found if found.ca_cert or found.client_cert else None
 
 

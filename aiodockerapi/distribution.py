@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import operations as ops
 from .auth import AuthInput, as_auth_config, registry_auth_header
 from .models import DistributionInspectResponse
-from .transport import Resource
+from .resource import Resource
 
 __all__ = ["Distribution"]
 

@@ -17,6 +17,7 @@ __all__ = [
     "ServerError",
     "SessionNotSupported",
     "StreamCut",
+    "Unauthorized",
     "error_for_status",
 ]
 
@@ -37,6 +38,10 @@ class DockerError(Exception):
 
 class BadRequest(DockerError):
     """400: the daemon rejected the parameters."""
+
+
+class Unauthorized(DockerError):
+    """401: the registry refused the credentials (some daemons answer a pull so)."""
 
 
 class Forbidden(DockerError):
@@ -117,6 +122,7 @@ class ContextError(DockerError):
 
 _BY_STATUS: dict[int, type[DockerError]] = {
     400: BadRequest,
+    401: Unauthorized,
     403: Forbidden,
     404: NotFound,
     409: Conflict,

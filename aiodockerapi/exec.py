@@ -9,8 +9,8 @@ from typing import Any, Literal, overload
 from . import operations as ops
 from .errors import DockerError
 from .models import ContainerExecBody, ExecInspectResponse, ExecResult, IdResponse
+from .resource import Resource
 from .streams import AttachedStream
-from .transport import Resource
 
 __all__ = ["Exec"]
 

@@ -32,7 +32,7 @@ from .models import (
 )
 from .operation import Operation, Request
 from .params import Filters, encode_param
-from .transport import Resource
+from .resource import Resource
 
 __all__ = ["Images", "OCIPlatform"]
 

@@ -16,7 +16,7 @@ from .models import (
     NetworkPruneResponse,
 )
 from .params import Filters
-from .transport import Resource
+from .resource import Resource
 
 __all__ = ["Networks"]
 

@@ -9,7 +9,7 @@ from typing import Any
 from . import operations as ops
 from .models import Node, NodeSpec
 from .params import Filters
-from .transport import Resource
+from .resource import Resource
 
 __all__ = ["Nodes"]
 

@@ -6,12 +6,13 @@ import datetime as dt
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote_plus
 
 from .codec import encode
 
-__all__ = ["Filters", "Since", "encode_param", "query", "time_param", "timestamp"]
+__all__ = ["Filters", "Since", "encode_param", "query", "time_param", "timestamp", "with_query"]
 
 FilterValue = str | int | bool | dt.datetime | list[str] | tuple[str, ...] | set[str]
 Filters = Mapping[str, Any]
@@ -171,3 +172,21 @@ def encode_param(out: list[tuple[str, str]], wire: str, value: Any, multi: bool 
 
 
 _UNSAFE = re.compile(r"[\r\n\x00]")
+
+
+def with_query(path: str, params: Mapping[str, str] | Sequence[tuple[str, str]] | None) -> str:
+    """`path` with `params` as its query string: what urlencode would make, at a fraction of
+    its cost for the plain names and values most parameters are. Done here rather than by
+    aiohttp (params=), whose URL building costs more again."""
+    if not params:
+        return path
+    items = params.items() if type(params) is dict or isinstance(params, Mapping) else params
+    return path + "?" + "&".join(f"{_plus(k)}={_plus(v)}" for k, v in items)
+
+
+def _plus(text: str) -> str:
+    return text if _UNQUOTED_QUERY.fullmatch(text) else quote_plus(text)
+
+
+# The characters quote_plus leaves alone.
+_UNQUOTED_QUERY = re.compile(r"[A-Za-z0-9_.~-]*")

@@ -18,7 +18,7 @@ from .models import (
     PushImageInfo,
 )
 from .params import Filters
-from .transport import Resource
+from .resource import Resource
 
 __all__ = ["Plugins", "Privileges"]
 

@@ -9,7 +9,7 @@ from typing import Any
 from . import operations as ops
 from .models import Secret, SecretCreateBody, SecretSpec, SwarmIdResponse
 from .params import Filters
-from .transport import Resource
+from .resource import Resource
 
 __all__ = ["Secrets"]
 

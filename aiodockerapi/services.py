@@ -17,8 +17,8 @@ from .models import (
     ServiceUpdateResponse,
 )
 from .params import Filters, Since
+from .resource import Resource
 from .tasks import swarm_logs
-from .transport import Resource
 
 __all__ = ["Services"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 from .errors import SessionNotSupported
-from .transport import Resource
+from .resource import Resource
 
 __all__ = ["Session"]
 

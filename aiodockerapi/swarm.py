@@ -8,7 +8,7 @@ from typing import Any
 from . import models
 from . import operations as ops
 from .models import SwarmInitBody, SwarmJoinBody, SwarmSpec, SwarmUnlockBody, UnlockKeyResponse
-from .transport import Resource
+from .resource import Resource
 
 __all__ = ["Swarm"]
 

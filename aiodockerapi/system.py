@@ -18,7 +18,7 @@ from .models import (
     SystemVersion,
 )
 from .params import Filters, Since, time_param
-from .transport import Resource
+from .resource import Resource
 
 __all__ = ["DataUsageType", "System"]
 

@@ -10,7 +10,8 @@ from . import operations as ops
 from .models import Frame, Task
 from .operation import Operation
 from .params import Filters, Since, time_param
-from .transport import Resource, Transport
+from .resource import Resource
+from .transport import Transport
 
 __all__ = ["Tasks"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from . import operations as ops
 from .models import Volume, VolumeConfig, VolumeListResponse, VolumePruneResponse
 from .params import Filters
-from .transport import Resource
+from .resource import Resource
 
 __all__ = ["Volumes"]
 

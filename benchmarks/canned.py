@@ -11,7 +11,8 @@ scaled by repetition: events are repeated with their ids and times rewritten so 
 repetition is new and time moves forward; containers are repeated with new ids and names;
 log frames are repeated. Every body is encoded once, before the first request, so serving
 costs the server little more than a socket write and the client's own cost is what the
-benchmarks measure. Prints "ready" on stdout once it listens.
+benchmarks measure. Prints "ready" on stdout once it listens. With --sockets N it listens on
+N sockets (path.0 ... path.N-1), each a daemon of its own to its clients: a fleet.
 """
 
 from __future__ import annotations
@@ -237,19 +238,36 @@ async def main_async(args: argparse.Namespace) -> None:
         containers=args.containers,
         logs_bytes=int(args.logs_mib * (1 << 20)),
     )
-    server = await asyncio.start_unix_server(canned.serve, path=args.socket, limit=1 << 16)
+    servers = [
+        await asyncio.start_unix_server(canned.serve, path=path, limit=1 << 16)
+        for path in socket_paths(args.socket, args.sockets)
+    ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(f"ready logs_body={canned.logs_body} logs_payload={canned.logs_payload}", flush=True)
-    async with server:
+    print(
+        f"ready logs_body={canned.logs_body} logs_payload={canned.logs_payload} "
+        f"sockets={len(servers)}",
+        flush=True,
+    )
+    try:
         await stop.wait()
+    finally:
+        for server in servers:
+            server.close()
+
+
+def socket_paths(path: str, count: int = 1) -> list[str]:
+    """Where the server listens: `path` itself for one socket; `path.0` ... for several
+    (daemons of a fleet, all served by this one process from the same prepared bodies)."""
+    return [path] if count == 1 else [f"{path}.{i}" for i in range(count)]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.canned", description=__doc__)
     parser.add_argument("--socket", required=True)
+    parser.add_argument("--sockets", type=int, default=1, help="serve this many sockets")
     parser.add_argument("--payloads", type=Path, default=PAYLOADS)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--containers", type=int, default=500)

@@ -38,6 +38,8 @@ class Job:
     cycles: int = 0
     label: str = ""  # put on every container and image a workload creates
     api_version: str = API_VERSION
+    hosts: list[str] = field(default_factory=list)  # a fleet's daemons (unix:// URLs)
+    limit: int = 16  # of a fleet: hosts at work at once
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -92,6 +94,11 @@ def reset_peak_rss() -> int:
             f.write("5")
     except OSError:
         pass  # the peak then also covers what came before; it can only be overstated
+    return _status_kib("VmRSS")
+
+
+def rss_kib() -> int:
+    """The RSS now, in KiB."""
     return _status_kib("VmRSS")
 
 

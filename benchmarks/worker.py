@@ -20,7 +20,7 @@ from typing import Any
 
 from .job import Job, Outcome, peak_rss_kib, reset_peak_rss
 
-CLIENTS = ("ours", "aiodocker_peer", "dockerpy_peer", "floor")
+CLIENTS = ("ours", "ours_serial", "aiodocker_peer", "dockerpy_peer", "floor")
 
 
 async def _maybe(value: Any) -> Any:
@@ -44,7 +44,10 @@ async def run(client_name: str, workload: str, job: Job) -> Outcome:
         peak = peak_rss_kib()
     finally:
         await _maybe(client.close())
-    return Outcome(seconds, cpu, units, base, peak)
+    extra: dict[str, Any] = {}
+    if isinstance(units, tuple):  # (units, what else the workload measured)
+        units, extra = units
+    return Outcome(seconds, cpu, units, base, peak, extra)
 
 
 def main(argv: list[str]) -> int:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import faulthandler
+import os
 import re
 import shutil
+import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -79,13 +83,66 @@ def running_sandbox(
         box.stop()
 
 
+HANG_AFTER = 300.0  # seconds
+_REAL_STDERR = pytest.StashKey[int]()
+
+
+def _real_stderr(config: pytest.Config) -> int:
+    """A descriptor for the terminal's stderr, not pytest's capture of fd 2.
+
+    While a test runs, fd 2 (and sys.__stderr__, which writes to it) is pytest's capture
+    file, shown only when the test *finishes*; a hang that ends the process loses it. So
+    take a dup of fd 2 once, with capturing suspended.
+    """
+    fd = config.stash.get(_REAL_STDERR, None)
+    if fd is None:
+        capman = config.pluginmanager.getplugin("capturemanager")
+        if capman is None:  # -p no:capture
+            fd = os.dup(2)
+        else:
+            with capman.global_and_fixture_disabled():
+                fd = os.dup(2)
+        config.stash[_REAL_STDERR] = fd
+    return fd
+
+
+def _report_hang(fd: int, nodeid: str, main: int | None) -> None:
+    """Name the stuck test and show its asyncio tasks' stacks (the main thread's own stack,
+    which faulthandler prints next, is only the event loop waiting)."""
+    with open(os.dup(fd), "w", errors="replace") as out:
+        out.write(f"\n=== hang_guard: {nodeid} still running after {HANG_AFTER:.0f} s ===\n")
+        frame = sys._current_frames().get(main or 0)
+        while frame is not None and not isinstance(
+            frame.f_locals.get("self"), asyncio.AbstractEventLoop
+        ):
+            frame = frame.f_back
+        if frame is not None:
+            try:
+                for task in asyncio.all_tasks(frame.f_locals["self"]):
+                    task.print_stack(file=out)
+            except Exception as exc:  # a diagnostic: never mask the dump that follows
+                out.write(f"(could not list the asyncio tasks: {exc!r})\n")
+        out.write("=== every thread's stack, then exit ===\n")
+
+
 @pytest.fixture(autouse=True)
-def hang_guard() -> Iterator[None]:
-    """A test still running after 5 minutes is stuck: print every thread's stack and exit,
-    rather than let CI wait out its whole budget."""
-    faulthandler.dump_traceback_later(300, exit=True)
+def hang_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test still running after 5 minutes is stuck: name it, print its asyncio tasks' and
+    every thread's stack to the real stderr, and exit, rather than let CI wait out its whole
+    budget."""
+    fd = _real_stderr(request.config)
+    report = threading.Timer(
+        HANG_AFTER - 1,
+        _report_hang,
+        (fd, request.node.nodeid, threading.main_thread().ident),
+    )
+    report.daemon = True
+    report.start()
+    # The backstop works even if Python code is wedged holding the GIL.
+    faulthandler.dump_traceback_later(HANG_AFTER, exit=True, file=fd)
     yield
     faulthandler.cancel_dump_traceback_later()
+    report.cancel()
 
 
 @pytest.fixture(scope="session")

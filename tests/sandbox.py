@@ -532,9 +532,10 @@ class PodmanSandbox(Sandbox):
         tls: bool = True,
         root: Path | None = None,
         extra_args: Sequence[str] = (),
+        flavour: str | None = None,
     ) -> None:
         self._container_ids: set[str] = set()
-        super().__init__(tls=False, root=root, extra_args=extra_args)
+        super().__init__(tls=False, root=root, extra_args=extra_args, flavour=flavour)
         self.log_path = self.root / "podman.log"
 
     def __repr__(self) -> str:

@@ -22,8 +22,7 @@ import msgspec
 import pytest
 
 from aiodockerapi import Docker, DockerStreamError, NotFound
-from aiodockerapi.images import PushImageInfo
-from aiodockerapi.models import BuildInfo, CreateImageInfo, ImageID
+from aiodockerapi.models import BuildInfo, CreateImageInfo, ImageID, PushImageInfo
 from aiodockerapi.progress import ProgressDisplay, show_progress
 
 from .registry import Registry, containerd_image_store, registry  # noqa: F401
@@ -158,7 +157,7 @@ async def test_plain_lines_change_only_with_a_layers_status() -> None:
 async def test_a_push_digest_from_its_last_line_or_aux() -> None:
     digest = "sha256:" + "a" * 64
     # containerd's image store ends a push on this line, with no aux message after it.
-    containerd = [
+    containerd: list[dict[str, Any]] = [
         {"status": "The push refers to repository [127.0.0.1:5000/team/app]"},
         {"status": "Pushed", "progressDetail": {}, "id": "aaaaaaaaaaaa"},
         {"status": f"1.0: digest: {digest} size: 943"},
@@ -173,7 +172,7 @@ async def test_a_push_digest_from_its_last_line_or_aux() -> None:
     summary = await show_progress(iterate(decoded(classic, PushImageInfo)), io.StringIO())
     assert summary.digest == digest
     # A layer's status never counts as a push's digest line.
-    layer = [{"status": f"x: digest: {digest} size: 1", "id": "aaaaaaaaaaaa"}]
+    layer: list[dict[str, Any]] = [{"status": f"x: digest: {digest} size: 1", "id": "aaaaaaaaaaaa"}]
     summary = await show_progress(iterate(decoded(layer, PushImageInfo)), io.StringIO())
     assert summary.digest is None
 
@@ -189,7 +188,7 @@ def test_plain_is_the_default_off_a_terminal(tmp_path: Path) -> None:
 
 
 async def test_build_output_is_written_by_whole_lines_without_colours() -> None:
-    raw = [
+    raw: list[dict[str, Any]] = [
         {"stream": "Step 1/2 : FROM scratch\n"},
         {"stream": " ---> Running in 0123456789ab\n"},
         {"stream": "\x1b[91mcomplaint on stderr\n\x1b[0m"},

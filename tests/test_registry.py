@@ -15,9 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from aiodockerapi import Docker, DockerError, DockerStreamError, NotFound, ServerError, models
+from aiodockerapi import (
+    Docker,
+    DockerError,
+    DockerStreamError,
+    NotFound,
+    ServerError,
+    Unauthorized,
+    models,
+)
 from aiodockerapi.auth import AuthConfig, encode_auth
-from aiodockerapi.images import PushImageInfo
+from aiodockerapi.models import PushImageInfo
 
 from .conftest import container_config
 from .registry import Registry, containerd_image_store, registry  # noqa: F401
@@ -272,9 +280,11 @@ async def test_wrong_or_missing_credentials(
             pass
     assert wrong not in str(caught.value)
     # dockerd 20.10 and 26.1 answer the refused pull with a 500; 28.5's classic store with
-    # the registry's 401 (DockerError: aiodockerapi has no subclass for 401); containerd's
-    # image store with a 500 again.
-    assert caught.value.status == (401 if ENGINE_VERSION >= (28, 0) and not containerd else 500)
+    # the registry's 401 (Unauthorized); containerd's image store with a 500 again.
+    if ENGINE_VERSION >= (28, 0) and not containerd:
+        assert isinstance(caught.value, Unauthorized) and caught.value.status == 401
+    else:
+        assert isinstance(caught.value, ServerError) and caught.value.status == 500
     with pytest.raises(ServerError, match="no basic auth credentials"):
         async for _ in docker.images.pull(f"{repo}:v1"):
             pass

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import aiodocker
 
 from ..job import Job, in_flight
+from .fleet_common import settled_rss_kib
 
 
 class Client:
@@ -25,6 +29,65 @@ class Client:
             n += 1
         await self.docker.events.stop()  # type: ignore[no-untyped-call]
         return n
+
+    # -- fleets, by hand: one aiodocker client per host --------------------------------
+
+    def _clients(self) -> list[aiodocker.Docker]:
+        return [
+            aiodocker.Docker(url=h, api_version=f"v{self.job.api_version}") for h in self.job.hosts
+        ]
+
+    async def warmup_fleet_events(self) -> None:
+        self.fleet = self._clients()
+        await asyncio.gather(*(d.version() for d in self.fleet))
+
+    async def fleet_events(self) -> int:
+        """The hosts' events merged with an asyncio.Queue (bounded, as Fleet's buffer)."""
+        queue: asyncio.Queue[tuple[str, Any] | None] = asyncio.Queue(4096)
+
+        async def pump(host: str, docker: aiodocker.Docker) -> None:
+            try:
+                subscriber = docker.events.subscribe()  # type: ignore[no-untyped-call]
+                while (event := await subscriber.get()) is not None:
+                    await queue.put((host, event))
+                await docker.events.stop()  # type: ignore[no-untyped-call]
+            finally:
+                await queue.put(None)
+
+        tasks = [asyncio.create_task(pump(h, d)) for h, d in zip(self.job.hosts, self.fleet)]
+        n = 0
+        running = len(tasks)
+        while running:
+            if await queue.get() is None:
+                running -= 1
+            else:
+                n += 1
+        await asyncio.gather(*tasks)
+        await asyncio.gather(*(d.close() for d in self.fleet))
+        return n
+
+    async def fleet_run(self) -> int:
+        """Every host's listing, `limit` hosts at a time, each with a timeout."""
+        clients = self._clients()
+        limit = asyncio.Semaphore(self.job.limit)
+
+        async def one(docker: aiodocker.Docker) -> int:
+            async with limit:
+                return len(await asyncio.wait_for(docker.containers.list(all=True), 60))
+
+        try:
+            counts = await asyncio.gather(*(one(d) for d in clients))
+        finally:
+            await asyncio.gather(*(d.close() for d in clients))
+        return sum(counts)
+
+    async def fleet_idle(self) -> tuple[int, dict[str, float]]:
+        base = settled_rss_kib()
+        clients = self._clients()
+        await asyncio.gather(*(d.version() for d in clients))
+        per_host = (settled_rss_kib() - base) / len(clients)
+        await asyncio.gather(*(d.close() for d in clients))
+        return len(clients), {"rss_per_host_kib": per_host}
 
     async def warmup_list(self) -> None:
         await self.docker.containers.list(all=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from aiodockerapi import Docker
+from aiodockerapi import Docker, Fleet
 
 from ..job import Job, in_flight
+from .fleet_common import settled_rss_kib
 
 
 class Client:
@@ -23,6 +24,42 @@ class Client:
         async for _ in self.docker.system.events():
             n += 1
         return n
+
+    # -- fleets: Fleet over job.hosts ----------------------------------------------------
+
+    async def warmup_fleet_events(self) -> None:
+        self.fleet = Fleet(self.job.hosts, limit=self.job.limit)
+        await self.fleet.run(lambda docker: docker.system.ping())
+
+    async def fleet_events(self) -> int:
+        n = 0
+        async with self.fleet.events() as events:
+            async for item in events:
+                if item.error is not None:
+                    raise item.error
+                n += 1
+        await self.fleet.close()
+        return n
+
+    async def fleet_run(self) -> int:
+        async with Fleet(self.job.hosts, limit=self.job.limit, timeout=60) as fleet:
+            results = await fleet.run(lambda docker: docker.containers.list(all=True))
+        n = 0
+        for result in results.values():
+            if result.error is not None:
+                raise result.error
+            n += len(result.value or ())
+        return n
+
+    async def fleet_idle(self) -> tuple[int, dict[str, float]]:
+        """Every host's client with one idle connection (after a ping): RSS per host."""
+        base = settled_rss_kib()
+        self.fleet = Fleet(self.job.hosts, limit=len(self.job.hosts))
+        results = await self.fleet.run(lambda docker: docker.system.ping())
+        assert all(r.ok for r in results.values())
+        per_host = (settled_rss_kib() - base) / len(self.job.hosts)
+        await self.fleet.close()
+        return len(results), {"rss_per_host_kib": per_host}
 
     async def warmup_list(self) -> None:
         await self.docker.containers.list(all=True)

@@ -1,0 +1,218 @@
+"""Requests through aiohttp's connection pool (its public API only): every plain call, and
+streams that need a timeout, a body or the ssh tunnel's session count; and websockets."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from ..errors import DockerError, error_for_status
+from ..hosts import Host
+from .base import (
+    CONNECT_TIMEOUT,
+    IDENTITY,
+    HTTPRequest,
+    HTTPTransport,
+    Response,
+    WebSocket,
+    WebSocketMessage,
+    WebSocketOpcode,
+)
+from .errors import BODY, FAILURES, REQUEST, failure
+
+__all__ = ["Pool"]
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(total: float | None) -> aiohttp.ClientTimeout:
+    """One (immutable) ClientTimeout per total, rather than one per request."""
+    return aiohttp.ClientTimeout(total=total, sock_connect=CONNECT_TIMEOUT)
+
+
+class Pool(HTTPTransport):
+    """An aiohttp session for one daemon, created lazily in the running loop.
+    `socket_path` gives the unix socket to connect to (the ssh tunnel's, started on first
+    use), or None for the host's TCP address; `keepalive` bounds how long an idle
+    connection is kept (an ssh session each, through the tunnel)."""
+
+    def __init__(
+        self,
+        host: Host,
+        socket_path: Callable[[], Awaitable[str | None]],
+        *,
+        size: int = 100,
+        keepalive: float | None = None,
+    ) -> None:
+        self.host = host
+        self._socket_path = socket_path
+        self._size = size
+        self._keepalive = keepalive
+        self.session: aiohttp.ClientSession | None = None
+        self.closed = False
+
+    async def open(self) -> aiohttp.ClientSession:
+        """The session, created on first use."""
+        if self.closed:
+            raise DockerError(None, f"the client for {self.host.url} is closed")
+        if self.session is None:
+            connector: aiohttp.BaseConnector
+            socket_path = await self._socket_path()
+            if socket_path is not None and self._keepalive is not None:
+                connector = aiohttp.UnixConnector(
+                    path=socket_path, limit=self._size, keepalive_timeout=self._keepalive
+                )
+            elif socket_path is not None:
+                connector = aiohttp.UnixConnector(path=socket_path, limit=self._size)
+            else:
+                ssl = self.host.ssl if self.host.ssl else True
+                connector = aiohttp.TCPConnector(limit=self._size, ssl=ssl)
+            if self.session is None:  # the tunnel's start may have let another task in
+                self.session = aiohttp.ClientSession(
+                    base_url=self.host.base_url,
+                    connector=connector,
+                    timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT),
+                    auto_decompress=False,
+                    headers=IDENTITY,
+                )
+            else:
+                await connector.close()
+        return self.session
+
+    def send(self, request: HTTPRequest) -> _Exchange:
+        return _Exchange(self, request)
+
+    async def websocket(self, target: str) -> WebSocket:
+        session = self.session or await self.open()
+        try:
+            ws = await session.ws_connect(target)
+        except aiohttp.WSServerHandshakeError as exc:
+            raise error_for_status(exc.status, exc.message) from None
+        except FAILURES as exc:
+            raise self._failure(exc, "GET", target, REQUEST, None) from exc
+        return _WebSocket(ws)
+
+    async def aclose(self) -> None:
+        self.closed = True
+        if self.session is not None:
+            session, self.session = self.session, None
+            await session.close()
+
+    def _failure(
+        self, exc: BaseException, method: str, target: str, phase: str, timeout: float | None
+    ) -> BaseException:
+        return failure(
+            exc,
+            host=self.host.url,
+            tls=self.host.ssl is not None,
+            method=method,
+            target=target,
+            phase=phase,
+            timeout=timeout,
+        )
+
+
+class _Exchange(Response):
+    """One request through the pool: entering sends it and gives itself, the response;
+    leaving returns the connection to the pool if the body was read to the end, and closes
+    it otherwise. What aiohttp raises on the way becomes the matching DockerError.
+
+    A class rather than @asynccontextmanager: every plain call goes through here, and an
+    async generator per request costs a measurable share of a fast one.
+    """
+
+    __slots__ = ("_pool", "_request", "_resp", "headers", "reason", "status")
+
+    def __init__(self, pool: Pool, request: HTTPRequest) -> None:
+        self._pool = pool
+        self._request = request
+        self._resp: aiohttp.ClientResponse | None = None
+
+    async def __aenter__(self) -> _Exchange:
+        if self._resp is not None:
+            return self  # entered already (the client enters it before its caller)
+        request = self._request
+        try:
+            pool = self._pool
+            session = pool.session or await pool.open()
+            resp = self._resp = await session.request(
+                request.method,
+                request.target,
+                data=request.data,
+                headers=request.headers,
+                timeout=_client_timeout(request.timeout),
+                allow_redirects=False,
+            )
+        except BaseException as exc:
+            self._finish(exc)
+            raise
+        self.status = resp.status
+        self.reason = resp.reason or ""
+        self.headers = resp.headers
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._finish(exc)
+
+    async def read(self) -> bytes:
+        assert self._resp is not None
+        return await self._resp.read()
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        assert self._resp is not None
+        return self._resp.content.iter_any()
+
+    def _finish(self, exc: BaseException | None) -> None:
+        resp = self._resp
+        if resp is not None:
+            if resp.content.at_eof():
+                resp.release()
+            else:
+                resp.close()
+        if exc is not None and isinstance(exc, FAILURES):
+            request = self._request
+            mapped = self._pool._failure(
+                exc,
+                request.method,
+                request.target,
+                REQUEST if resp is None else BODY,
+                request.timeout,
+            )
+            if mapped is not exc:
+                raise mapped from exc
+
+
+class _WebSocket(WebSocket):
+    """aiohttp's client websocket, behind our small interface."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse[Any]) -> None:
+        self._ws = ws
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self._ws.send_bytes(data)
+
+    async def receive(self) -> WebSocketMessage | None:
+        while True:
+            message = await self._ws.receive()
+            if message.type == aiohttp.WSMsgType.BINARY:
+                return WebSocketMessage(WebSocketOpcode.BINARY, message.data)
+            if message.type == aiohttp.WSMsgType.TEXT:
+                return WebSocketMessage(WebSocketOpcode.TEXT, message.data.encode())
+            if message.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSING,
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.ERROR,
+            ):
+                return None
+
+    async def close(self) -> None:
+        await self._ws.close()

@@ -1,0 +1,160 @@
+"""Requests on sockets of their own, in just enough HTTP/1.1 (rawhttp.py): long GET streams
+read in 256 KiB blocks, and connections upgraded to raw duplex streams (attach, exec).
+
+A socket serves one request and is closed after it: a stream holds it for as long as it
+runs, and an upgraded one is handed over whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from types import TracebackType
+
+from .. import rawhttp
+from ..errors import DockerError
+from ..hosts import Host
+from ..paths import check_text
+from .base import (
+    CONNECT_TIMEOUT,
+    IDENTITY,
+    Headers,
+    HTTPRequest,
+    HTTPTransport,
+    Response,
+    Upgraded,
+    read_error,
+)
+from .errors import BODY, CONNECT, FAILURES, REQUEST, failure
+
+__all__ = ["Sockets"]
+
+_Opened = tuple[asyncio.StreamReader, asyncio.StreamWriter, int, Headers]
+
+
+class Sockets(HTTPTransport):
+    """One socket per request to the host (its unix socket, the ssh tunnel's, or its TCP
+    address with its TLS). The timeout bounds the wait for the response's head."""
+
+    def __init__(self, host: Host, socket_path: Callable[[], Awaitable[str | None]]) -> None:
+        self.host = host
+        self._socket_path = socket_path
+        self.closed = False
+
+    def send(self, request: HTTPRequest) -> _SocketExchange:
+        return _SocketExchange(self, request)
+
+    async def upgrade(self, request: HTTPRequest) -> Upgraded:
+        reader, writer, status, headers = await self.exchange(request)
+        return Upgraded(status, headers, reader, writer)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    async def exchange(self, request: HTTPRequest) -> _Opened:
+        """Send `request` on a new socket: its reader (with the body), writer, status and
+        headers."""
+        headers = {**IDENTITY, **(request.headers or {})}
+        for name, value in headers.items():
+            check_text(f"header {name!r}", value)
+        data = request.data
+        if data is None or isinstance(data, bytes):
+            if data or request.method != "GET":
+                headers["Content-Length"] = str(len(data or b""))
+        else:
+            headers["Transfer-Encoding"] = "chunked"
+        try:
+            reader, writer = await asyncio.wait_for(self._connect(), CONNECT_TIMEOUT)
+        except FAILURES as exc:
+            raise self.failure(exc, request, CONNECT) from None
+        host = self.host
+        try:
+            writer.write(
+                rawhttp.request_head(request.method, request.target, host.authority, headers)
+            )
+            if isinstance(data, bytes):
+                writer.write(data)
+            elif data is not None:
+                async for chunk in data:
+                    if chunk:
+                        writer.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                        await writer.drain()
+                writer.write(b"0\r\n\r\n")
+            status, head = await asyncio.wait_for(rawhttp.read_head(reader), request.timeout)
+        except BaseException as exc:
+            writer.close()
+            if isinstance(exc, FAILURES):
+                raise self.failure(exc, request, REQUEST) from None
+            raise
+        return reader, writer, status, Headers(head)
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.closed:
+            raise DockerError(None, f"the client for {self.host.url} is closed")
+        host = self.host
+        socket_path = await self._socket_path()
+        if socket_path is not None:
+            return await asyncio.open_unix_connection(socket_path)
+        return await asyncio.open_connection(
+            host.hostname,
+            host.port,
+            ssl=host.ssl,
+            server_hostname=host.hostname if host.ssl else None,
+        )
+
+    def failure(self, exc: BaseException, request: HTTPRequest, phase: str) -> BaseException:
+        return failure(
+            exc,
+            host=self.host.url,
+            tls=self.host.ssl is not None,
+            method=request.method,
+            target=request.target,
+            phase=phase,
+            timeout=request.timeout,
+        )
+
+
+class _SocketExchange(Response):
+    """One request on a socket of its own, closed on leaving."""
+
+    __slots__ = ("_reader", "_request", "_sockets", "_writer", "headers", "reason", "status")
+
+    def __init__(self, sockets: Sockets, request: HTTPRequest) -> None:
+        self._sockets = sockets
+        self._request = request
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def __aenter__(self) -> _SocketExchange:
+        if self._writer is None:
+            opened = await self._sockets.exchange(self._request)
+            self._reader, self._writer, self.status, self.headers = opened
+            self.reason = ""
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+    async def read(self) -> bytes:
+        if self.status >= 400:
+            return await read_error(self._reader, self.headers)
+        return b"".join([chunk async for chunk in self._chunks()])
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncGenerator[bytes, None]:
+        """The body in large blocks; a body that ends early raises StreamCut."""
+        try:
+            async for chunk in rawhttp.body(self._reader, self.headers):
+                yield chunk
+        except FAILURES as exc:
+            mapped = self._sockets.failure(exc, self._request, BODY)
+            if mapped is exc:
+                raise
+            raise mapped from None
