@@ -30,7 +30,7 @@ from .models import (
     ImageSummary,
     PushImageInfo,
 )
-from .operation import Operation, Request
+from .operation import Request
 from .params import Filters, encode_param
 from .resource import Resource
 
@@ -81,28 +81,6 @@ def _platforms(
     if not items:
         raise ValueError(f"{name} must name at least one platform")
     return items
-
-
-def _bind(
-    op: Operation, *path: str, repeated: Mapping[str, builtins.list[str] | None], **query: Any
-) -> Request:
-    """`op` bound to its arguments, each of `repeated` sent as the parameter repeated: through
-    the table where it says so (multi), else as its first value plus the rest appended (the
-    specs type build's `t` and commit's `changes` as one string; the daemon reads a list)."""
-    params = {p.name: p for p in op.query}
-    rest: builtins.list[tuple[str, builtins.list[str]]] = []
-    for name, values in repeated.items():
-        if not values:
-            continue
-        if params[name].multi:
-            query[name] = values
-        else:
-            query[name] = values[0]
-            rest.append((params[name].wire, values[1:]))
-    req = op(*path, **query)
-    for wire, values in rest:
-        req = _append(req, wire, values)
-    return req
 
 
 def _append(req: Request, wire: str, values: Sequence[str]) -> Request:
@@ -190,9 +168,8 @@ class Images(Resource):
         """
         if (context is None) == (remote is None):
             raise ValueError("give exactly one of a build context or remote=")
-        req = _bind(
-            ops.ImageBuild,
-            repeated={"t": _strings("t", t)},
+        req = ops.ImageBuild(
+            t=_strings("t", t) or None,
             dockerfile=dockerfile,
             extrahosts=extrahosts,
             remote=remote,
@@ -216,11 +193,8 @@ class Images(Resource):
             platform=platform,
             target=target,
             outputs=outputs,
+            version=version,
         )
-        if version is not None:
-            # The specs list `version` from API 1.42 on, but the daemon reads it from 1.38
-            # (dockerd 20.10 refuses version=3 at 1.41): it is sent on any version.
-            req = _append(req, "version", [version])
         headers = dict(_TAR)
         if auth_configs is not None:
             headers["X-Registry-Config"] = encode_registry_config(auth_configs)
@@ -256,13 +230,10 @@ class Images(Resource):
         attached to the image's variant for `platform` (the daemon's own by default), of the
         predicate `type`s given (all by default); `statement` includes each statement's body.
         An image store that keeps no image indexes (the classic one) answers 501."""
-        req = _bind(
-            ops.ImageAttestations,
+        req = ops.ImageAttestations(
             name,
-            repeated={
-                "platform": None if platform is None else [_platform(platform)],
-                "type": _strings("type", type),
-            },
+            platform=None if platform is None else [_platform(platform)],
+            type=_strings("type", type) or None,
             statement=statement,
         )
         return await self._t.call(req, builtins.list[dict[str, Any]])
@@ -289,12 +260,8 @@ class Images(Resource):
     ) -> builtins.list[ImageDeleteResponseItem]:
         """DELETE /images/{name}: untag and remove; returns what was untagged and deleted.
         `platforms` removes only those variants of a multi-platform image (API 1.50)."""
-        req = _bind(
-            ops.ImageDelete,
-            name,
-            repeated={"platforms": _platforms("platforms", platforms)},
-            force=force,
-            noprune=noprune,
+        req = ops.ImageDelete(
+            name, platforms=_platforms("platforms", platforms), force=force, noprune=noprune
         )
         return await self._t.call(req, builtins.list[ImageDeleteResponseItem])
 
@@ -376,10 +343,8 @@ class Images(Resource):
             tag=tag,
             message=message,
             platform=platform,
+            changes=_strings("changes", changes) or None,
         )
-        # The specs list `changes` from API 1.42 on, but the daemon reads it on imports from
-        # 1.41 (and before) too: it is sent on any version.
-        req = _append(req, "changes", _strings("changes", changes))
         data = None if input_image is None else open_context(input_image)
         return with_headers(
             lambda: registry_auth_header(from_image, credentials) if from_src is None else _tar(),
@@ -444,7 +409,7 @@ class Images(Resource):
     ) -> AsyncGenerator[bytes, None]:
         """GET /images/{name}/get: export one image (and its parents) as a tar, in chunks.
         `platform` exports only that variant of a multi-platform image (API 1.48)."""
-        req = _bind(ops.ImageGet, name, repeated={"platform": _platforms("platform", platform)})
+        req = ops.ImageGet(name, platform=_platforms("platform", platform))
         return self._t.stream_bytes(req)
 
     def get_all(
@@ -458,10 +423,7 @@ class Images(Resource):
         listed = _strings("names", names)
         if not listed:
             raise ValueError("get_all needs at least one image name")
-        req = _bind(
-            ops.ImageGetAll,
-            repeated={"names": listed, "platform": _platforms("platform", platform)},
-        )
+        req = ops.ImageGetAll(names=listed, platform=_platforms("platform", platform))
         return self._t.stream_bytes(req)
 
     def load(
@@ -475,9 +437,7 @@ class Images(Resource):
         binary file object or an async iterable); yields the daemon's messages ("Loaded
         image: ..." in `stream`). A bad tar raises DockerStreamError. `platform` loads only
         that variant of multi-platform images (API 1.48)."""
-        req = _bind(
-            ops.ImageLoad, repeated={"platform": _platforms("platform", platform)}, quiet=quiet
-        )
+        req = ops.ImageLoad(platform=_platforms("platform", platform), quiet=quiet)
         data = open_context(source)
         return self._t.stream_json(
             req, BuildInfo, in_band_errors=True, data=data, headers=_TAR, timeout=None
@@ -499,9 +459,8 @@ class Images(Resource):
         (or mapping) for the image, `changes` Dockerfile instructions."""
         if not isinstance(container, str) or not container:
             raise ValueError(f"commit needs the container's id or name, got {container!r}")
-        req = _bind(
-            ops.ImageCommit,
-            repeated={"changes": _strings("changes", changes)},
+        req = ops.ImageCommit(
+            changes=_strings("changes", changes) or None,
             container=container,
             repo=repo,
             tag=tag,

@@ -494,7 +494,7 @@ ImageBuild: Final = Operation(
     "/build",
     query=(
         Param("dockerfile", "dockerfile"),
-        Param("t", "t"),
+        Param("t", "t", multi=True),
         Param("extrahosts", "extrahosts"),
         Param("remote", "remote"),
         Param("q", "q"),
@@ -533,7 +533,7 @@ ImageCommit: Final = Operation(
         Param("comment", "comment"),
         Param("author", "author"),
         Param("pause", "pause"),
-        Param("changes", "changes"),
+        Param("changes", "changes", multi=True),
     ),
     body="ContainerConfig",
     result="IDResponse",

@@ -53,6 +53,14 @@ ERRATA: dict[tuple[str, str], tuple[dict[str, Any], str]] = {
         {"multi": True},
         "the daemon reads the names repeated (r.Form), the spec gives no collectionFormat",
     ),
+    ("ImageBuild", "t"): (
+        {"multi": True},
+        "the daemon reads every t given (r.Form), one tag each; the spec types it one string",
+    ),
+    ("ImageCommit", "changes"): (
+        {"multi": True},
+        "the daemon reads every changes given (r.Form); the spec types it one string",
+    ),
     ("ImageDelete", "platforms"): (
         {"multi": True},
         "the daemon reads the platforms repeated (r.Form), the spec gives no collectionFormat",
