@@ -26,11 +26,12 @@ from . import __version__
 from .auth import AuthInput, load_config, resolve_auth
 from .client import Docker
 from .errors import DockerConnectionError, DockerError, NotFound
-from .hosts import TLSConfig
+from .hosts import TLSConfig, config_dir
 from .models import (
     ContainerCreateResponse,
     ContainerSummary,
     EventMessage,
+    ImageID,
     ImageSummary,
     StreamType,
 )
@@ -222,7 +223,7 @@ def _tls(args: argparse.Namespace) -> TLSConfig | bool | None:
         raise CliError("--tlscert and --tlskey go together", status=2)
     verify = args.tlsverify or not args.tls
     defaults = TLSConfig.from_cert_path(
-        os.environ.get("DOCKER_CERT_PATH") or Path.home() / ".docker", verify=verify
+        os.environ.get("DOCKER_CERT_PATH") or config_dir(), verify=verify
     )
     client_cert = (args.tlscert, args.tlskey) if args.tlscert else defaults.client_cert
     return TLSConfig(
@@ -442,7 +443,7 @@ async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
         image_id = ""
         async with _closing(stream):
             async for message in stream:
-                if message.aux is not None and message.aux.id:
+                if isinstance(message.aux, ImageID) and message.aux.id:
                     image_id = message.aux.id
                 elif message.stream and message.stream.strip():
                     image_id = message.stream.strip()  # quiet builds say only the id

@@ -136,10 +136,11 @@ class HostEvents:
 
     async def _iterate(self) -> AsyncIterator[HostEvent]:
         batch = self._batch
+        popleft = batch.popleft
         take = self._merge.take
         while True:
             while batch:
-                yield batch.popleft()
+                yield popleft()
             if not await take(batch):
                 return
 
@@ -272,6 +273,7 @@ class Fleet:
 
         async def pump(name: str, client: Docker) -> None:
             pending = merge.pending
+            append = pending.append
             try:
                 stream = client.system.events(
                     since=since, until=until, filters=filters, resume=resume
@@ -280,7 +282,7 @@ class Fleet:
                     async for event in stream:
                         if not pending:
                             merge.wake()
-                        pending.append(HostEvent(name, event))
+                        append(HostEvent(name, event))
                         if len(pending) >= merge.size:
                             await merge.wait_space()
             except _Closed:

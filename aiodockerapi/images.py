@@ -162,10 +162,13 @@ class Images(Resource):
         with `remote=`. A failed step raises DockerStreamError. Leaving the loop early
         closes the connection, which makes the daemon cancel the build. `auth_configs`
         (registry -> credentials) are sent as X-Registry-Config for the images it pulls.
-        `version` picks the builder: "1" is the classic one; "2" (BuildKit) reports in
-        messages this client does not decode, and needs a session (see docker.session) for
-        most of what it does.
+        `version` picks the builder: "1" is the classic one; "2" is BuildKit, whose
+        progress comes as trace messages (`aux` a string) that aiodockerapi.buildkit decodes
+        and folds into per-step state (`buildkit.run_build` gives the image id); what needs
+        BuildKit's session (secrets, ssh forwarding) is not supported (docs/buildkit.md).
         """
+        if version not in (None, "1", "2"):
+            raise ValueError(f'version must be "1" (classic) or "2" (BuildKit), not {version!r}')
         if (context is None) == (remote is None):
             raise ValueError("give exactly one of a build context or remote=")
         req = ops.ImageBuild(

@@ -3,8 +3,9 @@
     python -m benchmarks                 # the full suite (several minutes)
     python -m benchmarks --quick         # tiny sizes, one run: proves it works
 
-Workloads 1-4 run against the canned server (benchmarks/canned.py, replaying responses that
-benchmarks/capture.py recorded from a real dockerd); workloads 5-6 against a real dockerd:
+Workloads 1-4 and the fleet workloads 7-10 run against the canned server (benchmarks/canned.py,
+replaying responses that benchmarks/capture.py recorded from a real dockerd; for a fleet, one
+server process listens on a socket per host); workloads 5-6 against a real dockerd:
 a private sandbox (tests/sandbox.py) unless --docker-host names one. Every client runs every
 workload in a fresh process of its own (benchmarks/worker.py), one run of each client in
 turn, so load that comes and goes on the machine falls on all of them alike; the table gives
@@ -46,7 +47,11 @@ CLIENTS = {
     "aiodocker_peer": "aiodocker",
     "dockerpy_peer": "docker-py",
     "floor": "floor",
+    "ours_serial": "one by one",  # fleets: aiodockerapi reading the hosts one after another
 }
+MAIN_COLUMNS = ("ours", "aiodocker_peer", "dockerpy_peer", "floor")
+FLEET_KEYS = ("fleet10", "fleet200", "fleetrun")
+WORKLOADS = ("events", "list", "inspect", "logs", "memory", "cycle", *FLEET_KEYS, "fleetidle")
 PEERS = ("aiodocker_peer", "dockerpy_peer")
 MiB = 1 << 20
 
@@ -63,6 +68,12 @@ class Sizes:
     cycles: int
     cycle_in_flight: int
     runs: int
+    logs_runs: int  # the logs ratios vary the most from round to round: more rounds
+    fleet_events: int  # per host, 10 hosts
+    fleet_hosts: int  # the large fleet
+    fleet_host_events: int  # per host of the large fleet
+    fleet_containers: int  # in each host's listing, for run()
+    fleet_limit: int  # Fleet(limit=) of the large fleet's run()
 
 
 FULL = Sizes(
@@ -71,11 +82,17 @@ FULL = Sizes(
     lists=50,
     inspects=2000,
     in_flight=100,
-    logs_mib=256,
+    logs_mib=64,
     context_mib=1024,
     cycles=100,
     cycle_in_flight=50,
     runs=3,
+    logs_runs=11,
+    fleet_events=100_000,
+    fleet_hosts=200,
+    fleet_host_events=5000,
+    fleet_containers=50,
+    fleet_limit=32,
 )
 QUICK = Sizes(
     events=2000,
@@ -88,6 +105,12 @@ QUICK = Sizes(
     cycles=2,
     cycle_in_flight=2,
     runs=1,
+    logs_runs=1,
+    fleet_events=2000,
+    fleet_hosts=200,
+    fleet_host_events=20,
+    fleet_containers=5,
+    fleet_limit=32,
 )
 
 
@@ -107,6 +130,7 @@ class Workload:
     amount: float = 0  # units of work per run, for the rate
     expected: dict[str, int] = field(default_factory=dict)  # units each client should report
     results: dict[str, list[Outcome]] = field(default_factory=dict)
+    method: str = ""  # the clients' method, when not `key`
 
     def median(self, client: str, cpu: bool = False) -> float | None:
         runs = self.results.get(client)
@@ -124,6 +148,16 @@ class Workload:
             (t.cpu_seconds if cpu else t.seconds) / max(o.cpu_seconds if cpu else o.seconds, 1e-9)
             for o, t in zip(ours, theirs, strict=False)
         )
+
+    def spread(self, other: str) -> float | None:
+        """How far the per-round ratios against `other` spread: their interquartile range
+        over their median (None with fewer than four rounds)."""
+        ours, theirs = self.results.get("ours"), self.results.get(other)
+        if not ours or not theirs or min(len(ours), len(theirs)) < 4:
+            return None
+        ratios = [t.seconds / max(o.seconds, 1e-9) for o, t in zip(ours, theirs, strict=False)]
+        q1, _, q3 = statistics.quantiles(ratios, n=4)
+        return (q3 - q1) / statistics.median(ratios)
 
     def rate(self, client: str) -> float | None:
         seconds = self.median(client)
@@ -158,7 +192,7 @@ def run_interleaved(
     for a quick run whose timings do not matter)."""
     for n in range(runs):
         with ThreadPoolExecutor(len(w.clients) if parallel else 1) as pool:
-            outcomes = pool.map(lambda c: run_worker(c, w.key, job, timeout), w.clients)
+            outcomes = pool.map(lambda c: run_worker(c, w.method or w.key, job, timeout), w.clients)
             for client, outcome in zip(w.clients, outcomes, strict=True):
                 w.results.setdefault(client, []).append(outcome)
                 log(
@@ -194,14 +228,18 @@ def log(text: str) -> None:
 
 
 @contextlib.contextmanager
-def canned_server(sizes: Sizes, tmp: Path) -> Iterator[tuple[str, dict[str, int]]]:
-    """Start benchmarks/canned.py; yield its unix:// URL and the body sizes it serves."""
-    sock = tmp / "canned.sock"
+def canned_server(
+    sizes: Sizes, tmp: Path, sockets: int = 1
+) -> Iterator[tuple[str, dict[str, int]]]:
+    """Start benchmarks/canned.py; yield its unix:// URL and the body sizes it serves (with
+    several sockets, the URL of the first: the others end in .1, .2, ...)."""
+    sock = tmp / f"canned-{sockets}.sock"
     cmd = [
         sys.executable,
         "-m",
         "benchmarks.canned",
         f"--socket={sock}",
+        f"--sockets={sockets}",
         f"--events={sizes.events}",
         f"--containers={sizes.containers}",
         f"--logs-mib={sizes.logs_mib}",
@@ -215,7 +253,7 @@ def canned_server(sizes: Sizes, tmp: Path) -> Iterator[tuple[str, dict[str, int]
         if not line.startswith("ready"):
             raise RuntimeError(f"the canned server did not start (exit {proc.wait()})")
         info = {k: int(v) for k, v in (item.split("=") for item in line.split()[1:])}
-        yield f"unix://{sock}", info
+        yield f"unix://{sock}" if sockets == 1 else f"unix://{sock}.0", info
     finally:
         proc.terminate()
         proc.wait(10)
@@ -375,35 +413,67 @@ def report(
     add(f"Versions: {versions}  ")
     if daemon:
         add(f"Daemon (workloads 5-6): {daemon}")
-    add("")
-    add("Rates (median of the runs; higher is better):")
-    add("")
-    add("| workload | unit | aiodockerapi | aiodocker | docker-py | floor |")
-    add("| --- | --- | ---: | ---: | ---: | ---: |")
-    for w in workloads:
-        if not w.results:
-            continue
-        cells = [fmt_rate(w.rate(c)) if c in w.clients else "" for c in CLIENTS]
-        add(f"| {w.title} | {w.unit} | {' | '.join(cells)} |")
-    add("")
-    add("aiodockerapi's speed as a multiple of each other client's: the median over the rounds")
-    add("of the ratio within a round (wall clock; CPU time of the client process in brackets),")
-    add("against the targets:")
-    add("")
-    add("| workload | vs aiodocker | vs docker-py | vs floor | targets |")
-    add("| --- | ---: | ---: | ---: | --- |")
+    main = [w for w in workloads if w.key not in FLEET_KEYS and w.results]
+    if main:
+        add("")
+        add("Rates (median of the runs; higher is better):")
+        add("")
+        add("| workload | unit | aiodockerapi | aiodocker | docker-py | floor |")
+        add("| --- | --- | ---: | ---: | ---: | ---: |")
+        for w in main:
+            cells = [fmt_rate(w.rate(c)) if c in w.clients else "" for c in MAIN_COLUMNS]
+            add(f"| {w.title} | {w.unit} | {' | '.join(cells)} |")
+        add("")
+        add("aiodockerapi's speed as a multiple of each other client's: the median over the")
+        add("rounds of the ratio within a round (wall clock; CPU time of the client process in")
+        add("brackets, and the spread of the ratio over the rounds: interquartile range over")
+        add("median, with four rounds or more), against the targets:")
+        add("")
+        add("| workload | vs aiodocker | vs docker-py | vs floor | targets |")
+        add("| --- | ---: | ---: | ---: | --- |")
     all_held = True
     notes: list[str] = []
-    for w in workloads:
+    fleet = [w for w in workloads if w.key in FLEET_KEYS and w.results]
+    for w in [*main, *fleet]:
         if not w.results or "ours" not in w.results:
             continue
+        if w is (fleet[0] if fleet else None):
+            add("")
+            add("Fleets: `Fleet.events()` over canned daemons (one server process, a socket per")
+            add("host) against aiodockerapi reading the same hosts one after another, and against")
+            add(
+                "aiodocker by hand (a client per host, merged with an asyncio.Queue); `Fleet.run()`"
+            )
+            add(
+                "against aiodocker by hand (a semaphore and asyncio.wait_for). Rates (median), then"
+            )
+            add("aiodockerapi's speed as a multiple of each (wall clock; CPU time in brackets):")
+            add("")
+            add("| workload | unit | Fleet | one by one | aiodocker by hand |")
+            add("| --- | --- | ---: | ---: | ---: |")
+            for f in fleet:
+                cells = [
+                    fmt_rate(f.rate(c)) if c in f.clients else ""
+                    for c in ("ours", "ours_serial", "aiodocker_peer")
+                ]
+                add(f"| {f.title} | {f.unit} | {' | '.join(cells)} |")
+            add("")
+            add("| workload | vs one by one | vs aiodocker by hand | targets |")
+            add("| --- | ---: | ---: | --- |")
+        columns = (
+            ("ours_serial", "aiodocker_peer")
+            if w.key in FLEET_KEYS
+            else ("aiodocker_peer", "dockerpy_peer", "floor")
+        )
         cells = []
-        for other in ("aiodocker_peer", "dockerpy_peer", "floor"):
+        for other in columns:
             ratio, cpu_ratio = w.ratio(other), w.ratio(other, cpu=True)
             if ratio is None or cpu_ratio is None:
                 cells.append("")
                 continue
-            cells.append(f"{ratio:.2f}x ({cpu_ratio:.2f}x)")
+            spread = w.spread(other)
+            spread_text = f", spread {spread:.0%}" if spread is not None else ""
+            cells.append(f"{ratio:.2f}x ({cpu_ratio:.2f}x{spread_text})")
         verdicts = []
         for t in w.targets:
             ratio = w.ratio(t.peer)
@@ -421,7 +491,20 @@ def report(
                     f"{CLIENTS[client]} reported {', '.join(f'{g:,}' for g in sorted(got))} "
                     f"instead of {want:,} on {w.key}"
                 )
-    if memory:
+    idle = memory.get("fleet_idle", {})
+    if idle:
+        add("")
+        add("Memory per idle host of a fleet: the RSS a client and its one idle keep-alive")
+        add("connection add (after a ping; garbage collected), over every host of the fleet:")
+        add("")
+        add("| hosts | aiodockerapi (Fleet) | aiodocker (a client per host) |")
+        add("| ---: | ---: | ---: |")
+        cells = [
+            f"{idle[c].extra['rss_per_host_kib']:,.0f} KiB" if c in idle else "-"
+            for c in ("ours", "aiodocker_peer")
+        ]
+        add(f"| {next(iter(idle.values())).units} | {' | '.join(cells)} |")
+    if memory.keys() - {"fleet_idle"}:
         limit = 64
         add("")
         add(f"Peak memory with a {context_mib} MiB build context and a {context_mib} MiB")
@@ -508,6 +591,86 @@ def build_workloads(sizes: Sizes, clients: Sequence[str], info: dict[str, int]) 
     ]
 
 
+def run_fleets(
+    sizes: Sizes,
+    clients: Sequence[str],
+    chosen: set[str],
+    tmp: Path,
+    timeout: float,
+    quick: bool,
+    workloads: list[Workload],
+    memory: dict[str, dict[str, Outcome]],
+) -> None:
+    """The fleet workloads: 10 hosts with many events each, then a large fleet (its merged
+    events, run() over it, and the memory an idle host takes), each against one canned
+    server process listening on a socket per host."""
+    fleet_clients = [c for c in ("ours", "ours_serial", "aiodocker_peer") if c in clients]
+    if "ours" in clients and "ours_serial" not in fleet_clients:
+        fleet_clients.insert(1, "ours_serial")  # what the merge is held to
+    by_hand = [c for c in ("ours", "aiodocker_peer") if c in clients]
+    if "fleet10" in chosen:
+        hosts, events = 10, sizes.fleet_events
+        served = replace(sizes, events=events, logs_mib=0, containers=1)
+        log(f"starting the canned server: {hosts} hosts, {events:,} events each")
+        with canned_server(served, tmp, sockets=hosts) as (url, _):
+            job = Job(url, hosts=[f"{url[:-2]}.{i}" for i in range(hosts)])
+            w = Workload(
+                "fleet10",
+                f"7. Fleet.events(), {hosts} hosts, {events:,} events each",
+                "events/s",
+                tuple(fleet_clients),
+                (Target("ours_serial", 0.8),),
+                amount=hosts * events,
+                expected=dict.fromkeys(fleet_clients, hosts * events),
+                method="fleet_events",
+            )
+            workloads.append(w)
+            run_interleaved(w, job, sizes.runs, timeout, parallel=quick)
+    large = {"fleet200", "fleetrun", "fleetidle"} & chosen
+    if not large:
+        return
+    hosts, events = sizes.fleet_hosts, sizes.fleet_host_events
+    served = replace(
+        sizes,
+        events=events if "fleet200" in chosen else 0,
+        logs_mib=0,
+        containers=sizes.fleet_containers,
+    )
+    log(f"starting the canned server: {hosts} hosts, {events:,} events each")
+    with canned_server(served, tmp, sockets=hosts) as (url, _):
+        job = Job(url, hosts=[f"{url[:-2]}.{i}" for i in range(hosts)], limit=sizes.fleet_limit)
+        if "fleet200" in chosen:
+            w = Workload(
+                "fleet200",
+                f"8. Fleet.events(), {hosts} hosts, {events:,} events each",
+                "events/s",
+                tuple(fleet_clients),
+                (Target("ours_serial", 0.8),),
+                amount=hosts * events,
+                expected=dict.fromkeys(fleet_clients, hosts * events),
+                method="fleet_events",
+            )
+            workloads.append(w)
+            run_interleaved(w, job, sizes.runs, timeout, parallel=quick)
+        if "fleetrun" in chosen:
+            w = Workload(
+                "fleetrun",
+                f"9. Fleet.run(): list {sizes.fleet_containers} containers on {hosts} hosts, "
+                f"limit {sizes.fleet_limit}",
+                "hosts/s",
+                tuple(by_hand),
+                amount=hosts,
+                expected=dict.fromkeys(by_hand, hosts * sizes.fleet_containers),
+                method="fleet_run",
+            )
+            workloads.append(w)
+            run_interleaved(w, job, sizes.runs, timeout, parallel=quick)
+        if "fleetidle" in chosen:
+            memory["fleet_idle"] = {c: run_worker(c, "fleet_idle", job, timeout) for c in by_hand}
+            for c, o in memory["fleet_idle"].items():
+                log(f"  fleetidle {CLIENTS[c]:13} {o.extra['rss_per_host_kib']:,.0f} KiB per host")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
@@ -519,8 +682,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--workloads",
-        default="events,list,inspect,logs,memory,cycle",
-        help="subset of events,list,inspect,logs,memory,cycle",
+        default=",".join(WORKLOADS),
+        help=f"subset of {','.join(WORKLOADS)}",
     )
     parser.add_argument("--docker-host", help="unix:// socket of the dockerd for workloads 5-6")
     parser.add_argument("--report", type=Path, help="also write the Markdown report here")
@@ -532,6 +695,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = set(args.workloads.split(","))
     for bad in [c for c in clients if c not in CLIENTS]:
         parser.error(f"unknown client {bad!r}")
+    for bad in sorted(chosen - set(WORKLOADS)):
+        parser.error(f"unknown workload {bad!r}")
     for module, dist in (("aiodocker", "aiodocker"), ("docker", "docker")):
         if importlib.util.find_spec(module) is None:
             parser.error(f"{dist} is not installed: pip install -e '.[bench]'")
@@ -570,8 +735,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     # The short workloads get more runs: their medians need them more.
                     short = w.key in ("list", "inspect") and not args.quick
                     runs = sizes.runs * 4 + 1 if short else sizes.runs
+                    if w.key == "logs" and args.runs is None:
+                        runs = sizes.logs_runs
                     if w.key in canned_keys:
                         run_interleaved(w, job, runs, timeout, parallel=args.quick)
+        run_fleets(sizes, clients, chosen, tmp, timeout, args.quick, workloads, memory)
         daemon_keys = {"memory", "cycle"} & chosen
         if daemon_keys:
             label = uuid.uuid4().hex[:12]
@@ -592,7 +760,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         archive_path=prepared["archive_path"],
                         api_version=prepared["api_version"],
                     )
-                    peers = [c for c in clients if c != "floor"]
+                    peers = [c for c in clients if c in ("ours", *PEERS)]
                     if "memory" in daemon_keys:
                         for key in ("build", "archive"):
                             memory[key] = run_memory(key, peers, job, timeout, args.quick)

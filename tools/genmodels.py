@@ -56,7 +56,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +208,9 @@ EXTRA_PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
 # ContainerList returns mount *points* (Destination, RW, ...), as the spec's
 # own example shows, not mount specifications.
 PROPERTY_FIXES: dict[tuple[str, str], dict[str, Any]] = {
+    # A BuildKit build (version=2) sends {"id": "moby.buildkit.trace", "aux": "<base64>"}:
+    # aux is then a string (a StatusResponse protobuf, see aiodockerapi.buildkit).
+    ("BuildInfo", "aux"): {"$ref": "#/definitions/ImageID", "x-or-string": True},
     ("ContainerSummary", "Mounts"): {
         "type": "array",
         "items": {"$ref": "#/definitions/MountPoint"},
@@ -309,6 +312,7 @@ class TypeExpr:
     name: str = ""  # primitive or model name
     inner: TypeExpr | None = None
     nullable: bool = False  # only used for list items and map values
+    or_str: bool = False  # a model the daemon may send as a string instead (x-or-string)
 
     def render(self) -> str:
         if self.kind in ("prim", "ref"):
@@ -323,6 +327,8 @@ class TypeExpr:
             text = f"dict[str, {self.inner.render()}]"
         else:  # pragma: no cover - internal error
             raise ValueError(self.kind)
+        if self.or_str:
+            text += " | str"
         return f"{text} | None" if self.nullable else text
 
     def refs(self) -> Iterator[str]:
@@ -445,7 +451,8 @@ class Generator:
         if not isinstance(schema, dict):
             return ANY
         if "$ref" in schema:
-            return self._ref_type(schema["$ref"])
+            ref = self._ref_type(schema["$ref"])
+            return replace(ref, or_str=True) if schema.get("x-or-string") else ref
         if _is_object_schema(schema):
             all_of = schema.get("allOf")
             if (

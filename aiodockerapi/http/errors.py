@@ -46,6 +46,10 @@ _TLS_HINT: Final = (
     " (the daemon closed the connection; a daemon run with --tlsverify does this"
     " when no valid client certificate is presented)"
 )
+# aiohttp 3.10+ says which timeouts were connecting (3.9, still supported, does not).
+_CONNECT_TIMEOUTS: Final[tuple[type[BaseException], ...]] = tuple(
+    t for t in (getattr(aiohttp, "ConnectionTimeoutError", None),) if isinstance(t, type)
+)
 _VERSION_PREFIX: Final = re.compile(r"/v[0-9]+\.[0-9]+(?=/)")
 
 
@@ -76,7 +80,7 @@ def failure(
             else exc.os_error
         )
         return DockerConnectionError(f"cannot connect to the Docker daemon at {host}: {reason}")
-    if isinstance(exc, aiohttp.ConnectionTimeoutError) or (
+    if isinstance(exc, _CONNECT_TIMEOUTS) or (
         phase == CONNECT and isinstance(exc, asyncio.TimeoutError)
     ):
         return DockerTimeoutError(

@@ -1423,7 +1423,7 @@ class BuildInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     error_detail: ErrorDetail | None = msgspec.field(default=None, name="errorDetail")
     status: str | None = None
     progress_detail: ProgressDetail | None = msgspec.field(default=None, name="progressDetail")
-    aux: ImageID | None = None
+    aux: ImageID | str | None = None
     error: str | None = None
     progress: str | None = None
 

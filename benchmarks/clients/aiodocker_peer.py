@@ -54,7 +54,9 @@ class Client:
             finally:
                 await queue.put(None)
 
-        tasks = [asyncio.create_task(pump(h, d)) for h, d in zip(self.job.hosts, self.fleet)]
+        tasks = [
+            asyncio.create_task(pump(h, d)) for h, d in zip(self.job.hosts, self.fleet, strict=True)
+        ]
         n = 0
         running = len(tasks)
         while running:
