@@ -19,7 +19,7 @@ from .errors import (
     StreamCut,
     Unauthorized,
 )
-from .fleet import Fleet, HostEvent, HostResult
+from .fleet import Fleet, HostEvent, HostEvents, HostResult
 from .hosts import TLSConfig
 from .models import Frame, StreamType
 
@@ -38,6 +38,7 @@ __all__ = [
     "Forbidden",
     "Frame",
     "HostEvent",
+    "HostEvents",
     "HostResult",
     "NotFound",
     "ServerError",

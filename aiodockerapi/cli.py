@@ -24,6 +24,7 @@ import msgspec
 
 from . import __version__
 from .auth import AuthInput, load_config, resolve_auth
+from .buildkit import BuildFailed, protobuf_available, run_build
 from .client import Docker
 from .errors import DockerConnectionError, DockerError, NotFound
 from .hosts import TLSConfig, config_dir
@@ -33,7 +34,9 @@ from .models import (
     EventMessage,
     ImageID,
     ImageSummary,
+    PingResponse,
     StreamType,
+    SystemVersion,
 )
 from .params import timestamp
 from .progress import show_progress
@@ -423,9 +426,54 @@ async def _known_credentials() -> dict[str, AuthInput]:
     return found
 
 
+def default_builder(
+    ping: PingResponse, version: SystemVersion | None = None, *, decodes: bool = True
+) -> str:
+    """The builder `build` uses without --builder: "buildkit" where the daemon has BuildKit,
+    else "classic".
+
+    dockerd answers /_ping with a Builder-Version header: "2" when BuildKit is its default,
+    "1" when it says to use the classic builder; dockerd 20.10 sends none, and builds with
+    BuildKit on request all the same. Podman sends it empty: without "1" or "2" the daemon's
+    /version (`version`) tells Podman (whose builder is Buildah) and Windows (no BuildKit)
+    apart. Without protobuf (`decodes`) BuildKit's steps could not be shown: classic then.
+    """
+    builder = (ping.builder_version or "").strip()
+    if builder in ("1", "2"):
+        has_buildkit = builder == "2"
+    else:
+        names = [c.name.lower() for c in (version.components or [])] if version else []
+        podman = any("podman" in name for name in names)
+        windows = (ping.os_type or (version.os if version else "") or "").lower() == "windows"
+        has_buildkit = not podman and not windows
+    return "buildkit" if has_buildkit and decodes else "classic"
+
+
+async def _choose_builder(docker: Docker) -> str:
+    ping = await docker.system.ping()
+    version = None
+    if (ping.builder_version or "").strip() not in ("1", "2"):
+        version = await docker.system.version()
+    return default_builder(ping, version, decodes=protobuf_available())
+
+
+def _build_failure(exc: BuildFailed) -> CliError:
+    """A failed BuildKit step: one error line naming it, then its last lines of output."""
+    if exc.step is None:
+        return CliError(describe(exc))
+    head = describe(
+        DockerError(
+            None, f"{exc.step.name or exc.step.digest}: {exc.step.error or exc.daemon_message}"
+        )
+    )
+    return CliError("\n".join([head, *(f"  | {line}" for line in exc.log)]))
+
+
 async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
-    """build: a directory, with the steps and any pulls shown live."""
+    """build: a directory, with the steps and any pulls shown live; then the image id."""
     context, dockerfile = _build_paths(args.path, args.file)
+    builder = args.builder or await _choose_builder(docker)
+    buildkit = builder == "buildkit"
     stream = docker.images.build(
         context,
         dockerfile=dockerfile,
@@ -436,20 +484,27 @@ async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
         pull=args.pull or None,
         target=args.target,
         networkmode=args.network,
-        q=args.quiet,
+        q=args.quiet and not buildkit,
+        version="2" if buildkit else "1",
         auth_configs=await _known_credentials() or None,
     )
-    if args.quiet:
-        image_id = ""
-        async with _closing(stream):
-            async for message in stream:
-                if isinstance(message.aux, ImageID) and message.aux.id:
-                    image_id = message.aux.id
-                elif message.stream and message.stream.strip():
-                    image_id = message.stream.strip()  # quiet builds say only the id
+    try:
+        if args.quiet and buildkit:
+            image_id = (await run_build(stream)).image_id or ""
+        elif args.quiet:
+            image_id = ""
+            async with _closing(stream):
+                async for message in stream:
+                    if isinstance(message.aux, ImageID) and message.aux.id:
+                        image_id = message.aux.id
+                    elif message.stream and message.stream.strip():
+                        image_id = message.stream.strip()  # quiet builds say only the id
+        else:
+            image_id = (await show_progress(stream, sys.stdout)).image_id or ""
+    except BuildFailed as exc:
+        raise _build_failure(exc) from exc
+    if image_id:
         _out(image_id)
-        return 0
-    await show_progress(stream, sys.stdout)
     return 0
 
 
@@ -713,6 +768,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--pull", action="store_true", help="always pull newer base images")
     sub.add_argument("--target", help="stop at this stage")
     sub.add_argument("--network", help="network mode of the RUN steps")
+    sub.add_argument(
+        "--builder",
+        choices=("buildkit", "classic"),
+        help="BuildKit or the classic builder (default: BuildKit where the daemon has it)",
+    )
     sub.add_argument("-q", "--quiet", action="store_true", help="print only the image id")
 
     sub = command("pull", cmd_pull, "Pull an image, showing progress")

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, cast
 
 from . import operations as ops
+from . import recipes
 from .context import BuildContext, open_context
 from .download import Download
 from .http.base import WebSocket
@@ -263,3 +264,70 @@ class Containers(Resource):
             headers={"Content-Type": "application/x-tar"},
             timeout=None,
         )
+
+    # Recipes: several operations in one call (aiodockerapi/recipes.py).
+
+    async def run(
+        self,
+        config: ContainerCreateBody | Mapping[str, Any],
+        name: str | None = None,
+        *,
+        remove: bool = True,
+        timeout: float | None = None,
+    ) -> recipes.RunResult:
+        """Create, start and wait for a container; return its exit code and its stdout and
+        stderr (from its logs) as a RunResult; remove it unless `remove` is false.
+
+        An error, a timeout or a cancellation kills the container (and removes it unless
+        `remove` is false). `timeout` (seconds) bounds the whole run and raises
+        DockerTimeoutError, a TimeoutError. A non-zero exit code is no error.
+        """
+        return await recipes.run(self, config, name, remove=remove, timeout=timeout)
+
+    def running(
+        self,
+        config: ContainerCreateBody | Mapping[str, Any],
+        name: str | None = None,
+        *,
+        stop_timeout: int | None = None,
+    ) -> AbstractAsyncContextManager[str]:
+        """`async with` it: a container created and started for the block, which gets its
+        id; stopped (SIGKILL after `stop_timeout` seconds, the container's StopTimeout by
+        default) and removed on leaving it, on an error too. A cancellation kills it at once."""
+        return recipes.running(self, config, name, stop_timeout=stop_timeout)
+
+    async def wait_for_log(
+        self,
+        id: str,
+        pattern: recipes.LogPattern[recipes.Line],
+        *,
+        timeout: float,
+        stdout: bool = True,
+        stderr: bool = True,
+    ) -> recipes.Line:
+        """Follow the container's logs from the start until a line matches `pattern` (a
+        substring, or a compiled regex searched in each line); return the line, without its
+        line break, as text or bytes like the pattern.
+
+        Past `timeout` seconds, DockerTimeoutError (a TimeoutError); logs that end with no
+        match (the container stopped), DockerError. The log stream is closed in every case.
+        """
+        return await recipes.wait_for_log(
+            self, id, pattern, timeout=timeout, stdout=stdout, stderr=stderr
+        )
+
+    async def wait_healthy(
+        self,
+        id: str,
+        *,
+        timeout: float,
+        interval: float = 0.5,
+    ) -> ContainerInspectResponse:
+        """Inspect the container every `interval` seconds until its healthcheck says
+        "healthy"; return that inspect result.
+
+        "unhealthy", or a container that stops (or never started), raises
+        recipes.HealthcheckError with the last check's exit code and output; a container
+        with no healthcheck, ValueError; past `timeout` seconds, DockerTimeoutError.
+        """
+        return await recipes.wait_healthy(self, id, timeout=timeout, interval=interval)

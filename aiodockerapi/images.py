@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal
 
 from . import operations as ops
+from . import recipes
 from .auth import (
     AuthInput,
     as_auth_config,
@@ -473,6 +474,16 @@ class Images(Resource):
         )
         body = {} if config is None else config
         return await self._t.call(req, IdResponse, body=body, timeout=None)
+
+    # Recipes: several operations in one call (aiodockerapi/recipes.py).
+
+    async def ensure(
+        self, ref: str, *, auth: AuthInput | None = None, platform: str | None = None
+    ) -> Image:
+        """Inspect an image, pulling it first only if the daemon lacks it: a NotFound, or
+        with `platform` ("os[/architecture[/variant]]") an image of another OS or
+        architecture. `auth` is for the pull, as in `pull`."""
+        return await recipes.ensure_image(self, ref, auth=auth, platform=platform)
 
 
 async def _tar() -> dict[str, str]:

@@ -30,6 +30,7 @@ from aiodockerapi import (
     DockerVersionError,
     NotFound,
     ServerError,
+    Unauthorized,
 )
 
 UNIX = "unix:///nonexistent.sock"
@@ -309,7 +310,7 @@ def test_every_error_is_a_docker_error() -> None:
         (409, Conflict),
         (500, ServerError),
         (503, ServerError),
-        (401, DockerError),
+        (401, Unauthorized),
     ],
 )
 async def test_error_statuses(
