@@ -21,7 +21,7 @@ import msgspec
 
 from .errors import CredentialsError
 from .hosts import config_dir
-from .models import AuthConfig as _SpecAuthConfig
+from .models import SpecAuthConfig
 
 __all__ = [
     "DOCKER_HUB",
@@ -53,9 +53,9 @@ _HELPER_PREFIX: Final = "docker-credential-"
 class AuthConfig(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Credentials for one registry, in the API's own field names.
 
-    The spec's AuthConfig plus what the daemon also reads: `auth` (base64 "user:password"),
-    `identitytoken` (from a login) and `registrytoken` (a bearer token). The secrets are
-    redacted from repr() and str().
+    The spec's AuthConfig (`models.SpecAuthConfig`) plus what the daemon also reads: `auth`
+    (base64 "user:password"), `identitytoken` (from a login) and `registrytoken` (a bearer
+    token). The secrets are redacted from repr() and str().
     """
 
     username: str | None = None
@@ -88,8 +88,9 @@ class _Redacted:
 _REDACTED: Final = _Redacted()
 
 
-AuthInput: TypeAlias = AuthConfig | _SpecAuthConfig | Mapping[str, str | None]
-"""Credentials as this module's AuthConfig, the spec's AuthConfig or a mapping in API names."""
+AuthInput: TypeAlias = AuthConfig | SpecAuthConfig | Mapping[str, str | None]
+"""Credentials as this module's AuthConfig, the spec's SpecAuthConfig or a mapping in API
+names."""
 
 _FIELDS: Final = frozenset(AuthConfig.__struct_fields__)
 
@@ -98,7 +99,7 @@ def as_auth_config(value: AuthInput) -> AuthConfig:
     """Check credentials given in any accepted form and return them as an AuthConfig."""
     if isinstance(value, AuthConfig):
         return value
-    if isinstance(value, _SpecAuthConfig):
+    if isinstance(value, SpecAuthConfig):
         return AuthConfig(**msgspec.structs.asdict(value))
     if not isinstance(value, Mapping):
         raise TypeError(

@@ -597,7 +597,7 @@ async def cmd_run(docker: Docker, args: argparse.Namespace) -> int:
         _out(cid)
         return 0
     try:
-        async with await docker.containers.attach(cid, stdout=True, stderr=True, tty=False) as io:
+        async with docker.containers.attach(cid, stdout=True, stderr=True, tty=False) as io:
             await docker.containers.start(cid)
             async for frame in io:
                 _write_frame(frame.stream, frame.data)

@@ -9,7 +9,7 @@ from typing import Any, Literal, cast
 
 from . import operations as ops
 from . import recipes
-from .context import BuildContext, open_context
+from .build_context import BuildContext, open_context
 from .download import Download
 from .http.base import WebSocket
 from .models import (
@@ -29,7 +29,7 @@ from .models import (
 )
 from .params import Filters, Since, time_param
 from .resource import Resource
-from .streams import AttachedStream
+from .streams import Attach
 
 PATH_STAT = "X-Docker-Container-Path-Stat"
 
@@ -164,7 +164,7 @@ class Containers(Resource):
         """POST /containers/{id}/resize: set the TTY size."""
         await self._t.call(ops.ContainerResize(id, h=h, w=w))
 
-    async def attach(
+    def attach(
         self,
         id: str,
         *,
@@ -175,9 +175,10 @@ class Containers(Resource):
         logs: bool = False,
         detach_keys: str | None = None,
         tty: bool | None = None,
-    ) -> AttachedStream:
-        """POST /containers/{id}/attach over a hijacked connection: read output frames, write
-        stdin. Pass `tty` if you know it; otherwise the stream is sniffed."""
+    ) -> Attach:
+        """POST /containers/{id}/attach over a hijacked connection: `async with` it for an
+        AttachedStream to read output frames from and write stdin to. Pass `tty` if you know
+        it; otherwise the stream is sniffed."""
         req = ops.ContainerAttach(
             id,
             stdin=stdin,
@@ -187,7 +188,7 @@ class Containers(Resource):
             logs=logs,
             detach_keys=detach_keys,
         )
-        return await self._t.hijack(
+        return self._t.hijack(
             req,
             tty=tty,
             resize=lambda h, w: self.resize(id, h=h, w=w),

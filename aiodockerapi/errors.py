@@ -13,6 +13,7 @@ __all__ = [
     "DockerTimeoutError",
     "DockerVersionError",
     "Forbidden",
+    "NoStatusError",
     "NotFound",
     "ServerError",
     "SessionNotSupported",
@@ -60,64 +61,52 @@ class ServerError(DockerError):
     """5xx: the daemon failed."""
 
 
-class DockerConnectionError(DockerError):
+class NoStatusError(DockerError):
+    """An error without an HTTP status (`status` is None): no response came (the daemon
+    unreachable, a timeout), or it came from somewhere else (a stream's own error, the
+    Docker config, a version the client can't speak). Made from a message alone."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
+
+
+class DockerConnectionError(NoStatusError):
     """The daemon could not be reached, or the connection broke mid-request."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
 
-
-class DockerTimeoutError(DockerError, TimeoutError):
+class DockerTimeoutError(NoStatusError, TimeoutError):
     """A request took longer than its timeout."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
 
-
-class DockerVersionError(DockerError):
+class DockerVersionError(NoStatusError):
     """The daemon's API version is outside what this client supports."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
 
-
-class DockerStreamError(DockerError):
+class DockerStreamError(NoStatusError):
     """An error reported inside a stream (build, pull, push), or a stream that could not be decoded.
 
     `detail` holds the daemon's errorDetail object when it sent one.
     """
 
     def __init__(self, message: str, detail: object = None) -> None:
-        super().__init__(None, message)
+        super().__init__(message)
         self.detail = detail
 
 
-class CredentialsError(DockerError):
+class CredentialsError(NoStatusError):
     """Credentials could not be read: a broken config file or a failing credential helper."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
 
 
 class StreamCut(DockerStreamError):
     """The connection ended in the middle of a streamed body (a daemon restart, say)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
 
-
-class SessionNotSupported(DockerError, NotImplementedError):
+class SessionNotSupported(NoStatusError, NotImplementedError):
     """POST /session (a BuildKit session) is not implemented by aiodockerapi."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
 
-
-class ContextError(DockerError):
+class ContextError(NoStatusError):
     """A Docker context that does not exist or can't be read."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
 
 
 _BY_STATUS: dict[int, type[DockerError]] = {

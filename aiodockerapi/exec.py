@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, Literal, overload
 
 from . import operations as ops
 from .errors import DockerError
 from .models import ContainerExecBody, ExecInspectResponse, ExecResult, IdResponse
 from .resource import Resource
-from .streams import AttachedStream
+from .streams import Attach
 
 __all__ = ["Exec"]
 
@@ -25,23 +25,21 @@ class Exec(Resource):
         return await self._t.call(ops.ContainerExec(container), IdResponse, body=config)
 
     @overload
-    async def start(
-        self, id: str, *, detach: Literal[False] = ..., tty: bool = ...
-    ) -> AttachedStream: ...
+    def start(self, id: str, *, detach: Literal[False] = ..., tty: bool = ...) -> Attach: ...
 
     @overload
-    async def start(self, id: str, *, detach: Literal[True], tty: bool = ...) -> None: ...
+    def start(self, id: str, *, detach: Literal[True], tty: bool = ...) -> Awaitable[None]: ...
 
-    async def start(
+    def start(
         self, id: str, *, detach: bool = False, tty: bool = False
-    ) -> AttachedStream | None:
-        """POST /exec/{id}/start: with detach, just start it; otherwise return its stdio as an
-        AttachedStream (`tty` must match the exec's own Tty setting)."""
+    ) -> Attach | Awaitable[None]:
+        """POST /exec/{id}/start: `async with` it for the exec's stdio as an AttachedStream
+        (`tty` must match the exec's own Tty setting); with detach, `await` it to just start
+        the command."""
         body = {"Detach": detach, "Tty": tty}
         if detach:
-            await self._t.call(ops.ExecStart(id), body=body)
-            return None
-        return await self._t.hijack(
+            return self._t.call(ops.ExecStart(id), body=body)
+        return self._t.hijack(
             ops.ExecStart(id),
             body=body,
             tty=tty,
@@ -85,11 +83,24 @@ class Exec(Resource):
         )
         if created.id is None:
             raise DockerError(None, "the daemon created an exec without an id")
-        async with await self.start(created.id) as stream:
-            if stdin is not None:
-                await stream.write(stdin)
-                await stream.close_write()
-            stdout, stderr = await stream.read_all()
+        async with self.start(created.id) as stream:
+            if stdin is None:
+                stdout, stderr = await stream.read_all()
+            else:
+                # Read while feeding stdin: a command that answers as it reads (cat) fills
+                # the output path, and a writer waiting for a reader that waits for the
+                # writer is a deadlock once the daemon buffers less than `stdin` (Podman).
+                reading = asyncio.ensure_future(stream.read_all())
+                try:
+                    await stream.write(stdin)
+                    await stream.close_write()
+                    stdout, stderr = await reading
+                finally:
+                    if not reading.done():
+                        reading.cancel()
+                        await asyncio.wait([reading])
+                    if not reading.cancelled():
+                        reading.exception()  # retrieved: a failed write says what went wrong
         for _ in range(100):  # the exit code lands just after the output ends
             info = await self.inspect(created.id)
             if not info.running and info.exit_code is not None:

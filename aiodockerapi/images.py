@@ -15,8 +15,8 @@ from .auth import (
     registry_auth_header,
     with_headers,
 )
+from .build_context import BuildContext, open_context
 from .codec import encode
-from .context import BuildContext, open_context
 from .models import (
     BuildInfo,
     BuildPruneResponse,

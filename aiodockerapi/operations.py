@@ -1055,7 +1055,7 @@ SystemAuth: Final = Operation(
     "SystemAuth",
     "POST",
     "/auth",
-    body="AuthConfig",
+    body="SpecAuthConfig",
     result="AuthResponse",
     python="docker.system.auth",
 )

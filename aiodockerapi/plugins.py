@@ -8,7 +8,7 @@ from typing import Any
 
 from . import operations as ops
 from .auth import AuthInput, as_auth_config, registry_auth_header, with_headers
-from .context import BuildContext, open_context
+from .build_context import BuildContext, open_context
 from .models import (
     CreateImageInfo,
     Plugin,

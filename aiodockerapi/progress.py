@@ -438,6 +438,7 @@ class ProgressDisplay:
             view.current = None
 
 
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
 _STEP_STYLE = {"running": "", "done": "blue", "cached": "blue", "error": "red", "queued": ""}
 
 
@@ -446,7 +447,7 @@ class _BuildView:
     """A BuildKit build being shown: its fold, its clocks and what the plain lines told."""
 
     state: BuildState = field(default_factory=lambda: BuildState(log_lines=ERROR_LINES))
-    decode: bool = field(default_factory=protobuf_available)
+    decode: bool = field(default_factory=lambda: protobuf_available())
     said_why: bool = False
     failed: bool = False
     began: float = field(default_factory=time.monotonic)
@@ -583,9 +584,10 @@ def _render_build(view: _BuildView, *, final: bool, height: int | None) -> Rende
     if final and not failed:
         header += " FINISHED"
     blocks: list[tuple[Step, list[tuple[Text, str]]]] = []
-    for step in steps:
-        if step.state == "queued":
-            continue
+    # In the order they started (daemons report the whole graph first, last step first).
+    started = [s for s in steps if s.state != "queued"]
+    started.sort(key=lambda s: s.started or _NEVER)
+    for step in started:
         style = "yellow" if step.canceled else _STEP_STYLE[step.state]
         mark = {"cached": "CACHED ", "error": "CANCELED " if step.canceled else "ERROR "}
         seconds = 0.0 if step.state == "cached" else view.seconds(step.started, step.completed)

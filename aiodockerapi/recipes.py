@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import anyio
@@ -208,8 +208,14 @@ async def _dispose(
                 await containers.stop(cid, t=stop_timeout)
             elif kill:
                 # Before the delete: Podman's forced delete stops with the stop timeout.
-                with suppress(DockerError):  # not running (409), already gone (404)...
+                try:
                     await containers.kill(cid)
+                except DockerError:
+                    pass  # not running (409), already gone (404)...
+                else:
+                    if not remove:  # a kept container has stopped once this returns
+                        with anyio.move_on_after(10):
+                            await containers.wait(cid)
             if remove:
                 await containers.delete(cid, v=True, force=True)
         except NotFound:
@@ -354,8 +360,8 @@ def _has_healthcheck(info: ContainerInspectResponse) -> bool:
 def _not_running(state: ContainerState | None) -> str:
     if state is None:
         return "has no state"
-    if state.status in ("exited", "dead"):
-        return f"{state.status} with code {state.exit_code}"
+    if state.status in ("exited", "dead", "stopped"):  # Podman: stopped, until cleaned up
+        return f"exited with code {state.exit_code}"
     return f"is {state.status or 'not running'}"
 
 

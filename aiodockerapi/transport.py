@@ -15,7 +15,7 @@ from typing import Any, Final, NoReturn, TypeVar, overload
 
 import msgspec
 
-from . import contexts, streams
+from . import demux, docker_contexts, jsonstream
 from .codec import decoder, encode
 from .download import Download, decode_header
 from .errors import BadRequest, DockerError, StreamCut
@@ -27,6 +27,7 @@ from .models import Frame
 from .operation import Request
 from .params import with_query
 from .resource import Resource
+from .streams import Attach, AttachedStream
 from .versions import MAX_API_VERSION, MIN_API_VERSION, Versions
 
 __all__ = [
@@ -75,7 +76,7 @@ class Transport:
         http: HTTPTransport | None = None,
     ) -> None:
         env = os.environ
-        endpoint = contexts.resolve(host, context)
+        endpoint = docker_contexts.resolve(host, context)
         self._host = parse_host(endpoint.host, tls_config(tls, endpoint.tls, env))
         self.context = endpoint.context
         pinned = api_version or env.get("DOCKER_API_VERSION") or None
@@ -279,9 +280,9 @@ class Transport:
             async with self._streamed(
                 req, body=body, data=data, headers=headers, timeout=timeout
             ) as (_, chunks):
-                values = streams.json_values(chunks, decoder(item))
+                values = jsonstream.json_values(chunks, decoder(item))
                 if in_band_errors:
-                    values = streams.check_in_band(values)
+                    values = jsonstream.check_in_band(values)
                 async with aclosing(values):
                     async for value in values:
                         yield value
@@ -295,7 +296,7 @@ class Transport:
         """Logs-style output, demuxed or raw as the response's Content-Type (or its first bytes)
         say."""
         async with self._streamed(req, timeout=timeout) as (kind, chunks):
-            batches = streams.frame_batches(kind, chunks)
+            batches = demux.frame_batches(kind, chunks)
             async with aclosing(batches):
                 async for batch in batches:
                     for frame in batch:
@@ -327,18 +328,24 @@ class Transport:
         finally:
             await ws.close()
 
-    async def hijack(
+    def hijack(
         self,
         req: Request,
         *,
         body: Any = None,
         tty: bool | None = None,
         resize: Resize | None = None,
-    ) -> streams.AttachedStream:
-        """Send a request that upgrades the connection to a raw duplex stream (attach, exec)
-        and hand its reader (with whatever the daemon sent right after the 101) and writer
-        to an AttachedStream. A request refused for its API version is sent once more after
-        negotiating again."""
+    ) -> Attach:
+        """A request that upgrades the connection to a raw duplex stream (attach, exec):
+        `async with` the Attach to send it and get an AttachedStream."""
+        return Attach(lambda: self._hijack(req, body, tty, resize))
+
+    async def _hijack(
+        self, req: Request, body: Any, tty: bool | None, resize: Resize | None
+    ) -> AttachedStream:
+        """Send the upgrade and hand its reader (with whatever the daemon sent right after the
+        101) and writer to an AttachedStream. A request refused for its API version is sent
+        once more after negotiating again."""
         upgrade = {"Connection": "Upgrade", "Upgrade": "tcp", "Content-Type": "application/json"}
         versions = self._versions
         request = HTTPRequest(
@@ -365,8 +372,8 @@ class Transport:
             )
         content_type = self._stream_type(up.headers)
         if tty is not None:
-            content_type = streams.RAW if tty else streams.MULTIPLEXED
-        return streams.AttachedStream(up.reader, up.writer, content_type, resize)
+            content_type = demux.RAW if tty else demux.MULTIPLEXED
+        return AttachedStream(up.reader, up.writer, content_type, resize)
 
     async def _upgrade(self, request: HTTPRequest) -> Upgraded:
         up = await self.http.upgrade(request)

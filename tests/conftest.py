@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from aiodockerapi import Docker
+from aiodockerapi import Docker, NotFound
 
 from .sandbox import API_VERSION, Sandbox, SandboxError
 
@@ -182,6 +182,20 @@ async def image(sandbox: Sandbox, busybox_context: Path) -> str:
 def label() -> str:
     """A label value unique to one test, so filters and prunes touch only its containers."""
     return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+async def repo(docker: Docker, label: str) -> AsyncIterator[str]:
+    """A repository name unique to the test; its tags are removed afterwards."""
+    name = f"aiodockerapi-test/repo{label}"
+    yield name
+    for img in await docker.images.list(all=True):
+        for tag in img.repo_tags or []:
+            if tag.startswith(name + ":"):
+                try:
+                    await docker.images.delete(tag, force=True)
+                except NotFound:
+                    pass
 
 
 def container_config(image: str, *cmd: str, **extra: Any) -> dict[str, Any]:

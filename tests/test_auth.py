@@ -104,7 +104,7 @@ def test_encode_auth_accepts_every_form_and_drops_unset_fields() -> None:
     token = {"identitytoken": TOKEN}
     assert decode_header(encode_auth(token)) == token
     assert decode_header(encode_auth(AuthConfig(identitytoken=TOKEN))) == token
-    spec = models.AuthConfig(username="u", password="p", email="e@x")
+    spec = models.SpecAuthConfig(username="u", password="p", email="e@x")
     assert decode_header(encode_auth(spec)) == {"username": "u", "password": "p", "email": "e@x"}
     assert decode_header(encode_auth({"username": "u", "email": None})) == {"username": "u"}
 
@@ -184,7 +184,7 @@ def test_secrets_are_redacted_from_repr_and_str() -> None:
     assert SECRET not in repr(as_dict) and TOKEN not in repr(as_dict)
     # Converted from the other forms, the result is the redacting class.
     assert SECRET not in repr(as_auth_config({"username": "u", "password": SECRET}))
-    assert SECRET not in repr(as_auth_config(models.AuthConfig(password=SECRET)))
+    assert SECRET not in repr(as_auth_config(models.SpecAuthConfig(password=SECRET)))
 
 
 def test_loaded_config_repr_hides_secrets(docker_config: Path) -> None:

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,13 +19,19 @@ from pathlib import Path
 import pytest
 
 from aiodockerapi import Docker, NotFound
-from aiodockerapi.cli import event_line, human_duration, human_size
-from aiodockerapi.models import EventMessage
+from aiodockerapi.cli import default_builder, event_line, human_duration, human_size
+from aiodockerapi.models import (
+    EventMessage,
+    PingResponse,
+    SystemVersion,
+    SystemVersionComponentsItem,
+)
 from aiodockerapi.models import SystemEventsResponseActor as EventActor
 
 from .conftest import DAEMON_API, container_config
 from .registry import Registry, containerd_image_store, registry  # noqa: F401
-from .sandbox import Sandbox
+from .sandbox import ENGINE, Sandbox
+from .test_progress import Tmux
 
 pytestmark = pytest.mark.daemon
 
@@ -505,6 +512,7 @@ async def test_build_shows_the_steps_as_plain_lines(
         f'FROM {image}\nARG GREETING\nRUN echo "step says $GREETING" && echo warned >&2\n',
     )
     args = ["--network", "none", "-t", tag, "--build-arg", "GREETING=hi", "--label", "made.by=cli"]
+    args = ["--builder", "classic", *args]
     done = await cli("-H", host, "build", *args, str(ctx))
     assert done.status == 0, done
     lines = done.out.splitlines()
@@ -512,8 +520,9 @@ async def test_build_shows_the_steps_as_plain_lines(
     assert "step says hi" in lines
     assert "warned" in lines  # the daemon colours stderr; plain output has no escapes
     assert "\x1b" not in done.out
-    assert lines[-1] == f"Successfully tagged {tag}"
+    assert lines[-2] == f"Successfully tagged {tag}"
     inspected = await docker.images.inspect(tag)
+    assert lines[-1] == inspected.id  # the image id comes last
     assert inspected.config is not None and inspected.config.labels == {"made.by": "cli"}
 
     quiet = await cli("-H", host, "build", "-q", *args, str(ctx))  # all from the cache
@@ -522,7 +531,7 @@ async def test_build_shows_the_steps_as_plain_lines(
 
 async def test_build_errors(host: str, image: str, tmp_path: Path) -> None:
     failing = build_context(tmp_path / "failing", f"FROM {image}\nRUN exit 3\n")
-    done = await cli("-H", host, "build", "--network", "none", str(failing))
+    done = await cli("-H", host, "build", "--builder", "classic", "--network", "none", str(failing))
     assert done.status == 1
     assert "Step 2/2 : RUN exit 3" in done.out
     assert_one_line_error(done, 1, "returned a non-zero code: 3")
@@ -532,6 +541,168 @@ async def test_build_errors(host: str, image: str, tmp_path: Path) -> None:
     assert_one_line_error(elsewhere, 1, "must be inside the build context")
     nowhere = await cli("-H", host, "build", str(tmp_path / "missing"))
     assert_one_line_error(nowhere, 1, "is not a directory")
+
+
+needs_buildkit = pytest.mark.skipif(ENGINE == "podman", reason="Podman has no BuildKit")
+STEP = r"\[(stage-0 )?{}\] "  # dockerd 20.10 names the one stage: [stage-0 2/3] RUN ...
+
+
+@needs_buildkit
+async def test_buildkit_build_plain(
+    host: str, docker: Docker, image: str, tags: list[str], tmp_path: Path
+) -> None:
+    """Off a terminal BuildKit's steps are buildx's plain lines; then the image id. The same
+    build again is all CACHED; -q prints only the id."""
+    marker = uuid.uuid4().hex[:12]
+    tag = f"aiodockerapi-test/cli-buildkit:{marker}"
+    tags.append(tag)
+    ctx = build_context(
+        tmp_path / "ctx",
+        f'FROM {image}\nARG GREETING\nRUN echo "{marker} says $GREETING" && echo warned >&2\n'
+        "COPY data.txt /\n",
+        **{"data.txt": marker},
+    )
+    args = ["build", "--network", "none", "-t", tag, "--build-arg", "GREETING=hi", str(ctx)]
+    done = await cli("-H", host, *args)
+    assert done.status == 0, done
+    assert "\x1b" not in done.out and done.err == ""
+    lines = done.out.splitlines()
+    inspected = await docker.images.inspect(tag)
+    assert lines[-1] == inspected.id
+    run = next(
+        line for line in lines if re.fullmatch(r"#\d+ " + STEP.format("2/3") + "RUN .*", line)
+    )
+    number = run.split()[0]
+    mine = [line.removeprefix(number + " ") for line in lines if line.startswith(number + " ")]
+    assert mine[0] == run.removeprefix(number + " ")
+    outputs = [line.split(" ", 1) for line in mine if re.match(r"\d+\.\d{3} ", line)]
+    assert sorted(text for _, text in outputs) == [f"{marker} says hi", "warned"]
+    assert re.fullmatch(r"DONE \d+\.\ds", mine[-1])
+    assert any(
+        re.fullmatch(r"#\d+ writing image sha256:[0-9a-f]{64}( \d+\.\ds)? done", line)
+        for line in lines
+    )
+
+    again = await cli("-H", host, *args)
+    assert again.status == 0, again
+    cached = again.out.splitlines()
+    run = next(
+        line for line in cached if re.fullmatch(r"#\d+ " + STEP.format("2/3") + "RUN .*", line)
+    )
+    assert cached[cached.index(run) + 1] == run.split()[0] + " CACHED"
+    assert cached[-1] == inspected.id
+
+    quiet = await cli("-H", host, "build", "-q", *args[1:])
+    assert (quiet.status, quiet.out, quiet.err) == (0, inspected.id + "\n", "")
+
+
+@needs_buildkit
+async def test_buildkit_build_on_a_terminal(
+    docker: Docker, image: str, tags: list[str], tmp_path: Path
+) -> None:
+    """In tmux: the steps redrawn in place with their clocks, the running one's output under
+    it; the last frame FINISHED, then the image id. Built again: CACHED."""
+    marker = uuid.uuid4().hex[:12]
+    tag = f"aiodockerapi-test/cli-buildkit-tty:{marker}"
+    tags.append(tag)
+    ctx = build_context(
+        tmp_path / "ctx",
+        f"FROM {image}\nRUN echo started-{marker} && sleep 2 && echo finished-{marker}\n"
+        "COPY data.txt /\n",
+        **{"data.txt": marker},
+    )
+    command = [sys.executable, "-m", "aiodockerapi", "-H", docker.host, "build"]
+    command += ["--network", "none", "-t", tag, str(ctx)]
+    run = STEP.format("2/3") + f"RUN echo started-{marker}"
+    for attempt in ("first", "again"):
+        directory = tmp_path / attempt
+        directory.mkdir()
+        tmux = Tmux(directory)
+        try:
+            tmux.start(*command)
+            if attempt == "first":
+                screen = await tmux.wait_for(f"# started-{marker}")
+                assert re.fullmatch(r"\[\+\] Building \d+\.\ds \(\d+/\d+\)", screen[0]), screen
+                [running] = [i for i, line in enumerate(screen) if re.match(" => " + run, line)]
+                assert re.search(r" \d+\.\ds$", screen[running])
+                assert screen[running + 1] == f" => => # started-{marker}"
+            assert await tmux.wait_exit() == 0, "\n".join(tmux.screen())
+            screen = tmux.screen()
+        finally:
+            tmux.close()
+        inspected = await docker.images.inspect(tag)
+        assert screen[-1] == inspected.id
+        # dockerd 20.10's "Successfully tagged ..." is printed above the steps.
+        head = next(i for i, line in enumerate(screen) if line.startswith("[+] Building"))
+        assert screen[:head] in ([], [f"Successfully tagged {tag}"]), screen
+        assert re.fullmatch(r"\[\+\] Building \d+\.\ds \((\d+)/\1\) FINISHED", screen[head])
+        frame = screen[head + 1 : -1]
+        assert all(re.fullmatch(r" => .* \d+\.\ds", line) for line in frame), frame
+        [step] = [line for line in frame if re.search(run, line)]
+        if attempt == "first":
+            assert re.match(" => " + run, step) and float(step.split()[-1][:-1]) >= 2
+            assert not any(
+                f"started-{marker}" in line for line in frame if line.startswith(" => => #")
+            )
+        else:
+            assert re.match(" => CACHED " + run, step), screen
+
+
+@needs_buildkit
+async def test_buildkit_build_failure(host: str, image: str, tmp_path: Path) -> None:
+    """A failed step: one error line naming it, then its last lines of output; status 1."""
+    ctx = build_context(
+        tmp_path / "ctx", f"FROM {image}\nRUN echo before\nRUN sh -c 'echo boom >&2; exit 3'\n"
+    )
+    done = await cli("-H", host, "build", "--network", "none", str(ctx))
+    assert done.status == 1, done
+    assert "Traceback" not in done.err
+    first, *rest = done.err.splitlines()
+    assert re.match(
+        "aiodockerapi: error: "
+        + STEP.format("3/3")
+        + re.escape("RUN sh -c 'echo boom >&2; exit 3': "),
+        first,
+    ), first
+    assert first.endswith("exit code: 3")
+    assert rest == ["  | boom"]
+    # The plain lines said it too.
+    assert re.search(r"^#\d+ \d+\.\d{3} boom$", done.out, re.MULTILINE)
+    assert re.search(r"^#\d+ ERROR: .*exit code: 3$", done.out, re.MULTILINE)
+    quiet = await cli("-H", host, "build", "-q", "--network", "none", str(ctx))
+    assert (quiet.status, quiet.out) == (1, "")
+    assert quiet.err.splitlines()[1:] == ["  | boom"]
+
+
+async def test_builder_choice(host: str, docker: Docker, image: str, tmp_path: Path) -> None:
+    """Without --builder: BuildKit on dockerd, the classic builder on Podman."""
+    ctx = build_context(tmp_path / "ctx", f"FROM {image}\nCOPY data.txt /\n", **{"data.txt": "x"})
+    done = await cli("-H", host, "build", str(ctx))
+    assert done.status == 0, done
+    if ENGINE == "podman":
+        assert not done.out.startswith("#1 ")
+    else:
+        assert done.out.startswith("#1 ")
+    classic = await cli("-H", host, "build", "--builder", "classic", str(ctx))
+    assert classic.status == 0, classic
+    assert not classic.out.startswith("#1 ")
+    bad = await cli("-H", host, "build", "--builder", "kaniko", str(ctx))
+    assert_one_line_error(bad, 2, "invalid choice: 'kaniko'")
+
+
+def test_default_builder() -> None:
+    def version(*names: str, os: str = "linux") -> SystemVersion:
+        return SystemVersion(os=os, components=[SystemVersionComponentsItem(name=n) for n in names])
+
+    engine = version("Engine", "containerd", "runc")
+    assert default_builder(PingResponse(builder_version="2", os_type="linux")) == "buildkit"
+    assert default_builder(PingResponse(builder_version="1", os_type="linux")) == "classic"
+    # dockerd 20.10 sends no Builder-Version; Podman sends it empty.
+    assert default_builder(PingResponse(os_type="linux"), engine) == "buildkit"
+    podman = version("Podman Engine", "Conmon", "OCI Runtime (runc)")
+    assert default_builder(PingResponse(builder_version=""), podman) == "classic"
+    assert default_builder(PingResponse(os_type="windows"), version("Engine")) == "classic"
+    assert default_builder(PingResponse(builder_version="2"), decodes=False) == "classic"
 
 
 @pytest.fixture
@@ -560,7 +731,9 @@ async def test_push_pull_and_run_from_a_registry(
     ctx = build_context(
         tmp_path / "ctx", f"FROM {image}\nCOPY unique.txt /\n", **{"unique.txt": unique}
     )
-    built = await cli("-H", host, "build", "-q", "-t", ref, str(ctx))
+    # The classic builder: BuildKit's build cache would keep the COPY layer after the image
+    # is deleted, and the pull below would find it there ("Already exists").
+    built = await cli("-H", host, "build", "--builder", "classic", "-q", "-t", ref, str(ctx))
     assert built.status == 0, built
 
     no_auth = await cli("-H", host, "push", ref, env=cli_env(DOCKER_CONFIG=str(tmp_path)))

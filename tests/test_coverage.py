@@ -16,7 +16,7 @@ import typing
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, UnionType
 from typing import Any
 
 import pytest
@@ -108,11 +108,13 @@ def call_style(func: Callable[..., Any]) -> str | None:
         result = typing.get_type_hints(func).get("return")
     except Exception:  # an annotation that does not resolve says nothing either
         return None
-    origin = typing.get_origin(result) or result
-    if origin in _ITERATORS or hasattr(origin, "__aiter__"):
-        return "async for"
-    if origin is contextlib.AbstractAsyncContextManager or hasattr(origin, "__aenter__"):
-        return "async with"
+    # exec.start gives an Attach (entered with async with), or with detach an awaitable.
+    for option in typing.get_args(result) if typing.get_origin(result) is UnionType else [result]:
+        origin = typing.get_origin(option) or option
+        if origin in _ITERATORS or hasattr(origin, "__aiter__"):
+            return "async for"
+        if origin is contextlib.AbstractAsyncContextManager or hasattr(origin, "__aenter__"):
+            return "async with"
     return None
 
 

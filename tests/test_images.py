@@ -1,4 +1,5 @@
-"""docker.images against the real daemon: list, build from every kind of context, errors."""
+"""docker.images against the real daemon: list, build from every kind of context, build_prune,
+errors, and argument checks made before any request."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from aiodockerapi import Docker, DockerStreamError, NotFound
+from aiodockerapi import Docker, DockerStreamError, NotFound, models
 from aiodockerapi.models import BuildInfo
 
 from .conftest import container_config
@@ -257,3 +258,40 @@ async def test_build_reports_a_missing_context_path(docker: Docker, tmp_path: Pa
     with pytest.raises(FileNotFoundError, match="not-here"):
         await collect(docker.images.build(missing))
     shutil.rmtree(tmp_path)
+
+
+async def test_build_prune(docker: Docker, image: str, label: str) -> None:
+    old = await docker.images.build_prune(all=True, filters={"until": "1h"})
+    assert isinstance(old, models.BuildPruneResponse)
+    assert old.space_reclaimed >= 0  # cache older than an hour: none on a test daemon
+    everything = await docker.images.build_prune(all=True)
+    assert everything.space_reclaimed >= 0  # what earlier tests' builds left, if any
+    again = await docker.images.build_prune(keep_storage=0)
+    assert again.space_reclaimed == 0 and not again.caches_deleted
+
+
+async def test_bad_arguments_fail_before_any_request(tmp_path: Path) -> None:
+    # Nothing listens on this socket: a request would be a DockerConnectionError.
+    async with Docker(f"unix://{tmp_path / 'none.sock'}") as docker:
+        with pytest.raises(ValueError, match="give from_image= to pull"):
+            docker.images.create()
+        with pytest.raises(ValueError, match="not both"):
+            docker.images.create(from_image="127.0.0.1:5000/x", input_image=b"")
+        with pytest.raises(ValueError, match="give input_image="):
+            docker.images.create(from_src="-")
+        with pytest.raises(ValueError, match='only with from_src="-"'):
+            docker.images.create(from_src="http://127.0.0.1:1/x.tar", input_image=b"x")
+        with pytest.raises(TypeError, match="changes must be strings"):
+            docker.images.create(from_src="http://127.0.0.1:1/x.tar", changes=[1])  # type: ignore[list-item]
+        with pytest.raises(ValueError, match="all_tags=True pulls a whole repository"):
+            docker.images.pull("127.0.0.1:5000/x:1", all_tags=True)
+        with pytest.raises(ValueError, match="pull needs an image reference"):
+            docker.images.pull("")
+        with pytest.raises(ValueError, match="at least one image name"):
+            docker.images.get_all([])
+        with pytest.raises(TypeError, match="unsupported build context type"):
+            docker.images.load(12)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="commit needs the container"):
+            await docker.images.commit(container="")
+        with pytest.raises(ValueError, match="filter 'until'"):
+            await docker.images.build_prune(filters={"until": 1.5})

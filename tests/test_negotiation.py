@@ -98,7 +98,7 @@ async def test_attached_output_is_split_at_every_version(
         )
         created = await docker.containers.create(config)
         try:
-            async with await docker.containers.attach(
+            async with docker.containers.attach(
                 created.id, stdin=True, stdout=True, stderr=True
             ) as stream:
                 await docker.containers.start(created.id)

@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -21,7 +22,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from aiodockerapi import Docker, DockerStreamError, NotFound
+from aiodockerapi import Docker, DockerStreamError, NotFound, buildkit
+from aiodockerapi import progress as progress_module
+from aiodockerapi.buildkit import BuildFailed
+from aiodockerapi.jsonstream import check_in_band
 from aiodockerapi.models import BuildInfo, CreateImageInfo, ImageID, PushImageInfo
 from aiodockerapi.progress import ProgressDisplay, show_progress
 
@@ -29,6 +33,8 @@ from .registry import Registry, containerd_image_store, registry  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 PAUSE = {"pause": True}
+RECORDED = ROOT / "tests" / "data" / "buildkit"  # raw BuildKit builds, see record.py there
+FLAVOURS = sorted({p.name.split("-")[0] for p in RECORDED.glob("*.jsonl")})
 
 # A pull as the daemon streams it, cut short: progress of two layers, one waiting, and a
 # pause (for the terminal test) while the second is half downloaded.
@@ -432,7 +438,7 @@ async def test_terminal_build_pulling_its_base_image(
 
         tmux.start(
             sys.executable, "-m", "aiodockerapi", "--host", docker.host,
-            "build", "--network", "none", "-t", tag, str(ctx),
+            "build", "--builder", "classic", "--network", "none", "-t", tag, str(ctx),
             env={"DOCKER_CONFIG": str(config)},
         )  # fmt: skip
         assert await tmux.wait_exit() == 0, "\n".join(tmux.screen())
@@ -454,7 +460,8 @@ async def test_terminal_build_pulling_its_base_image(
         assert "first-run-step" in screen
         assert "3000000 /unique.bin" in screen
         assert "complaint" in screen
-        assert screen[-1] == f"Successfully tagged {tag}"
+        assert screen[-2] == f"Successfully tagged {tag}"
+        assert screen[-1] == (await docker.images.inspect(tag)).id  # then the image id
     finally:
         for ref in (tag, base):
             try:
@@ -511,3 +518,180 @@ def test_image_id_from_aux() -> None:
     display.update(BuildInfo(aux=ImageID(id="sha256:" + "f" * 64)))
     display.close()
     assert display.summary().image_id == "sha256:" + "f" * 64
+
+
+# -- BuildKit builds, from recordings ----------------------------------------------------
+
+ONE = "[one 1/1] RUN echo hello-from-one && echo one > /one"
+FAILED = "[stage-1 2/3] RUN sh -c 'echo boom >&2; exit 3'"
+
+
+def recorded(flavour: str, name: str) -> list[BuildInfo]:
+    """A recorded BuildKit build's messages, as images.build decodes them."""
+    body = (RECORDED / f"{flavour}-{name}.jsonl").read_bytes()
+    return [msgspec.json.decode(line, type=BuildInfo) for line in body.splitlines() if line]
+
+
+def blocks(text: str) -> dict[int, list[str]]:
+    """Plain BuildKit lines by step number: each step's lines after its `#N `."""
+    out: dict[int, list[str]] = {}
+    for line in text.splitlines():
+        if line.startswith("#"):
+            number, _, rest = line[1:].partition(" ")
+            out.setdefault(int(number), []).append(rest)
+    return out
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+async def test_buildkit_plain_lines(flavour: str) -> None:
+    """buildx's --progress=plain: `#N name` starts a step's lines, `#N 0.123 output`, then
+    `#N DONE 0.1s`; a blank line between steps; no escapes."""
+    messages = recorded(flavour, "ok")
+    out = io.StringIO()
+    summary = await show_progress(iterate(messages), out)
+    text = out.getvalue()
+    assert "\x1b" not in text
+    want = next(m.aux for m in messages if m.id == buildkit.IMAGE_ID)
+    assert isinstance(want, ImageID) and summary.image_id == want.id
+    steps = blocks(text)
+    names = {lines[0]: n for n, lines in steps.items()}
+    assert set(names) >= {ONE, "[base 1/2] COPY busybox /bin/busybox", "exporting to image"}
+    assert list(steps) == list(range(1, len(steps) + 1))  # numbered as they start
+    for lines in steps.values():
+        # Each step: its name (again after another step's lines), output, one end.
+        ends = [line for line in lines if line.startswith(("DONE ", "CACHED", "ERROR"))]
+        assert len(ends) == 1 and re.fullmatch(r"DONE \d+\.\ds", ends[0]), lines
+        assert lines[-1] == ends[0]
+    output, done = [line for line in steps[names[ONE]] if line != ONE]
+    assert re.fullmatch(r"\d+\.\d{3} hello-from-one", output) and done.startswith("DONE ")
+    export = steps[names["exporting to image"]]
+    assert export[1] == "exporting layers" or re.fullmatch(
+        r"exporting layers \d+\.\ds done", export[1]
+    )
+    assert re.fullmatch(r"writing image sha256:[0-9a-f]{64}( \d+\.\ds)? done", export[2])
+    assert export[3].startswith("naming to docker.io/library/record-ok") and export[3].endswith(
+        " done"
+    )
+    # A new step's header comes after a blank line, never right after another's lines.
+    lines = text.splitlines()
+    for i, line in enumerate(lines[1:], 1):
+        if line.startswith("#") and lines[i - 1].startswith("#"):
+            assert line.split()[0] == lines[i - 1].split()[0], lines[i - 1 : i + 1]
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize("raised", [False, True])
+async def test_buildkit_plain_failure(flavour: str, raised: bool) -> None:
+    """The failed step ends with `#N ERROR: ...` after its output; the error raised names it
+    (whether the daemon's error comes as a message or the stream raises it)."""
+    messages: AsyncIterator[BuildInfo] = iterate(recorded(flavour, "fail"))
+    if raised:
+        messages = check_in_band(messages)
+    out = io.StringIO()
+    with pytest.raises(BuildFailed) as caught:
+        await show_progress(messages, out)
+    assert str(caught.value).startswith(FAILED + ": ") and caught.value.log == ["boom"]
+    steps = blocks(out.getvalue())
+    failed = next(lines for lines in steps.values() if lines[0] == FAILED)
+    assert re.fullmatch(r"\d+\.\d{3} boom", failed[1])
+    assert failed[-1].startswith("ERROR: ") and failed[-1].endswith("exit code: 3")
+    assert not any(lines[0] == "[stage-1 3/3] RUN touch /never" for lines in steps.values())
+
+
+async def test_buildkit_without_protobuf(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(progress_module, "protobuf_available", lambda: False)
+    out = io.StringIO()
+    display = ProgressDisplay(out)
+    with display:
+        for message in recorded(FLAVOURS[-1], "ok"):
+            display.update(message)
+    assert out.getvalue().splitlines() == [
+        "(BuildKit build: showing its steps needs protobuf, pip install 'aiodockerapi[buildkit]')"
+    ]
+    assert display.build is None and display.image_id is not None
+
+
+def test_buildkit_state_of_the_display() -> None:
+    display = ProgressDisplay(io.StringIO())
+    for message in recorded(FLAVOURS[0], "ok"):
+        display.update(message)
+    display.close()
+    assert display.build is not None
+    assert {s.state for s in display.build.steps} == {"done"}
+
+
+BUILD_SCRIPT = """\
+import asyncio
+import os
+import signal
+import sys
+
+import msgspec
+
+from aiodockerapi.models import BuildInfo
+from aiodockerapi.progress import show_progress
+
+
+async def messages(go):
+    with open(sys.argv[1], "rb") as f:
+        for line in f:
+            if b'"pause"' in line:
+                await go.wait()
+                continue
+            await asyncio.sleep(0.01)
+            yield msgspec.json.decode(line, type=BuildInfo)
+
+
+async def main():
+    with open(sys.argv[2], "w") as f:
+        f.write(str(os.getpid()))
+    go = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, go.set)
+    summary = await show_progress(messages(go))
+    print(f"id={summary.image_id}")
+
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+async def test_buildkit_terminal_display(tmux: Tmux, tmp_path: Path, flavour: str) -> None:
+    """A recorded build replayed on a terminal: paused while a step runs, its output shows
+    under it and its clock moves; at the end every started step has its time, FINISHED."""
+    raw = (RECORDED / f"{flavour}-ok.jsonl").read_bytes().splitlines()
+    at = next(
+        i
+        for i, line in enumerate(raw)
+        if (t := buildkit.trace_of(json.loads(line))) is not None
+        and any(log.data == b"hello-from-one\n" for log in t.logs)
+    )
+    canned = tmp_path / "build.jsonl"
+    canned.write_bytes(b"\n".join([*raw[: at + 1], b'{"pause": true}', *raw[at + 1 :]]) + b"\n")
+    script = tmp_path / "render.py"
+    script.write_text(BUILD_SCRIPT)
+    pid_file = tmp_path / "render.pid"
+    tmux.start(sys.executable, str(script), str(canned), str(pid_file))
+
+    screen = await tmux.wait_for("# hello-from-one")
+    assert re.fullmatch(r"\[\+\] Building \d+\.\ds \(4/\d+\)", screen[0]), screen
+    running = only(screen, f" => {ONE}")
+    assert re.search(r" \d+\.\ds$", running)
+    assert screen[screen.index(running) + 1] == " => => # hello-from-one"
+    await asyncio.sleep(0.5)
+    later = only(tmux.screen(), f" => {ONE}")
+    assert float(later.split()[-1][:-1]) > float(running.split()[-1][:-1])  # the clock runs
+
+    os.kill(int(pid_file.read_text()), signal.SIGUSR1)
+    assert await tmux.wait_exit() == 0
+    screen = tmux.screen()
+    head = next(i for i, line in enumerate(screen) if line.startswith("[+] Building"))
+    assert re.fullmatch(r"\[\+\] Building \d+\.\ds \(9/9\) FINISHED", screen[head]), screen
+    frame = screen[head + 1 : -1]
+    assert all(re.fullmatch(r" => .* \d+\.\ds", line) for line in frame), frame
+    assert f" => {ONE}" in [line.rsplit(" ", 1)[0].rstrip() for line in frame]
+    assert any(line.startswith(" => => writing image sha256:") for line in frame)
+    assert not any("# hello-from-one" in line for line in screen)
+    assert screen[-1].startswith("id=sha256:")
+    if flavour == "20.10":  # its build says so in a stream message, printed above the steps
+        assert screen[head - 1] == "Successfully tagged record-ok:latest"

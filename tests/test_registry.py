@@ -233,7 +233,7 @@ async def test_login(registry: Registry, docker: Docker) -> None:  # noqa: F811
     ok = await docker.system.auth(registry.credentials)
     assert ok.status == "Login Succeeded"
     typed = await docker.system.auth(
-        models.AuthConfig(
+        models.SpecAuthConfig(
             username=registry.username, password=registry.password, serveraddress=registry.host
         )
     )

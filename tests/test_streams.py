@@ -1,4 +1,4 @@
-"""Unit tests for aiodockerapi.streams: JSON value streams, multiplexed frames, in-band errors.
+"""Unit tests for aiodockerapi.jsonstream and .demux: JSON value streams, in-band errors, frames.
 
 Every source here is in memory and never suspends, so the async generators are driven to
 completion synchronously by `drive` (no event loop, which keeps hypothesis fast).
@@ -17,16 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiodockerapi import DockerError, DockerStreamError, Frame, StreamType
+from aiodockerapi.demux import MULTIPLEXED, RAW, demux, frames
+from aiodockerapi.jsonstream import check_in_band, json_values, split_values
 from aiodockerapi.models import BuildInfo, ErrorDetail, EventMessage, SystemEventsResponseActor
-from aiodockerapi.streams import (
-    MULTIPLEXED,
-    RAW,
-    check_in_band,
-    demux,
-    frames,
-    json_values,
-    split_values,
-)
 
 T = TypeVar("T")
 

@@ -26,7 +26,8 @@ it out or send JSON null (Go's nil slices, maps and pointers).
 
 Naming rules (kept stable on purpose, the rest of the package imports these):
 
-* every entry of ``definitions`` keeps its own name.  Object definitions become
+* every entry of ``definitions`` keeps its own name (but those ``CLASS_NAMES``
+  renames).  Object definitions become
   ``msgspec.Struct`` classes; scalar/map definitions (string enums, ``PortMap``)
   become ``TypeAlias`` entries; a definition that is an *array of inline
   objects* (``ContainerSummary``, ``GenericResources``) names the element
@@ -65,6 +66,13 @@ DEFAULT_SPECS = Path(__file__).resolve().parents[2] / "shared/engine-api"
 OUTPUT = REPO_ROOT / "aiodockerapi" / "models" / "generated.py"
 LINE_LENGTH = 100
 INDENT = "    "
+
+# Definitions whose class takes another name than the spec's, definition -> class
+# name: the spec's AuthConfig would collide with aiodockerapi.AuthConfig (auth.py),
+# the credentials users pass, which it is a subset of.
+CLASS_NAMES: dict[str, str] = {
+    "AuthConfig": "SpecAuthConfig",
+}
 
 # Definitions a later API version renamed, old generated name -> newest name.
 # The old name stays importable as an alias of the new class, and the old
@@ -404,7 +412,7 @@ class Generator:
         # operationId -> (request body type, 200/201 response type), for tools/genops.py
         self.op_types: dict[str, tuple[TypeExpr | None, TypeExpr | None]] = {}
         for key, schema in self.definitions.items():
-            self.def_names[key] = pascal_case(key)
+            self.def_names[key] = CLASS_NAMES.get(key) or pascal_case(key)
             if _is_object_schema(schema):
                 kind = "struct"
             elif schema.get("type") == "array" and _is_object_schema(schema.get("items") or {}):

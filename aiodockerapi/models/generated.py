@@ -11,7 +11,6 @@ __all__ = [
     "IPAM",
     "Address",
     "AttestationStatement",
-    "AuthConfig",
     "AuthResponse",
     "BuildCache",
     "BuildCacheDiskUsage",
@@ -235,6 +234,7 @@ __all__ = [
     "SignatureTimestampType",
     "SignatureType",
     "SignerIdentity",
+    "SpecAuthConfig",
     "Storage",
     "SubnetStatus",
     "Swarm",
@@ -1068,7 +1068,7 @@ class ImagesDiskUsage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
     items: list[Any] | None = msgspec.field(default=None, name="Items")
 
 
-class AuthConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class SpecAuthConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.AuthConfig`."""
 
     username: str | None = None

@@ -1,5 +1,5 @@
-"""docker.images against the real daemon: export (get, get_all), load, import, commit,
-build_prune, and argument checks made before any request."""
+"""docker.images' archives against the real daemon: get and get_all (docker save), load,
+and import (create from a tarball in the request body)."""
 
 from __future__ import annotations
 
@@ -12,26 +12,12 @@ from pathlib import Path
 import pytest
 
 from aiodockerapi import Docker, DockerStreamError, NotFound, models
-from aiodockerapi.models import BuildInfo, ContainerConfig
+from aiodockerapi.models import BuildInfo
 
 from .conftest import BUSYBOX, container_config
 from .registry import containerd_image_store
 
 pytestmark = pytest.mark.daemon
-
-
-@pytest.fixture
-async def repo(docker: Docker, label: str) -> AsyncIterator[str]:
-    """A repository name unique to the test; its tags are removed afterwards."""
-    name = f"aiodockerapi-test/more{label}"
-    yield name
-    for img in await docker.images.list(all=True):
-        for tag in img.repo_tags or []:
-            if tag.startswith(name + ":"):
-                try:
-                    await docker.images.delete(tag, force=True)
-                except NotFound:
-                    pass
 
 
 async def run_output(docker: Docker, image: str, *cmd: str) -> bytes:
@@ -83,58 +69,6 @@ def tar_members(data: bytes) -> dict[str, bytes]:
             m.name: (tar.extractfile(m).read() if m.isfile() else b"")  # type: ignore[union-attr]
             for m in tar.getmembers()
         }
-
-
-async def test_commit_with_config_changes_and_metadata(
-    docker: Docker, image: str, repo: str, label: str
-) -> None:
-    created = await docker.containers.create(
-        container_config(image, "sh", "-c", f"echo {label} > /made-here")
-    )
-    assert created.id is not None
-    try:
-        await docker.containers.start(created.id)
-        await docker.containers.wait(created.id)
-        result = await docker.images.commit(
-            ContainerConfig(labels={"committed.by": "aiodockerapi"}, env=["FROM_CONFIG=1"]),
-            container=created.id,
-            repo=repo,
-            tag="c1",
-            comment="a test commit",
-            author="aiodockerapi tests",
-            changes=["WORKDIR /tmp", 'CMD ["cat", "/made-here"]'],
-        )
-    finally:
-        await docker.containers.delete(created.id, force=True)
-    assert isinstance(result, models.IdResponse)
-    assert result.id is not None and result.id.startswith("sha256:")
-
-    info = await docker.images.inspect(f"{repo}:c1")
-    assert info.id == result.id
-    assert info.comment == "a test commit"
-    assert info.author == "aiodockerapi tests"
-    assert info.config is not None
-    assert info.config.labels == {"committed.by": "aiodockerapi"}
-    assert "FROM_CONFIG=1" in (info.config.env or [])
-    assert info.config.working_dir == "/tmp"
-    assert info.config.cmd == ["cat", "/made-here"]
-    # The committed image holds the file; its CMD (from changes) prints it.
-    created = await docker.containers.create(
-        {"Image": f"{repo}:c1", "HostConfig": {"NetworkMode": "none"}}
-    )
-    assert created.id is not None
-    try:
-        await docker.containers.start(created.id)
-        await docker.containers.wait(created.id)
-        out = b"".join([f.data async for f in docker.containers.logs(created.id, stdout=True)])
-    finally:
-        await docker.containers.delete(created.id, force=True)
-    assert out == f"{label}\n".encode()
-
-
-async def test_commit_of_a_missing_container(docker: Docker) -> None:
-    with pytest.raises(NotFound, match="No such container"):
-        await docker.images.commit(container="aiodockerapi-no-such-container")
 
 
 async def test_get_load_round_trip(
@@ -307,38 +241,3 @@ async def test_import_from_the_request_body(docker: Docker, repo: str, label: st
     assert await run_output(docker, f"{repo}:imported", "cat", "/etc/imported") == (
         f"{label}\n".encode()
     )
-
-
-async def test_build_prune(docker: Docker, image: str, label: str) -> None:
-    result = await docker.images.build_prune(all=True, filters={"until": "1h"})
-    assert isinstance(result, models.BuildPruneResponse)
-    assert result.space_reclaimed is not None and result.space_reclaimed >= 0
-    again = await docker.images.build_prune(keep_storage=0)
-    assert again.space_reclaimed == 0
-
-
-async def test_bad_arguments_fail_before_any_request(tmp_path: Path) -> None:
-    # Nothing listens on this socket: a request would be a DockerConnectionError.
-    async with Docker(f"unix://{tmp_path / 'none.sock'}") as docker:
-        with pytest.raises(ValueError, match="give from_image= to pull"):
-            docker.images.create()
-        with pytest.raises(ValueError, match="not both"):
-            docker.images.create(from_image="127.0.0.1:5000/x", input_image=b"")
-        with pytest.raises(ValueError, match="give input_image="):
-            docker.images.create(from_src="-")
-        with pytest.raises(ValueError, match='only with from_src="-"'):
-            docker.images.create(from_src="http://127.0.0.1:1/x.tar", input_image=b"x")
-        with pytest.raises(TypeError, match="changes must be strings"):
-            docker.images.create(from_src="http://127.0.0.1:1/x.tar", changes=[1])  # type: ignore[list-item]
-        with pytest.raises(ValueError, match="all_tags=True pulls a whole repository"):
-            docker.images.pull("127.0.0.1:5000/x:1", all_tags=True)
-        with pytest.raises(ValueError, match="pull needs an image reference"):
-            docker.images.pull("")
-        with pytest.raises(ValueError, match="at least one image name"):
-            docker.images.get_all([])
-        with pytest.raises(TypeError, match="unsupported build context type"):
-            docker.images.load(12)  # type: ignore[arg-type]
-        with pytest.raises(ValueError, match="commit needs the container"):
-            await docker.images.commit(container="")
-        with pytest.raises(ValueError, match="filter 'until'"):
-            await docker.images.build_prune(filters={"until": 1.5})
