@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .auth import AuthConfig
+from typing import TYPE_CHECKING, Any
+
 from .client import Docker
 from .errors import (
     BadRequest,
@@ -19,9 +20,33 @@ from .errors import (
     StreamCut,
     Unauthorized,
 )
-from .fleet import Fleet, HostEvent, HostEvents, HostResult
 from .hosts import TLSConfig
 from .models import Frame, StreamType
+
+if TYPE_CHECKING:
+    from .auth import AuthConfig
+    from .fleet import Fleet, HostEvent, HostEvents, HostResult
+
+# Imported on first use: registry credentials and fleets bring anyio and the models along.
+_LATER = {
+    "AuthConfig": ".auth",
+    "Fleet": ".fleet",
+    "HostEvent": ".fleet",
+    "HostEvents": ".fleet",
+    "HostResult": ".fleet",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AuthConfig",

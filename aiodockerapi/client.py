@@ -2,29 +2,61 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from .configs import Configs
-from .containers import Containers
-from .distribution import Distribution
-from .exec import Exec
 from .hosts import TLSConfig
 from .http.base import HTTPTransport
-from .images import Images
-from .networks import Networks
-from .nodes import Nodes
-from .plugins import Plugins
-from .secrets import Secrets
-from .services import Services
-from .session import Session
-from .swarm import Swarm
-from .system import System
-from .tasks import Tasks
 from .transport import DEFAULT_TIMEOUT, Transport
-from .volumes import Volumes
+
+if TYPE_CHECKING:
+    from .configs import Configs
+    from .containers import Containers
+    from .distribution import Distribution
+    from .exec import Exec
+    from .images import Images
+    from .networks import Networks
+    from .nodes import Nodes
+    from .plugins import Plugins
+    from .resource import Resource
+    from .secrets import Secrets
+    from .services import Services
+    from .session import Session
+    from .swarm import Swarm
+    from .system import System
+    from .tasks import Tasks
+    from .volumes import Volumes
 
 __all__ = ["Docker"]
+
+R = TypeVar("R", bound="Resource")
+
+
+class _OnFirstUse(Generic[R]):
+    """A resource made on first use: its module, and the models it decodes into, are
+    imported then, so `import aiodockerapi` pays only for what a script touches."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module = module
+        self._name = name
+        self._attr = name.lower()
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self._attr = attr
+
+    @overload
+    def __get__(self, docker: None, owner: type) -> _OnFirstUse[R]: ...
+    @overload
+    def __get__(self, docker: Docker, owner: type) -> R: ...
+    def __get__(self, docker: Docker | None, owner: type) -> Any:
+        if docker is None:
+            return self
+        cls = getattr(importlib.import_module(self._module, __package__), self._name)
+        resource = cls(docker.transport)
+        docker.__dict__[self._attr] = resource  # the instance's own attribute from now on
+        return resource
 
 
 class Docker:
@@ -42,6 +74,22 @@ class Docker:
     `aiodockerapi.http.HTTPTransport`, such as `aiodockerapi.testing.MockTransport`, which
     answers in memory.
     """
+
+    system: _OnFirstUse[System] = _OnFirstUse(".system", "System")
+    containers: _OnFirstUse[Containers] = _OnFirstUse(".containers", "Containers")
+    images: _OnFirstUse[Images] = _OnFirstUse(".images", "Images")
+    exec: _OnFirstUse[Exec] = _OnFirstUse(".exec", "Exec")
+    networks: _OnFirstUse[Networks] = _OnFirstUse(".networks", "Networks")
+    volumes: _OnFirstUse[Volumes] = _OnFirstUse(".volumes", "Volumes")
+    swarm: _OnFirstUse[Swarm] = _OnFirstUse(".swarm", "Swarm")
+    services: _OnFirstUse[Services] = _OnFirstUse(".services", "Services")
+    tasks: _OnFirstUse[Tasks] = _OnFirstUse(".tasks", "Tasks")
+    nodes: _OnFirstUse[Nodes] = _OnFirstUse(".nodes", "Nodes")
+    secrets: _OnFirstUse[Secrets] = _OnFirstUse(".secrets", "Secrets")
+    configs: _OnFirstUse[Configs] = _OnFirstUse(".configs", "Configs")
+    plugins: _OnFirstUse[Plugins] = _OnFirstUse(".plugins", "Plugins")
+    distribution: _OnFirstUse[Distribution] = _OnFirstUse(".distribution", "Distribution")
+    session: _OnFirstUse[Session] = _OnFirstUse(".session", "Session")
 
     def __init__(
         self,
@@ -65,21 +113,6 @@ class Docker:
             ssh_options=ssh_options,
             http=transport,
         )
-        self.system = System(self.transport)
-        self.containers = Containers(self.transport)
-        self.images = Images(self.transport)
-        self.exec = Exec(self.transport)
-        self.networks = Networks(self.transport)
-        self.volumes = Volumes(self.transport)
-        self.swarm = Swarm(self.transport)
-        self.services = Services(self.transport)
-        self.tasks = Tasks(self.transport)
-        self.nodes = Nodes(self.transport)
-        self.secrets = Secrets(self.transport)
-        self.configs = Configs(self.transport)
-        self.plugins = Plugins(self.transport)
-        self.distribution = Distribution(self.transport)
-        self.session = Session(self.transport)
 
     @property
     def host(self) -> str:

@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import imports
 from .job import Job, Outcome
 from .recorded import PAYLOADS
 
@@ -51,7 +52,17 @@ CLIENTS = {
 }
 MAIN_COLUMNS = ("ours", "aiodocker_peer", "dockerpy_peer", "floor")
 FLEET_KEYS = ("fleet10", "fleet200", "fleetrun")
-WORKLOADS = ("events", "list", "inspect", "logs", "memory", "cycle", *FLEET_KEYS, "fleetidle")
+WORKLOADS = (
+    "events",
+    "list",
+    "inspect",
+    "logs",
+    "memory",
+    "cycle",
+    *FLEET_KEYS,
+    "fleetidle",
+    "import",
+)
 PEERS = ("aiodocker_peer", "dockerpy_peer")
 MiB = 1 << 20
 
@@ -780,6 +791,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 finally:
                     asyncio.run(cleanup_daemon(host, label))
     text, held = report(workloads, memory, sizes.context_mib, command, daemon)
+    if "import" in chosen:
+        log("import time: fresh interpreters, taking turns")
+        samples = imports.measure(clients, 3 if args.quick else 21)
+        imported, import_held = imports.report(samples, CLIENTS)
+        text += "\n" + imported
+        held = held and import_held
     print(text)
     if args.report is not None:
         args.report.write_text(text)

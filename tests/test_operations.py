@@ -90,7 +90,7 @@ def test_body_and_result_name_models() -> None:
     assert operations.ContainerWait.result == "ContainerWaitResponse"
     assert operations.SystemEvents.result == "EventMessage"
     assert operations.ContainerStart.result is None
-    namespace = dict(vars(models))
+    namespace = {name: getattr(models, name) for name in models.__all__}
     for op in OPS.values():
         for text in (op.body, op.result):
             if text is not None:

@@ -43,11 +43,29 @@ HEADER = """\
      python tools/gendocs.py -->
 
 `Docker` and its resources, with every public method: its signature as the source writes it
-and its docstring. A docstring's first line names the request (`METHOD /path`); the Engine
-API's own description of that operation applies. `async def` methods are awaited; plain
-`def` methods that return an `AsyncIterator` are iterated with `async for`, and those marked
-`@asynccontextmanager` are entered with `async with`.
+and its docstring. A docstring's first line names the request (`METHOD /path`), and each
+entry links to the Engine API's own documentation of that operation. `async def` methods
+are awaited; plain `def` methods that return an `AsyncIterator` are iterated with
+`async for`, and those marked `@asynccontextmanager` are entered with `async with`.
 """
+
+# The Engine API's documentation of each operation, for the spec version the table ends at.
+ENGINE_DOCS = "https://docs.docker.com/reference/api/engine/version/v1.55/"
+# An operation's tag in the specs is the first word of its operationId, but for these.
+_TAGS = {
+    "BuildPrune": "Image",
+    "ContainerExec": "Exec",
+    "GetPluginPrivileges": "Plugin",
+    "PutContainerArchive": "Container",
+}
+
+
+def engine_api_link(op: Operation) -> str:
+    """A markdown link to the Engine API's documentation of `op`."""
+    first_word = re.match(r"[A-Z][a-z]*", op.id)
+    tag = _TAGS.get(op.id) or (first_word.group(0) if first_word else op.id)
+    return f"[{op.id}]({ENGINE_DOCS}#tag/{tag}/operation/{op.id})"
+
 
 _QUALIFIED = re.compile(r"\b(?:[a-z_][a-z0-9_]*\.)+(?=[A-Za-z_])")
 
@@ -120,8 +138,39 @@ def signature(name: str, func: Callable[..., Any], *, decorators: str = "") -> s
     return decorators + head + "\n" + "".join(f"    {p},\n" for p in params) + tail
 
 
+_SECTION = re.compile(r"^(Args|Returns|Yields|Raises):$")
+_ENTRY = re.compile(r"^    (\*{0,2}\w+)(?: \(([^)]*)\))?: (.*)$")
+
+
+def _markdown(doc: str) -> str:
+    """A Google-style docstring as markdown: each `Args:` entry (and those of the other
+    sections) becomes a list item, as an indented block would otherwise run into one line."""
+    out: list[str] = []
+    section = False
+    for line in doc.splitlines():
+        if _SECTION.match(line):
+            section = True
+            if out and out[-1]:
+                out.append("")
+            out += [f"**{line[:-1]}:**", ""]
+        elif section and (entry := _ENTRY.match(line)):
+            name, _, text = entry.groups()
+            out.append(f"- `{name}`: {text}")
+        elif section and line.startswith("        ") and out and out[-1].startswith("- "):
+            out[-1] += " " + line.strip()
+        else:
+            if section and line.strip():
+                section = line.startswith("    ")
+                if section:
+                    out.append(line.strip())
+                    continue
+                out.append("")
+            out.append(line)
+    return "\n".join(out).strip("\n")
+
+
 def _doc(obj: Any) -> str:
-    return inspect.getdoc(obj) or "(no docstring)"
+    return _markdown(inspect.getdoc(obj) or "(no docstring)")
 
 
 def _public_methods(cls: type) -> Iterator[tuple[str, Callable[..., Any]]]:
@@ -176,7 +225,9 @@ def _anchor(title: str) -> str:
 def render() -> str:
     """The reference, as markdown."""
     docker = Docker("unix:///var/run/docker.sock")  # creating one opens nothing
-    resources = [(n, r) for n, r in vars(docker).items() if isinstance(r, Resource)]
+    # The resources, in the order the class lists them (each made on first use).
+    resources = [(n, getattr(docker, n)) for n in vars(Docker) if not n.startswith("_")]
+    resources = [(n, r) for n, r in resources if isinstance(r, Resource)]
     lines = [HEADER]
     lines.append("## Contents\n")
     lines.append(f"- [Docker](#{_anchor('Docker')})")
@@ -213,8 +264,10 @@ def render() -> str:
             lines.append("```python\n" + signature(name, func) + "\n```\n")
             lines.append(_doc(func) + "\n")
             op = by_python.get(f"docker.{res_name}.{name}")
-            if op is not None and (versions := _versions(op)):
-                lines.append(f"API versions: {versions}.\n")
+            if op is not None:
+                lines.append(f"Engine API: {engine_api_link(op)}.\n")
+                if versions := _versions(op):
+                    lines.append(f"API versions: {versions}.\n")
     lines += _version_table()
     return "\n".join(lines).rstrip("\n") + "\n"
 
