@@ -49,7 +49,15 @@ class Containers(Resource):
         size: bool = False,
         filters: Filters | None = None,
     ) -> builtins.list[ContainerSummary]:
-        """GET /containers/json."""
+        """GET /containers/json: list containers (the running ones by default).
+
+        Args:
+            all: include stopped and created containers too.
+            limit: return only this many, the most recently created first.
+            size: fill in SizeRw and SizeRootFs (slower).
+            filters: keys `ancestor`, `before`, `expose`, `exited`, `health`, `id`, `isolation`,
+                `is-task`, `label`, `name`, `network`, `publish`, `since`, `status`, `volume`.
+        """
         req = ops.ContainerList(all=all, limit=limit, size=size, filters=filters)
         return await self._t.call(req, builtins.list[ContainerSummary])
 
@@ -60,48 +68,96 @@ class Containers(Resource):
         name: str | None = None,
         platform: str | None = None,
     ) -> ContainerCreateResponse:
-        """POST /containers/create, from a ContainerCreateBody or a mapping in the API's names."""
+        """POST /containers/create: create a container, without starting it.
+
+        Args:
+            config: a ContainerCreateBody, or a mapping in the API's names.
+            name: the container's name; the daemon picks one if left out.
+            platform: the image variant to use, as "os[/arch[/variant]]".
+        """
         req = ops.ContainerCreate(name=name, platform=platform)
         return await self._t.call(req, ContainerCreateResponse, body=config)
 
     async def inspect(self, id: str, *, size: bool = False) -> ContainerInspectResponse:
-        """GET /containers/{id}/json."""
+        """GET /containers/{id}/json: the container's configuration and state.
+
+        Args:
+            id: the container's id, id prefix or name.
+            size: fill in SizeRw and SizeRootFs (slower).
+        """
         return await self._t.call(ops.ContainerInspect(id, size=size), ContainerInspectResponse)
 
     async def start(self, id: str, *, detach_keys: str | None = None) -> None:
-        """POST /containers/{id}/start; starting a running container is not an error."""
+        """POST /containers/{id}/start; starting a running container is not an error.
+
+        Args:
+            id: the container's id, id prefix or name.
+            detach_keys: the key sequence that detaches from it, instead of the daemon's default.
+        """
         await self._t.call(ops.ContainerStart(id, detach_keys=detach_keys))
 
     async def stop(self, id: str, *, signal: str | int | None = None, t: int | None = None) -> None:
-        """POST /containers/{id}/stop: send `signal` (API 1.42+; the container's stop signal
-        by default), killing after `t` seconds; a stopped one is no error."""
+        """POST /containers/{id}/stop: stop the container; a stopped one is no error.
+
+        Args:
+            id: the container's id, id prefix or name.
+            signal: the signal to send (API 1.42+); the container's stop signal by default.
+            t: seconds to wait before killing it; its StopTimeout by default.
+        """
         await self._t.call(ops.ContainerStop(id, signal=signal, t=t), timeout=None)
 
     async def restart(
         self, id: str, *, signal: str | int | None = None, t: int | None = None
     ) -> None:
-        """POST /containers/{id}/restart (`signal` needs API 1.42)."""
+        """POST /containers/{id}/restart: stop the container, then start it again.
+
+        Args:
+            id: the container's id, id prefix or name.
+            signal: the signal that stops it (API 1.42+); its stop signal by default.
+            t: seconds to wait before killing it; its StopTimeout by default.
+        """
         await self._t.call(ops.ContainerRestart(id, signal=signal, t=t), timeout=None)
 
     async def kill(self, id: str, *, signal: str | int | None = None) -> None:
-        """POST /containers/{id}/kill."""
+        """POST /containers/{id}/kill: send the container a signal.
+
+        Args:
+            id: the container's id, id prefix or name.
+            signal: a name ("SIGINT") or number; SIGKILL by default.
+        """
         await self._t.call(ops.ContainerKill(id, signal=signal))
 
     async def wait(
         self, id: str, *, condition: WaitCondition | None = None
     ) -> ContainerWaitResponse:
-        """POST /containers/{id}/wait: block until the container stops; no timeout by default."""
+        """POST /containers/{id}/wait: block until the container stops; no timeout by default.
+
+        Args:
+            id: the container's id, id prefix or name.
+            condition: "not-running" (the default), "next-exit" or "removed".
+        """
         req = ops.ContainerWait(id, condition=condition)
         return await self._t.call(req, ContainerWaitResponse, timeout=None)
 
     async def delete(
         self, id: str, *, v: bool = False, force: bool = False, link: bool = False
     ) -> None:
-        """DELETE /containers/{id}."""
+        """DELETE /containers/{id}: remove a container.
+
+        Args:
+            id: the container's id, id prefix or name.
+            v: remove its anonymous volumes too.
+            force: kill it first if it is running.
+            link: remove the link of this name instead of a container.
+        """
         await self._t.call(ops.ContainerDelete(id, v=v, force=force, link=link))
 
     async def prune(self, *, filters: Filters | None = None) -> ContainerPruneResponse:
-        """POST /containers/prune: remove stopped containers."""
+        """POST /containers/prune: remove stopped containers.
+
+        Args:
+            filters: keys `until` (a timestamp or duration) and `label` (or `label!`).
+        """
         req = ops.ContainerPrune(filters=filters)
         return await self._t.call(req, ContainerPruneResponse, timeout=None)
 
@@ -117,7 +173,18 @@ class Containers(Resource):
         timestamps: bool = False,
         tail: int | Literal["all"] | None = None,
     ) -> AsyncGenerator[Frame, None]:
-        """GET /containers/{id}/logs as frames; frame.stream tells stdout from stderr."""
+        """GET /containers/{id}/logs as frames; frame.stream tells stdout from stderr.
+
+        Args:
+            id: the container's id, id prefix or name.
+            stdout: include its standard output.
+            stderr: include its standard error.
+            follow: keep the stream open and yield new output as it comes.
+            since: only output from this time on (a datetime, Unix seconds or a time string).
+            until: only output up to this time.
+            timestamps: start each line with its timestamp.
+            tail: only this many lines from the end ("all", the default, for every line).
+        """
         req = ops.ContainerLogs(
             id,
             stdout=stdout,
@@ -131,23 +198,45 @@ class Containers(Resource):
         return self._t.stream_frames(req)
 
     async def pause(self, id: str) -> None:
-        """POST /containers/{id}/pause."""
+        """POST /containers/{id}/pause: freeze every process in the container.
+
+        Args:
+            id: the container's id, id prefix or name.
+        """
         await self._t.call(ops.ContainerPause(id))
 
     async def unpause(self, id: str) -> None:
-        """POST /containers/{id}/unpause."""
+        """POST /containers/{id}/unpause: resume a paused container.
+
+        Args:
+            id: the container's id, id prefix or name.
+        """
         await self._t.call(ops.ContainerUnpause(id))
 
     async def rename(self, id: str, *, name: str) -> None:
-        """POST /containers/{id}/rename."""
+        """POST /containers/{id}/rename: give the container a new name.
+
+        Args:
+            id: the container's id, id prefix or name.
+            name: the new name.
+        """
         await self._t.call(ops.ContainerRename(id, name=name))
 
     async def top(self, id: str, *, ps_args: str | None = None) -> ContainerTopResponse:
-        """GET /containers/{id}/top."""
+        """GET /containers/{id}/top: the processes running in the container.
+
+        Args:
+            id: the container's id, id prefix or name.
+            ps_args: arguments for ps (Linux only); "-ef" by default.
+        """
         return await self._t.call(ops.ContainerTop(id, ps_args=ps_args), ContainerTopResponse)
 
     async def changes(self, id: str) -> builtins.list[ContainerChangeResponseItem]:
-        """GET /containers/{id}/changes."""
+        """GET /containers/{id}/changes: files added, changed or deleted since it was created.
+
+        Args:
+            id: the container's id, id prefix or name.
+        """
         changes = await self._t.call(
             ops.ContainerChanges(id),
             cast(Any, builtins.list[ContainerChangeResponseItem] | None),  # null: no change
@@ -157,11 +246,22 @@ class Containers(Resource):
     async def update(
         self, id: str, update: ContainerUpdateBody | Mapping[str, Any]
     ) -> ContainerUpdateResponse:
-        """POST /containers/{id}/update: change resources or the restart policy."""
+        """POST /containers/{id}/update: change resources or the restart policy.
+
+        Args:
+            id: the container's id, id prefix or name.
+            update: a ContainerUpdateBody, or a mapping in the API's names.
+        """
         return await self._t.call(ops.ContainerUpdate(id), ContainerUpdateResponse, body=update)
 
     async def resize(self, id: str, *, h: int, w: int) -> None:
-        """POST /containers/{id}/resize: set the TTY size."""
+        """POST /containers/{id}/resize: set the TTY size.
+
+        Args:
+            id: the container's id, id prefix or name.
+            h: height, in characters.
+            w: width, in characters.
+        """
         await self._t.call(ops.ContainerResize(id, h=h, w=w))
 
     def attach(
@@ -177,8 +277,18 @@ class Containers(Resource):
         tty: bool | None = None,
     ) -> Attach:
         """POST /containers/{id}/attach over a hijacked connection: `async with` it for an
-        AttachedStream to read output frames from and write stdin to. Pass `tty` if you know
-        it; otherwise the stream is sniffed."""
+        AttachedStream to read output frames from and write stdin to.
+
+        Args:
+            id: the container's id, id prefix or name.
+            stdin: attach its standard input.
+            stdout: attach its standard output.
+            stderr: attach its standard error.
+            stream: stream output from now on.
+            logs: send the output it has already written first.
+            detach_keys: the key sequence that detaches, instead of the daemon's default.
+            tty: whether the container has a TTY, if known; otherwise the stream is sniffed.
+        """
         req = ops.ContainerAttach(
             id,
             stdin=stdin,
@@ -206,8 +316,17 @@ class Containers(Resource):
         detach_keys: str | None = None,
     ) -> AbstractAsyncContextManager[WebSocket]:
         """GET /containers/{id}/attach/ws: the container's stdio as a websocket (raw bytes
-        in binary messages, no multiplexing). Choosing streams with `stdin`, `stdout` and
-        `stderr` needs API 1.42; before it, all three are attached."""
+        in binary messages, no multiplexing).
+
+        Args:
+            id: the container's id, id prefix or name.
+            stdin: attach its standard input (API 1.42+; before it, all three are attached).
+            stdout: attach its standard output (API 1.42+).
+            stderr: attach its standard error (API 1.42+).
+            stream: stream output from now on.
+            logs: send the output it has already written first.
+            detach_keys: the key sequence that detaches, instead of the daemon's default.
+        """
         req = ops.ContainerAttachWebsocket(
             id,
             stdin=stdin,
@@ -222,23 +341,42 @@ class Containers(Resource):
     def stats(
         self, id: str, *, stream: bool = True, one_shot: bool = False
     ) -> AsyncGenerator[ContainerStats, None]:
-        """GET /containers/{id}/stats: samples about once a second (just one without
-        `stream`; `one_shot` skips the second sample that fills precpu_stats)."""
+        """GET /containers/{id}/stats: resource usage samples, about one a second.
+
+        Args:
+            id: the container's id, id prefix or name.
+            stream: keep sampling; without it, yield one sample and stop.
+            one_shot: with `stream` off, skip the second sample that fills precpu_stats.
+        """
         req = ops.ContainerStats(id, stream=stream, one_shot=True if one_shot else None)
         return self._t.stream_json(req, ContainerStats)
 
     def export(self, id: str) -> AsyncGenerator[bytes, None]:
-        """GET /containers/{id}/export: the filesystem as a tar, in chunks."""
+        """GET /containers/{id}/export: the filesystem as a tar, in chunks.
+
+        Args:
+            id: the container's id, id prefix or name.
+        """
         return self._t.stream_bytes(ops.ContainerExport(id))
 
     async def archive_info(self, id: str, *, path: str) -> PathStat:
-        """HEAD /containers/{id}/archive: what is at `path`."""
+        """HEAD /containers/{id}/archive: what is at `path` in the container.
+
+        Args:
+            id: the container's id, id prefix or name.
+            path: a path in the container's filesystem.
+        """
         req = ops.ContainerArchiveInfo(id, path=path)
         return await self._t.header_json(req, PathStat, PATH_STAT)
 
     def get_archive(self, id: str, *, path: str) -> Download[PathStat]:
         """GET /containers/{id}/archive: a tar of `path`, in chunks; `async with` it to read
-        the path's PathStat as `.meta` first."""
+        the path's PathStat as `.meta` first.
+
+        Args:
+            id: the container's id, id prefix or name.
+            path: the file or directory in the container to archive.
+        """
         return self._t.download(ops.ContainerArchive(id, path=path), PathStat, PATH_STAT)
 
     async def put_archive(
@@ -250,9 +388,16 @@ class Containers(Resource):
         no_overwrite_dir_non_dir: bool | None = None,
         copy_uidgid: bool | None = None,
     ) -> None:
-        """PUT /containers/{id}/archive: extract a tar into the directory `path`. The tar is
-        bytes, a tar file's path, a directory (tarred on the fly), a binary file object or an
-        async iterable of bytes."""
+        """PUT /containers/{id}/archive: extract a tar into the directory `path`.
+
+        Args:
+            id: the container's id, id prefix or name.
+            archive: the tar: bytes, a tar file's path, a directory (tarred on the fly), a binary
+                file object or an async iterable of bytes.
+            path: the directory in the container to extract into; it must exist.
+            no_overwrite_dir_non_dir: refuse to replace a directory by a file, or the reverse.
+            copy_uidgid: give the files the tar's owners instead of the container's root user.
+        """
         req = ops.PutContainerArchive(
             id,
             path=path,
@@ -277,11 +422,16 @@ class Containers(Resource):
         timeout: float | None = None,
     ) -> recipes.RunResult:
         """Create, start and wait for a container; return its exit code and its stdout and
-        stderr (from its logs) as a RunResult; remove it unless `remove` is false.
+        stderr (from its logs) as a RunResult.
 
         An error, a timeout or a cancellation kills the container (and removes it unless
-        `remove` is false). `timeout` (seconds) bounds the whole run and raises
-        DockerTimeoutError, a TimeoutError. A non-zero exit code is no error.
+        `remove` is false). A non-zero exit code is no error.
+
+        Args:
+            config: a ContainerCreateBody, or a mapping in the API's names.
+            name: the container's name; random if left out.
+            remove: remove the container once it has stopped.
+            timeout: seconds the whole run may take, then DockerTimeoutError (a TimeoutError).
         """
         return await recipes.run(self, config, name, remove=remove, timeout=timeout)
 
@@ -293,8 +443,13 @@ class Containers(Resource):
         stop_timeout: int | None = None,
     ) -> AbstractAsyncContextManager[str]:
         """`async with` it: a container created and started for the block, which gets its
-        id; stopped (SIGKILL after `stop_timeout` seconds, the container's StopTimeout by
-        default) and removed on leaving it, on an error too. A cancellation kills it at once."""
+        id; stopped and removed on leaving it, on an error too. A cancellation kills it at once.
+
+        Args:
+            config: a ContainerCreateBody, or a mapping in the API's names.
+            name: the container's name; random if left out.
+            stop_timeout: seconds before SIGKILL when stopping it; its StopTimeout by default.
+        """
         return recipes.running(self, config, name, stop_timeout=stop_timeout)
 
     async def wait_for_log(
@@ -306,12 +461,18 @@ class Containers(Resource):
         stdout: bool = True,
         stderr: bool = True,
     ) -> recipes.Line:
-        """Follow the container's logs from the start until a line matches `pattern` (a
-        substring, or a compiled regex searched in each line); return the line, without its
-        line break, as text or bytes like the pattern.
+        """Follow the container's logs from the start until a line matches `pattern`; return
+        the line, without its line break, as text or bytes like the pattern.
 
-        Past `timeout` seconds, DockerTimeoutError (a TimeoutError); logs that end with no
-        match (the container stopped), DockerError. The log stream is closed in every case.
+        Logs that end with no match (the container stopped) raise DockerError. The log stream
+        is closed in every case.
+
+        Args:
+            id: the container's id, id prefix or name.
+            pattern: a substring, or a compiled regex searched in each line (str or bytes).
+            timeout: seconds to wait, then DockerTimeoutError (a TimeoutError).
+            stdout: search its standard output.
+            stderr: search its standard error.
         """
         return await recipes.wait_for_log(
             self, id, pattern, timeout=timeout, stdout=stdout, stderr=stderr
@@ -329,6 +490,11 @@ class Containers(Resource):
 
         "unhealthy", or a container that stops (or never started), raises
         recipes.HealthcheckError with the last check's exit code and output; a container
-        with no healthcheck, ValueError; past `timeout` seconds, DockerTimeoutError.
+        with no healthcheck, ValueError.
+
+        Args:
+            id: the container's id, id prefix or name.
+            timeout: seconds to wait, then DockerTimeoutError (a TimeoutError).
+            interval: seconds between two inspections.
         """
         return await recipes.wait_healthy(self, id, timeout=timeout, interval=interval)

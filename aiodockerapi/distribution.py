@@ -18,7 +18,9 @@ class Distribution(Resource):
     ) -> DistributionInspectResponse:
         """GET /distribution/{name}/json: ask the registry for the image's digest and platforms.
 
-        Sends `auth` or else the Docker config's credentials for the image's registry.
+        Args:
+            name: the image's name.
+            auth: credentials for its registry; the Docker config's by default.
         """
         credentials = None if auth is None else as_auth_config(auth)
         headers = await registry_auth_header(name, credentials)

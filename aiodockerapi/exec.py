@@ -21,7 +21,14 @@ class Exec(Resource):
     async def create(
         self, container: str, config: ContainerExecBody | Mapping[str, Any]
     ) -> IdResponse:
-        """POST /containers/{id}/exec: set up a command; start it with `start`."""
+        """POST /containers/{id}/exec: set up a command in a running container; start it
+        with `start`.
+
+        Args:
+            container: the container's id, id prefix or name.
+            config: a ContainerExecBody (Cmd, AttachStdout, Tty, ...), or a mapping in the API's
+                names.
+        """
         return await self._t.call(ops.ContainerExec(container), IdResponse, body=config)
 
     @overload
@@ -33,9 +40,14 @@ class Exec(Resource):
     def start(
         self, id: str, *, detach: bool = False, tty: bool = False
     ) -> Attach | Awaitable[None]:
-        """POST /exec/{id}/start: `async with` it for the exec's stdio as an AttachedStream
-        (`tty` must match the exec's own Tty setting); with detach, `await` it to just start
-        the command."""
+        """POST /exec/{id}/start: `async with` it for the exec's stdio as an AttachedStream;
+        with `detach`, `await` it to just start the command.
+
+        Args:
+            id: the exec instance's id, from `create`.
+            detach: start the command without attaching to its stdio.
+            tty: whether the exec has a TTY; it must match the exec's own Tty setting.
+        """
         body = {"Detach": detach, "Tty": tty}
         if detach:
             return self._t.call(ops.ExecStart(id), body=body)
@@ -47,11 +59,21 @@ class Exec(Resource):
         )
 
     async def resize(self, id: str, *, h: int, w: int) -> None:
-        """POST /exec/{id}/resize: set the exec's TTY size."""
+        """POST /exec/{id}/resize: set the exec's TTY size.
+
+        Args:
+            id: the exec instance's id.
+            h: height, in characters.
+            w: width, in characters.
+        """
         await self._t.call(ops.ExecResize(id, h=h, w=w))
 
     async def inspect(self, id: str) -> ExecInspectResponse:
-        """GET /exec/{id}/json."""
+        """GET /exec/{id}/json: an exec instance's command, state and exit code.
+
+        Args:
+            id: the exec instance's id.
+        """
         return await self._t.call(ops.ExecInspect(id), ExecInspectResponse)
 
     async def run(
@@ -65,7 +87,17 @@ class Exec(Resource):
         env: Mapping[str, str] | None = None,
         privileged: bool = False,
     ) -> ExecResult:
-        """Create and start a command, feed it `stdin`, collect stdout, stderr and its exit code."""
+        """Create and start a command, feed it `stdin`, collect stdout, stderr and its exit code.
+
+        Args:
+            container: the container's id, id prefix or name.
+            cmd: the command and its arguments.
+            stdin: bytes to write to the command's standard input, which is then closed.
+            user: the user (and group) to run as, "user[:group]"; the container's by default.
+            workdir: the working directory; the container's by default.
+            env: environment variables to set for the command.
+            privileged: give the command extended privileges.
+        """
         if isinstance(cmd, str):
             raise TypeError("cmd must be a sequence of arguments, not a string")
         created = await self.create(

@@ -111,10 +111,18 @@ class Images(Resource):
         manifests: bool | None = None,
         identity: bool | None = None,
     ) -> builtins.list[ImageSummary]:
-        """GET /images/json. `shared_size` fills each image's SharedSize (API 1.42);
-        `manifests` adds each image's Manifests (1.47; an image store that keeps image
-        indexes, such as containerd's, has some), `identity` each manifest's Identity (1.54,
-        with `manifests`)."""
+        """GET /images/json: list images.
+
+        Args:
+            all: include intermediate images too.
+            filters: keys `before`, `dangling`, `label`, `reference`, `since`, `until` (documented
+                from API 1.44).
+            digests: fill in each image's RepoDigests.
+            shared_size: fill in each image's SharedSize (API 1.42+).
+            manifests: add each image's Manifests (API 1.47+), which an image store that keeps
+                image indexes, such as containerd's, has.
+            identity: add each manifest's Identity, with `manifests` (API 1.54+).
+        """
         req = ops.ImageList(
             all=all,
             filters=filters,
@@ -158,15 +166,42 @@ class Images(Resource):
     ) -> AsyncGenerator[BuildInfo, None]:
         """POST /build: stream the context, yield the build's messages.
 
-        `context` is bytes, a tar file's path, a directory (tarred on the fly, honouring
-        .dockerignore), a binary file object or an async iterable of bytes; leave it out
-        with `remote=`. A failed step raises DockerStreamError. Leaving the loop early
-        closes the connection, which makes the daemon cancel the build. `auth_configs`
-        (registry -> credentials) are sent as X-Registry-Config for the images it pulls.
-        `version` picks the builder: "1" is the classic one; "2" is BuildKit, whose
-        progress comes as trace messages (`aux` a string) that aiodockerapi.buildkit decodes
-        and folds into per-step state (`buildkit.run_build` gives the image id); what needs
-        BuildKit's session (secrets, ssh forwarding) is not supported (docs/buildkit.md).
+        A failed step raises DockerStreamError. Leaving the loop early closes the connection,
+        which makes the daemon cancel the build. With BuildKit (`version="2"`), progress comes
+        as trace messages (`aux` a string) that aiodockerapi.buildkit decodes and folds into
+        per-step state (`buildkit.run_build` gives the image id); what needs BuildKit's session
+        (secrets, ssh forwarding) is not supported (docs/buildkit.md).
+
+        Args:
+            context: bytes, a tar file's path, a directory (tarred on the fly, honouring
+                .dockerignore), a binary file object or an async iterable of bytes.
+            dockerfile: the Dockerfile's path in the context; "Dockerfile" by default.
+            t: name(s) to tag the image with, "name:tag".
+            extrahosts: extra /etc/hosts entries for the build's containers.
+            remote: a Git URL, or a URL of a tar or Dockerfile, to build from instead of `context`.
+            q: leave out the verbose build output.
+            nocache: use no cached layers.
+            cachefrom: images to take cache layers from.
+            pull: pull the base images even when older copies are present.
+            rm: remove intermediate containers after a successful build.
+            forcerm: remove intermediate containers, even after a failure.
+            memory: memory limit for the build's containers, in bytes.
+            memswap: memory plus swap limit, in bytes (-1: unlimited swap).
+            cpushares: relative CPU weight.
+            cpusetcpus: CPUs to run on, such as "0-3" or "0,1".
+            cpuperiod: the CPU CFS period, in microseconds.
+            cpuquota: the CPU CFS quota, in microseconds per period.
+            buildargs: values for the Dockerfile's ARG instructions.
+            shmsize: size of /dev/shm, in bytes.
+            squash: squash the new layers into one (experimental daemons only).
+            labels: labels to set on the image.
+            networkmode: network mode for RUN instructions ("bridge", "host", "none", a network).
+            platform: the platform to build for, "os[/arch[/variant]]".
+            target: the build stage to stop at, in a multi-stage Dockerfile.
+            outputs: BuildKit's output configuration, as JSON text.
+            version: the builder: "1" the classic one, "2" BuildKit.
+            auth_configs: registry -> credentials for the images the build pulls, sent as
+                X-Registry-Config.
         """
         if version not in (None, "1", "2"):
             raise ValueError(f'version must be "1" (classic) or "2" (BuildKit), not {version!r}')
@@ -212,9 +247,14 @@ class Images(Resource):
         manifests: bool | None = None,
         platform: OCIPlatform | None = None,
     ) -> Image:
-        """GET /images/{name}/json. `manifests` adds the image's Manifests (API 1.48);
-        `platform` inspects that variant of a multi-platform image (1.49), and is an error
-        for an image that does not provide it. The two exclude each other."""
+        """GET /images/{name}/json: an image's configuration and metadata.
+
+        Args:
+            name: the image's name or id.
+            manifests: add the image's Manifests (API 1.48+); excludes `platform`.
+            platform: inspect this variant of a multi-platform image (API 1.49+); an error for an
+                image that does not provide it.
+        """
         req = ops.ImageInspect(
             name,
             manifests=manifests,
@@ -230,10 +270,16 @@ class Images(Resource):
         type: str | Sequence[str] | None = None,
         statement: bool | None = None,
     ) -> builtins.list[dict[str, Any]]:
-        """GET /images/{name}/attestations (API 1.55): the in-toto attestation statements
-        attached to the image's variant for `platform` (the daemon's own by default), of the
-        predicate `type`s given (all by default); `statement` includes each statement's body.
-        An image store that keeps no image indexes (the classic one) answers 501."""
+        """GET /images/{name}/attestations (API 1.55+): the in-toto attestation statements
+        attached to an image. An image store that keeps no image indexes (the classic one)
+        answers 501.
+
+        Args:
+            name: the image's name or id.
+            platform: the variant whose attestations to read; the daemon's own by default.
+            type: only statements of these predicate types; all by default.
+            statement: include each statement's body.
+        """
         req = ops.ImageAttestations(
             name,
             platform=None if platform is None else [_platform(platform)],
@@ -245,13 +291,24 @@ class Images(Resource):
     async def history(
         self, name: str, *, platform: OCIPlatform | None = None
     ) -> builtins.list[HistoryResponseItem]:
-        """GET /images/{name}/history; `platform` picks the variant of a multi-platform image
-        (API 1.48), and is an error for an image that does not provide it."""
+        """GET /images/{name}/history: the layers an image was built from, newest first.
+
+        Args:
+            name: the image's name or id.
+            platform: the variant of a multi-platform image (API 1.48+); an error for an image
+                that does not provide it.
+        """
         req = ops.ImageHistory(name, platform=None if platform is None else _platform(platform))
         return await self._t.call(req, builtins.list[HistoryResponseItem])
 
     async def tag(self, name: str, *, repo: str, tag: str | None = None) -> None:
-        """POST /images/{name}/tag."""
+        """POST /images/{name}/tag: give an image another name.
+
+        Args:
+            name: the image's name or id.
+            repo: the repository of the new name, such as "registry:5000/team/app".
+            tag: the new name's tag; "latest" when left out.
+        """
         await self._t.call(ops.ImageTag(name, repo=repo, tag=tag))
 
     async def delete(
@@ -263,14 +320,25 @@ class Images(Resource):
         platforms: Sequence[OCIPlatform] | None = None,
     ) -> builtins.list[ImageDeleteResponseItem]:
         """DELETE /images/{name}: untag and remove; returns what was untagged and deleted.
-        `platforms` removes only those variants of a multi-platform image (API 1.50)."""
+
+        Args:
+            name: the image's name or id.
+            force: remove it even if containers use it, or it has several tags.
+            noprune: keep its untagged parent images.
+            platforms: remove only these variants of a multi-platform image (API 1.50+).
+        """
         req = ops.ImageDelete(
             name, platforms=_platforms("platforms", platforms), force=force, noprune=noprune
         )
         return await self._t.call(req, builtins.list[ImageDeleteResponseItem])
 
     async def prune(self, *, filters: Filters | None = None) -> ImagePruneResponse:
-        """POST /images/prune: remove unused images (dangling only, unless filtered otherwise)."""
+        """POST /images/prune: remove unused images (dangling only, unless filtered otherwise).
+
+        Args:
+            filters: keys `dangling` (false: every unused image), `until` and `label` (or
+                `label!`).
+        """
         req = ops.ImagePrune(filters=filters)
         return await self._t.call(req, ImagePruneResponse, timeout=None)
 
@@ -286,10 +354,15 @@ class Images(Resource):
     ) -> BuildPruneResponse:
         """POST /build/prune: remove build cache.
 
-        `reserved_space` (API 1.48) is the cache to keep, in bytes; `keep_storage` says the
-        same on any version (sent as reserved-space from 1.48 on, which replaced it).
-        `max_used_space` caps the cache and `min_free_space` is the disk space to leave
-        free, in bytes (both 1.48).
+        Args:
+            keep_storage: cache to keep, in bytes, on any version (sent as reserved-space from
+                API 1.48 on, which replaced it).
+            all: remove all unused cache, not only dangling entries.
+            filters: keys `until`, `id`, `parent`, `type`, `description`, `inuse`, `shared`,
+                `private`.
+            reserved_space: cache to keep, in bytes (API 1.48+).
+            max_used_space: the most the cache may take, in bytes (API 1.48+).
+            min_free_space: disk space to leave free, in bytes (API 1.48+).
         """
         if keep_storage is not None:
             if reserved_space is not None:
@@ -324,10 +397,18 @@ class Images(Resource):
     ) -> AsyncGenerator[CreateImageInfo, None]:
         """POST /images/create: pull `from_image`, or import `from_src`; yields progress.
 
-        A pull sends `auth` or else the Docker config's credentials for the image's registry
-        (`auth={}` sends none). An import reads a URL, or `input_image` (tar bytes, a path, a
-        file object or an async iterable; `from_src` is then "-"). A pull that fails midway
-        raises DockerStreamError.
+        A pull that fails midway raises DockerStreamError.
+
+        Args:
+            from_image: the image to pull, "name[:tag]" or "name@digest".
+            from_src: a URL to import a tar from, or "-" to send `input_image`.
+            repo: the repository (and tag) to name an imported image; for imports only.
+            tag: the tag or digest to pull, or the tag to give an imported image.
+            message: the commit message of an imported image.
+            changes: Dockerfile instructions to apply to an imported image.
+            platform: the variant to pull, "os[/arch[/variant]]".
+            input_image: the tar to import: bytes, a path, a file object or an async iterable.
+            auth: credentials for the pull; the Docker config's by default (`{}` sends none).
         """
         if from_image is not None and (from_src is not None or input_image is not None):
             raise ValueError("give from_image= (pull) or from_src=/input_image= (import), not both")
@@ -365,8 +446,14 @@ class Images(Resource):
         platform: str | None = None,
         auth: AuthInput | None = None,
     ) -> AsyncGenerator[CreateImageInfo, None]:
-        """POST /images/create?fromImage=ref: pull one image (":latest" unless `ref` names a
-        tag or digest; every tag of the repository with `all_tags`)."""
+        """POST /images/create?fromImage=ref: pull one image; yields progress.
+
+        Args:
+            ref: the image; ":latest" unless it names a tag or digest.
+            all_tags: pull every tag of the repository.
+            platform: the variant to pull, "os[/arch[/variant]]".
+            auth: credentials for the pull; the Docker config's by default (`{}` sends none).
+        """
         if not isinstance(ref, str) or not ref:
             raise ValueError(f"pull needs an image reference, got {ref!r}")
         tagged = _has_tag_or_digest(ref)
@@ -385,10 +472,14 @@ class Images(Resource):
     ) -> AsyncGenerator[PushImageInfo, None]:
         """POST /images/{name}/push: push to the registry the name points at; yields progress.
 
-        Sends `auth` or else the Docker config's credentials for that registry. The last
-        message's `aux` holds the pushed tag, digest and size; a failed push raises
-        DockerStreamError. `platform` pushes only that variant of a multi-platform image
-        (API 1.46), and is an error for an image that does not provide it.
+        The last message's `aux` holds the pushed tag, digest and size; a failed push raises
+        DockerStreamError.
+
+        Args:
+            name: the image's name, without its tag.
+            tag: the tag to push; every tag of the repository when left out.
+            platform: push only this variant of a multi-platform image (API 1.46+).
+            auth: credentials for the registry; the Docker config's by default.
         """
         credentials = None if auth is None else as_auth_config(auth)
         req = ops.ImagePush(
@@ -404,7 +495,13 @@ class Images(Resource):
     async def search(
         self, term: str, *, limit: int | None = None, filters: Filters | None = None
     ) -> builtins.list[ImageSearchResponseItem]:
-        """GET /images/search: search a registry's v1 search API (Docker Hub's by default)."""
+        """GET /images/search: search a registry's v1 search API (Docker Hub's by default).
+
+        Args:
+            term: what to search for, optionally after a registry's address.
+            limit: the most results to return.
+            filters: keys `is-official` and `stars` (at least that many).
+        """
         req = ops.ImageSearch(term=term, limit=limit, filters=filters)
         return await self._t.call(req, builtins.list[ImageSearchResponseItem])
 
@@ -412,7 +509,11 @@ class Images(Resource):
         self, name: str, *, platform: OCIPlatform | Sequence[OCIPlatform] | None = None
     ) -> AsyncGenerator[bytes, None]:
         """GET /images/{name}/get: export one image (and its parents) as a tar, in chunks.
-        `platform` exports only that variant of a multi-platform image (API 1.48)."""
+
+        Args:
+            name: the image's name or id.
+            platform: export only these variants of a multi-platform image (API 1.48+).
+        """
         req = ops.ImageGet(name, platform=_platforms("platform", platform))
         return self._t.stream_bytes(req)
 
@@ -422,8 +523,12 @@ class Images(Resource):
         *,
         platform: OCIPlatform | Sequence[OCIPlatform] | None = None,
     ) -> AsyncGenerator[bytes, None]:
-        """GET /images/get: export several images as one tar, in chunks. `platform` exports
-        only that variant of multi-platform images (API 1.48)."""
+        """GET /images/get: export several images as one tar, in chunks.
+
+        Args:
+            names: the images' names or ids.
+            platform: export only these variants of multi-platform images (API 1.48+).
+        """
         listed = _strings("names", names)
         if not listed:
             raise ValueError("get_all needs at least one image name")
@@ -437,10 +542,14 @@ class Images(Resource):
         quiet: bool = False,
         platform: OCIPlatform | Sequence[OCIPlatform] | None = None,
     ) -> AsyncGenerator[BuildInfo, None]:
-        """POST /images/load: load images from a tar made by get/get_all (bytes, a path, a
-        binary file object or an async iterable); yields the daemon's messages ("Loaded
-        image: ..." in `stream`). A bad tar raises DockerStreamError. `platform` loads only
-        that variant of multi-platform images (API 1.48)."""
+        """POST /images/load: load images from a tar made by get/get_all; yields the
+        daemon's messages ("Loaded image: ..." in `stream`). A bad tar raises DockerStreamError.
+
+        Args:
+            source: the tar: bytes, a path, a binary file object or an async iterable of bytes.
+            quiet: report no progress while loading.
+            platform: load only these variants of multi-platform images (API 1.48+).
+        """
         req = ops.ImageLoad(platform=_platforms("platform", platform), quiet=quiet)
         data = open_context(source)
         return self._t.stream_json(
@@ -459,8 +568,18 @@ class Images(Resource):
         pause: bool = True,
         changes: str | Sequence[str] | None = None,
     ) -> IdResponse:
-        """POST /commit: a new image from a container's changes; `config` is a ContainerConfig
-        (or mapping) for the image, `changes` Dockerfile instructions."""
+        """POST /commit: a new image from a container's changes.
+
+        Args:
+            config: a ContainerConfig (or mapping) for the new image.
+            container: the container's id or name.
+            repo: the new image's repository.
+            tag: the new image's tag.
+            comment: a commit message.
+            author: the image's author.
+            pause: pause the container while committing.
+            changes: Dockerfile instructions to apply to the image.
+        """
         if not isinstance(container, str) or not container:
             raise ValueError(f"commit needs the container's id or name, got {container!r}")
         req = ops.ImageCommit(
@@ -481,8 +600,13 @@ class Images(Resource):
         self, ref: str, *, auth: AuthInput | None = None, platform: str | None = None
     ) -> Image:
         """Inspect an image, pulling it first only if the daemon lacks it: a NotFound, or
-        with `platform` ("os[/architecture[/variant]]") an image of another OS or
-        architecture. `auth` is for the pull, as in `pull`."""
+        with `platform` an image of another OS or architecture.
+
+        Args:
+            ref: the image's name.
+            auth: credentials for the pull, as in `pull`.
+            platform: the variant wanted, "os[/architecture[/variant]]".
+        """
         return await recipes.ensure_image(self, ref, auth=auth, platform=platform)
 
 

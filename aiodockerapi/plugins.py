@@ -36,16 +36,24 @@ class Plugins(Resource):
     """
 
     async def list(self, *, filters: Filters | None = None) -> builtins.list[Plugin]:
-        """GET /plugins: the installed plugins (filters: `capability`, `enabled`)."""
+        """GET /plugins: the installed plugins.
+
+        Args:
+            filters: keys `capability` and `enabled` (true or false).
+        """
         return await self._t.call(ops.PluginList(filters=filters), builtins.list[Plugin])
 
     async def privileges(
         self, *, remote: str, auth: AuthInput | None = None
     ) -> builtins.list[PluginPrivilegeItem]:
-        """GET /plugins/privileges: what the plugin `remote` asks for, read from its registry.
+        """GET /plugins/privileges: what a plugin asks for, read from its registry.
 
         dockerd 20.10 answers an empty list, not an error, when it cannot read the plugin
         (an unreachable registry, refused credentials, no such plugin).
+
+        Args:
+            remote: the plugin's reference, such as "vieux/sshfs:latest".
+            auth: credentials for its registry.
         """
         credentials = None if auth is None else as_auth_config(auth)
         headers = await registry_auth_header(remote, credentials)
@@ -64,10 +72,14 @@ class Plugins(Resource):
         name: str | None = None,
         auth: AuthInput | None = None,
     ) -> AsyncGenerator[CreateImageInfo, None]:
-        """POST /plugins/pull: install `remote` (as `name`), disabled; yields progress.
+        """POST /plugins/pull: install a plugin, disabled; yields progress. A failure
+        reported mid-stream raises DockerStreamError.
 
-        `privileges` must be what `privileges(remote=...)` returns, or the daemon refuses.
-        A failure reported mid-stream raises DockerStreamError.
+        Args:
+            privileges: what `privileges(remote=...)` returns; anything else is refused.
+            remote: the plugin's reference, such as "vieux/sshfs:latest".
+            name: the local name to install it as.
+            auth: credentials for its registry.
         """
         credentials = None if auth is None else as_auth_config(auth)
         body = _privileges(privileges)
@@ -80,23 +92,39 @@ class Plugins(Resource):
         )
 
     async def inspect(self, name: str) -> Plugin:
-        """GET /plugins/{name}/json."""
+        """GET /plugins/{name}/json: a plugin's settings, config and state.
+
+        Args:
+            name: the plugin's name; ":latest" is assumed without a tag.
+        """
         return await self._t.call(ops.PluginInspect(name), Plugin)
 
     async def delete(self, name: str, *, force: bool = False) -> None:
-        """DELETE /plugins/{name}; an enabled plugin is a Conflict unless `force`."""
+        """DELETE /plugins/{name}: remove a plugin.
+
+        Args:
+            name: the plugin's name.
+            force: remove it even while enabled, which is otherwise a Conflict.
+        """
         await self._t.call(ops.PluginDelete(name, force=force), timeout=None)
 
     async def enable(self, name: str, *, timeout: int = 0) -> None:
         """POST /plugins/{name}/enable: start it; the daemon waits until its socket listens.
 
-        `timeout` is the daemon's timeout, in seconds, for its own requests to the plugin
-        (0: none); the daemon refuses a request without it, so it is always sent.
+        Args:
+            name: the plugin's name.
+            timeout: the daemon's timeout, in seconds, for its own requests to the plugin (0:
+                none); the daemon refuses a request without it, so it is always sent.
         """
         await self._t.call(ops.PluginEnable(name, timeout=timeout), timeout=None)
 
     async def disable(self, name: str, *, force: bool = False) -> None:
-        """POST /plugins/{name}/disable: stop it (`force`: even while in use)."""
+        """POST /plugins/{name}/disable: stop a plugin.
+
+        Args:
+            name: the plugin's name.
+            force: disable it even while in use (API 1.42+).
+        """
         # The specs list `force` from API 1.42 on, but the daemon reads it on 1.41 too
         # (`docker plugin disable -f`): it is sent on any version.
         req = ops.PluginDisable(name)._replace(params=[("force", "1" if force else "0")])
@@ -110,9 +138,14 @@ class Plugins(Resource):
         remote: str,
         auth: AuthInput | None = None,
     ) -> AsyncGenerator[CreateImageInfo, None]:
-        """POST /plugins/{name}/upgrade: replace a disabled plugin by `remote`; yields progress.
+        """POST /plugins/{name}/upgrade: replace a disabled plugin by another version; its
+        settings are kept; yields progress.
 
-        Its settings are kept; `privileges` are the new version's, as for `pull`.
+        Args:
+            name: the installed plugin's name.
+            privileges: the new version's, from `privileges(remote=...)`, as for `pull`.
+            remote: the reference to upgrade to.
+            auth: credentials for its registry.
         """
         credentials = None if auth is None else as_auth_config(auth)
         body = _privileges(privileges)
@@ -127,8 +160,10 @@ class Plugins(Resource):
     async def create(self, source: BuildContext, *, name: str) -> None:
         """POST /plugins/create: install a plugin, disabled, from a tar of config.json and rootfs/.
 
-        `source` is the tar as bytes, a tar file's path, a plugin directory (tarred on the
-        fly, like a build context), a binary file object or an async iterable of bytes.
+        Args:
+            source: the tar as bytes, a tar file's path, a plugin directory (tarred on the fly,
+                like a build context), a binary file object or an async iterable of bytes.
+            name: the plugin's name (and tag).
         """
         await self._t.call(
             ops.PluginCreate(name=name),
@@ -140,9 +175,12 @@ class Plugins(Resource):
     def push(
         self, name: str, *, auth: AuthInput | None = None
     ) -> AsyncGenerator[PushImageInfo, None]:
-        """POST /plugins/{name}/push: upload to the registry its name points at; yields progress.
+        """POST /plugins/{name}/push: upload to the registry its name points at; yields
+        progress. The last message's `aux` holds the pushed tag, digest and size.
 
-        The last message's `aux` holds the pushed tag, digest and size.
+        Args:
+            name: the plugin's name.
+            auth: credentials for the registry.
         """
         credentials = None if auth is None else as_auth_config(auth)
         req = ops.PluginPush(name)
@@ -156,8 +194,10 @@ class Plugins(Resource):
     async def set(self, name: str, settings: Sequence[str]) -> None:
         """POST /plugins/{name}/set: change a disabled plugin's settable values.
 
-        Each setting is "VAR=value" (an env variable), "args=a b" (its arguments),
-        "MOUNT.source=/path" or "DEVICE.path=/dev/x".
+        Args:
+            name: the plugin's name.
+            settings: each "VAR=value" (an env variable), "args=a b" (its arguments),
+                "MOUNT.source=/path" or "DEVICE.path=/dev/x".
         """
         if isinstance(settings, str) or not isinstance(settings, Sequence):
             raise TypeError(f"settings must be a list of 'key=value' strings, not {settings!r}")

@@ -37,9 +37,11 @@ class Services(Resource):
     async def list(
         self, *, filters: Filters | None = None, status: bool | None = None
     ) -> builtins.list[Service]:
-        """GET /services; `status=True` adds ServiceStatus (running and desired tasks).
+        """GET /services: list services.
 
-        Filters: id, label, mode, name.
+        Args:
+            filters: keys `id`, `label`, `mode` ("replicated" or "global"), `name`.
+            status: add each ServiceStatus (running and desired tasks).
         """
         req = ops.ServiceList(filters=filters, status=status)
         return await self._t.call(req, builtins.list[Service])
@@ -50,13 +52,23 @@ class Services(Resource):
         *,
         registry_auth: str | None = None,
     ) -> ServiceCreateResponse:
-        """POST /services/create; `registry_auth` is the X-Registry-Auth header value."""
+        """POST /services/create: create a service.
+
+        Args:
+            spec: a ServiceSpec, or a mapping in the API's names.
+            registry_auth: the X-Registry-Auth header value, for pulling the service's image.
+        """
         return await self._t.call(
             ops.ServiceCreate(), ServiceCreateResponse, body=spec, headers=_auth(registry_auth)
         )
 
     async def inspect(self, id: str, *, insert_defaults: bool = False) -> Service:
-        """GET /services/{id}, by id or name; `insert_defaults` fills in the daemon's defaults."""
+        """GET /services/{id}: a service's spec, version and state.
+
+        Args:
+            id: the service's id or name.
+            insert_defaults: fill in the daemon's defaults for what the spec leaves out.
+        """
         return await self._t.call(ops.ServiceInspect(id, insert_defaults=insert_defaults), Service)
 
     async def update(
@@ -71,8 +83,14 @@ class Services(Resource):
     ) -> ServiceUpdateResponse:
         """POST /services/{id}/update: replace the whole spec (fields left out are reset).
 
-        `version` is `inspect(id).version.index`; a stale one is refused.
-        `rollback="previous"` goes back to the previous spec instead.
+        Args:
+            id: the service's id or name.
+            spec: the new ServiceSpec, or a mapping in the API's names.
+            version: `inspect(id).version.index`; a stale one is refused.
+            registry_auth_from: where to take registry credentials from when `registry_auth` is
+                not given: "spec" or "previous-spec".
+            rollback: "previous" goes back to the previous spec instead.
+            registry_auth: the X-Registry-Auth header value, for pulling the service's image.
         """
         req = ops.ServiceUpdate(
             id, version=version, registry_auth_from=registry_auth_from, rollback=rollback
@@ -82,7 +100,11 @@ class Services(Resource):
         )
 
     async def delete(self, id: str) -> None:
-        """DELETE /services/{id}: its tasks are stopped and removed in the background."""
+        """DELETE /services/{id}: its tasks are stopped and removed in the background.
+
+        Args:
+            id: the service's id or name.
+        """
         await self._t.call(ops.ServiceDelete(id))
 
     def logs(
@@ -97,7 +119,18 @@ class Services(Resource):
         timestamps: bool = False,
         tail: int | Literal["all"] | None = None,
     ) -> AsyncGenerator[Frame, None]:
-        """GET /services/{id}/logs: all its tasks' output as frames (stdout or stderr)."""
+        """GET /services/{id}/logs: all its tasks' output as frames (stdout or stderr).
+
+        Args:
+            id: the service's id or name.
+            details: add the extra attributes given to the log driver to each line.
+            follow: keep the stream open and yield new output as it comes.
+            stdout: include standard output.
+            stderr: include standard error.
+            since: only output from this time on (a datetime, Unix seconds or a time string).
+            timestamps: start each line with its timestamp.
+            tail: only this many lines from the end ("all", the default, for every line).
+        """
         return swarm_logs(
             self._t,
             ops.ServiceLogs,
@@ -116,6 +149,10 @@ class Services(Resource):
 
         The spec is sent back as the daemon gave it, fields this client has no model for
         included.
+
+        Args:
+            id: the service's id or name.
+            replicas: the number of tasks to run.
         """
         if isinstance(replicas, bool) or not isinstance(replicas, int):
             raise TypeError(f"replicas must be an int, not {type(replicas).__name__}")

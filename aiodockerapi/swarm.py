@@ -19,7 +19,9 @@ class Swarm(Resource):
     async def init(self, body: SwarmInitBody | Mapping[str, Any]) -> str:
         """POST /swarm/init: make this daemon the first manager; returns its node id.
 
-        The body gives ListenAddr, AdvertiseAddr, DefaultAddrPool, Spec and so on.
+        Args:
+            body: a SwarmInitBody (ListenAddr, AdvertiseAddr, DefaultAddrPool, Spec...), or a
+                mapping in the API's names.
         """
         return await self._t.call(ops.SwarmInit(), str, body=body)
 
@@ -28,11 +30,19 @@ class Swarm(Resource):
         return await self._t.call(ops.SwarmInspect(), models.Swarm)
 
     async def join(self, body: SwarmJoinBody | Mapping[str, Any]) -> None:
-        """POST /swarm/join: join the swarm at RemoteAddrs with a worker or manager JoinToken."""
+        """POST /swarm/join: join a swarm as a worker or a manager.
+
+        Args:
+            body: a SwarmJoinBody: RemoteAddrs and the JoinToken, whose kind decides the role.
+        """
         await self._t.call(ops.SwarmJoin(), body=body)
 
     async def leave(self, *, force: bool = False) -> None:
-        """POST /swarm/leave; a manager needs force=True (the last one erases the swarm)."""
+        """POST /swarm/leave: take this daemon out of its swarm.
+
+        Args:
+            force: needed by a manager (the last one erases the swarm).
+        """
         await self._t.call(ops.SwarmLeave(force=force))
 
     async def update(
@@ -46,7 +56,12 @@ class Swarm(Resource):
     ) -> None:
         """POST /swarm/update: replace the whole spec (fields left out are reset).
 
-        `version` is `inspect().version.index`; a stale one is refused.
+        Args:
+            spec: the new SwarmSpec, or a mapping in the API's names.
+            version: `inspect().version.index`; a stale one is refused.
+            rotate_worker_token: issue a new worker join token.
+            rotate_manager_token: issue a new manager join token.
+            rotate_manager_unlock_key: issue a new unlock key.
         """
         req = ops.SwarmUpdate(
             version=version,
@@ -61,5 +76,9 @@ class Swarm(Resource):
         return await self._t.call(ops.SwarmUnlockkey(), UnlockKeyResponse)
 
     async def unlock(self, body: SwarmUnlockBody | Mapping[str, Any]) -> None:
-        """POST /swarm/unlock: unlock a manager restarted with autolock on, by its UnlockKey."""
+        """POST /swarm/unlock: unlock a manager restarted with autolock on.
+
+        Args:
+            body: a SwarmUnlockBody holding the UnlockKey.
+        """
         await self._t.call(ops.SwarmUnlock(), body=body)

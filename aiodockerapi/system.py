@@ -50,25 +50,34 @@ class System(Resource):
         )
 
     async def auth(self, auth_config: AuthInput) -> SystemAuthResponse:
-        """POST /auth: check credentials with their registry (serveraddress; Docker Hub when
-        left out); a refused login raises DockerError."""
+        """POST /auth: check credentials with their registry; a refused login raises DockerError.
+
+        Args:
+            auth_config: the credentials, with serveraddress for the registry (Docker Hub when
+                left out).
+        """
         return await self._t.call(
             ops.SystemAuth(), SystemAuthResponse, body=as_auth_config(auth_config)
         )
 
     async def version(self) -> SystemVersion:
-        """GET /version."""
+        """GET /version: the daemon's version, API versions, OS and components."""
         return await self._t.call(ops.SystemVersion(), SystemVersion)
 
     async def info(self) -> SystemInfo:
-        """GET /info."""
+        """GET /info: the daemon's system-wide information and configuration."""
         return await self._t.call(ops.SystemInfo(), SystemInfo)
 
     async def data_usage(
         self, *, type: builtins.list[DataUsageType] | None = None, verbose: bool | None = None
     ) -> SystemDataUsageResponse:
-        """GET /system/df: space used by images, containers, volumes and the build cache;
-        `type` limits it to some of them (API 1.42), `verbose` (1.52) lists each object."""
+        """GET /system/df: space used by images, containers, volumes and the build cache.
+
+        Args:
+            type: only these object types: "container", "image", "volume", "build-cache"
+                (API 1.42+).
+            verbose: list each object, not only the totals (API 1.52+).
+        """
         req = ops.SystemDataUsage(type=type, verbose=verbose)
         return await self._t.call(req, SystemDataUsageResponse, timeout=None)
 
@@ -81,8 +90,16 @@ class System(Resource):
         resume: bool = False,
     ) -> AsyncGenerator[EventMessage, None]:
         """GET /events: follow the daemon's events; the stream ends at `until`, or when the
-        daemon closes it. With `resume`, a dropped connection or a daemon restart is followed
-        by a reconnect from the last event's time, losing and repeating nothing."""
+        daemon closes it.
+
+        Args:
+            since: events from this time on (a datetime, Unix seconds or a time string).
+            until: stop at this time; without it the stream goes on.
+            filters: keys `config`, `container`, `daemon`, `event`, `image`, `label`, `network`,
+                `node`, `plugin`, `scope`, `secret`, `service`, `type`, `volume`.
+            resume: after a dropped connection or a daemon restart, reconnect from the last
+                event's time, losing and repeating nothing.
+        """
         end = time_param(until)  # bad input fails here, not later
         if not resume:
             req = ops.SystemEvents(since=time_param(since), until=end, filters=filters)

@@ -47,11 +47,20 @@ class Tasks(Resource):
     """Swarm tasks: one per replica (and per attempt) of a service."""
 
     async def list(self, *, filters: Filters | None = None) -> builtins.list[Task]:
-        """GET /tasks; filters: desired-state, id, label, name, node, service."""
+        """GET /tasks: list swarm tasks.
+
+        Args:
+            filters: keys `desired-state` ("running", "shutdown" or "accepted"), `id`, `label`,
+                `name`, `node`, `service`.
+        """
         return await self._t.call(ops.TaskList(filters=filters), builtins.list[Task])
 
     async def inspect(self, id: str) -> Task:
-        """GET /tasks/{id}."""
+        """GET /tasks/{id}: a task's spec, status and assigned node.
+
+        Args:
+            id: the task's id.
+        """
         return await self._t.call(ops.TaskInspect(id), Task)
 
     def logs(
@@ -66,7 +75,18 @@ class Tasks(Resource):
         timestamps: bool = False,
         tail: int | Literal["all"] | None = None,
     ) -> AsyncGenerator[Frame, None]:
-        """GET /tasks/{id}/logs as frames; frame.stream tells stdout from stderr."""
+        """GET /tasks/{id}/logs as frames; frame.stream tells stdout from stderr.
+
+        Args:
+            id: the task's id.
+            details: add the extra attributes given to the log driver to each line.
+            follow: keep the stream open and yield new output as it comes.
+            stdout: include standard output.
+            stderr: include standard error.
+            since: only output from this time on (a datetime, Unix seconds or a time string).
+            timestamps: start each line with its timestamp.
+            tail: only this many lines from the end ("all", the default, for every line).
+        """
         return swarm_logs(
             self._t,
             ops.TaskLogs,
