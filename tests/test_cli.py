@@ -19,10 +19,12 @@ from pathlib import Path
 import pytest
 
 from aiodockerapi import Docker, NotFound
-from aiodockerapi.cli import default_builder, event_line, human_duration, human_size
+from aiodockerapi.cli.commands import default_builder
+from aiodockerapi.cli.formats import Template, event_line, human_duration, human_size, ports
 from aiodockerapi.models import (
     EventMessage,
     PingResponse,
+    PortSummary,
     SystemVersion,
     SystemVersionComponentsItem,
 )
@@ -272,7 +274,9 @@ async def test_ps_with_filters(
     everything = await cli("-H", host, "ps", "-a", "--filter", f"label={LABEL}={label}")
     assert everything.status == 0, everything
     header, *rows = everything.out.splitlines()
-    assert header.split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"]
+    assert header.split() == [
+        "CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"
+    ]  # fmt: skip
     assert sorted(row.split()[-1] for row in rows) == [
         f"cli-exited-{label}",
         f"cli-running-{label}",
@@ -480,15 +484,45 @@ async def test_run_ctrl_c_removes_the_container(
     assert await docker.containers.list(all=True, filters={"label": label}) == []
 
 
-async def test_run_errors(host: str, image: str, labels: dict[str, str]) -> None:
+async def test_run_exits_like_docker_run(
+    host: str, docker: Docker, image: str, labels: dict[str, str]
+) -> None:
+    """125 when the daemon refuses, 126 when the command cannot be invoked, 127 when it is
+    not found; else the container's own status (test_run_streams_output_... has 3)."""
+    label = f"{LABEL}={labels[LABEL]}"
     missing = f"127.0.0.1:1/aiodockerapi/none-{labels[LABEL]}:1"
     never = await cli("-H", host, "run", "--pull", "never", "--network", "none", missing)
-    assert_one_line_error(never, 1, "No such image", missing)
-    bad = await cli(
-        "-H", host, "run", "--rm", "--network", "none", "-l", f"{LABEL}={labels[LABEL]}",
-        image, "/no/such/program",
+    assert_one_line_error(never, 125, "No such image", missing)
+    unpullable = await cli("-H", host, "run", "-q", "--network", "none", missing)
+    assert_one_line_error(unpullable, 125, "127.0.0.1:1")
+    refused = await cli(
+        "-H", host, "run", "--rm", "--network", "no-such-network", "-l", label, image, "true"
     )  # fmt: skip
-    assert_one_line_error(bad, 1, "/no/such/program")
+    # (after the daemon's warning that networking will not work, on a daemon without a bridge)
+    assert refused.status == 125, refused
+    assert refused.err.splitlines()[-1].startswith("aiodockerapi: error: "), refused
+    assert "no-such-network" in refused.err.splitlines()[-1]
+
+    not_found = await cli(
+        "-H", host, "run", "--rm", "--network", "none", "-l", label, image, "/no/such/program",
+    )  # fmt: skip
+    assert_one_line_error(not_found, 127, "/no/such/program")
+    not_on_path = await cli("-H", host, "run", "--network", "none", "-l", label, image, "nope")
+    assert_one_line_error(not_on_path, 127, "nope")
+    a_directory = await cli(
+        "-H", host, "run", "--rm", "--network", "none", "-l", label, image, "/bin"
+    )
+    assert_one_line_error(a_directory, 126, "/bin")
+    # --rm removed what it created, also when it could not start.
+    left = await docker.containers.list(all=True, filters={"label": label})
+    assert len(left) == 1 and left[0].command == "nope"
+
+    for code in (0, 1, 42):
+        own = await cli(
+            "-H", host, "run", "--rm", "--network", "none", "-l", label,
+            image, "sh", "-c", f"exit {code}",
+        )  # fmt: skip
+        assert (own.status, own.err) == (code, ""), own
 
 
 # -- build, push, pull -------------------------------------------------------------------
@@ -839,3 +873,194 @@ def test_event_line() -> None:
     assert event_line(EventMessage(type="network", action="prune", time=1700000000)) == (
         "2023-11-14T22:13:20.000000000Z network prune"
     )
+
+
+# -- PORTS, --format, --json -------------------------------------------------------------
+
+
+def test_ports_and_templates() -> None:
+    published = [
+        PortSummary(ip="::", private_port=80, public_port=8080, type="tcp"),
+        PortSummary(ip="0.0.0.0", private_port=80, public_port=8080, type="tcp"),
+        PortSummary(private_port=53, type="udp"),
+    ]
+    assert ports(published) == "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 53/udp"
+    assert ports(None) == ""
+    template = Template(r"{{.ID}}\t{{ .Names }}!", ("ID", "Names"))
+    assert template.render({"ID": "abc", "Names": "web"}) == "abc\tweb!"
+
+
+async def test_ps_ports_format_and_json(
+    host: str, docker: Docker, image: str, labels: dict[str, str]
+) -> None:
+    label = labels[LABEL]
+    name = f"cli-ports-{label}"
+    created = await docker.containers.create(
+        container_config(image, "sleep", "600", Labels=labels, ExposedPorts={"80/tcp": {}}),
+        name=name,
+    )
+    assert created.id is not None
+    await docker.containers.start(created.id)
+    [listed] = await docker.containers.list(filters={"label": f"{LABEL}={label}"})
+    shown_ports = ports(listed.ports)
+
+    table = await cli("-H", host, "ps", "-f", f"label={LABEL}={label}")
+    assert table.status == 0, table
+    header, row = table.out.splitlines()
+    assert header.index("PORTS") < header.index("NAMES")
+    assert row[header.index("PORTS") :].split() == [*shown_ports.split(), name]
+
+    fmt = r"{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.Status}}\t{{.Ports}}|{{.State}}"
+    done = await cli("-H", host, "ps", "-f", f"label={LABEL}={label}", "--format", fmt)
+    assert done.status == 0, done
+    [line] = done.out.splitlines()
+    cid, names, shown_image, status, rest = line.split("\t")
+    assert (cid, names, shown_image) == (created.id[:12], name, image)
+    assert status.startswith("Up ") and rest == f"{shown_ports}|running"
+    full = await cli("-H", host, "ps", "--no-trunc", "-f", f"label={LABEL}={label}",
+                     "--format", "{{.ID}}")  # fmt: skip
+    assert full.out == created.id + "\n"
+
+    bad = await cli("-H", host, "ps", "--format", "{{.Nope}}")
+    assert_one_line_error(bad, 2, "unknown field .Nope")
+
+    inspected = await docker.images.inspect(image)
+    assert inspected.id is not None
+    images = await cli(
+        "-H", host, "images", image, "--format", r"{{.Repository}}:{{.Tag}}\t{{.ID}}"
+    )
+    assert images.out == f"{image}\t{inspected.id[7:19]}\n", images
+    bad_image = await cli("-H", host, "images", "--format", "{{.Names}}")
+    assert_one_line_error(bad_image, 2, "unknown field .Names")
+
+    as_json = await cli("-H", host, "ps", "--json", "-f", f"label={LABEL}={label}")
+    [obj] = [json.loads(line) for line in as_json.out.splitlines()]
+    assert obj["Id"] == created.id and "host" not in obj
+
+
+async def test_filter_help_fits_the_command(host: str) -> None:
+    for command, fits, unfit in [
+        ("images", "dangling=true", "status=exited"),
+        ("events", "event=die", "status=exited"),
+        ("ps", "status=exited", "dangling=true"),
+    ]:
+        done = await cli(command, "--help")
+        text = " ".join(done.out.split())
+        assert fits in text and unfit not in text, (command, text)
+    run_help = " ".join((await cli("run", "--help")).out.split())
+    assert "-l KEY[=VALUE], --label KEY[=VALUE] label the container" in run_help
+
+
+# -- many hosts at once ------------------------------------------------------------------
+
+
+async def test_many_hosts_at_once_with_one_down(
+    sandbox: Sandbox, docker: Docker, image: str, labels: dict[str, str], tmp_path: Path
+) -> None:
+    """Two names for the sandbox (its socket, and a link to it) and one socket nothing
+    listens on: the two print with a HOST column, the third is one line on stderr, exit 1."""
+    label = labels[LABEL]
+    link = tmp_path / "again.sock"
+    link.symlink_to(sandbox.unix_socket)
+    up = [sandbox.unix_url, f"unix://{link}"]
+    down = f"unix://{tmp_path}/down.sock"
+    hosts = ["-H", up[0], "-H", down, "-H", up[1]]
+    start = (await docker.system.info()).system_time
+    created = await docker.containers.create(
+        container_config(image, "true", Labels=labels), name=f"cli-many-{label}"
+    )
+    assert created.id is not None and start is not None
+    end = (await docker.system.info()).system_time
+    assert end is not None
+
+    def one_line_for_the_down_host(done: Done) -> None:
+        assert done.status == 1, done
+        assert "Traceback" not in done.err
+        # info adds the daemons' warnings (IPv4 forwarding...), each after its host.
+        [line] = [e for e in done.err.splitlines() if not e.startswith(tuple(up))]
+        assert line.startswith(f"aiodockerapi: error: {down}: ") and "down.sock" in line
+
+    ps = await cli(*hosts, "ps", "-a", "-f", f"label={LABEL}={label}")
+    one_line_for_the_down_host(ps)
+    header, *rows = ps.out.splitlines()
+    assert header.split()[:3] == ["HOST", "CONTAINER", "ID"]
+    assert [row.split()[:2] for row in rows] == [[h, created.id[:12]] for h in up]
+
+    as_json = await cli(*hosts, "ps", "-a", "--json", "-f", f"label={LABEL}={label}")
+    one_line_for_the_down_host(as_json)
+    objects = [json.loads(line) for line in as_json.out.splitlines()]
+    assert [(o["host"], o["Id"]) for o in objects] == [(h, created.id) for h in up]
+
+    formatted = await cli(*hosts, "ps", "-a", "-f", f"label={LABEL}={label}",
+                          "--format", "{{.Host}} {{.Names}}")  # fmt: skip
+    assert formatted.out.splitlines() == [f"{h} cli-many-{label}" for h in up]
+
+    images = await cli(*hosts, "images", image)
+    one_line_for_the_down_host(images)
+    assert [row.split()[:2] for row in images.out.splitlines()[1:]] == [
+        [h, image.rpartition(":")[0]] for h in up
+    ]
+
+    info = await cli(*hosts, "info")
+    one_line_for_the_down_host(info)
+    assert [line for line in info.out.splitlines() if line.startswith("Host: ")] == [
+        f"Host: {h}" for h in up
+    ]
+    info_json = await cli(*hosts, "info", "--json")
+    assert [json.loads(line)["host"] for line in info_json.out.splitlines()] == up
+
+    events = await cli(*hosts, "events", "--since", start, "--until", end,
+                       "-f", f"label={LABEL}={label}")  # fmt: skip
+    one_line_for_the_down_host(events)
+    lines = events.out.splitlines()
+    assert sorted(line.split()[0] for line in lines) == sorted(up)
+    assert all(f" container create {created.id} (" in line for line in lines)
+
+    everyone_up = await cli("-H", up[0], "-H", up[1], "ps", "-q", "-a",
+                            "-f", f"label={LABEL}={label}")  # fmt: skip
+    assert (everyone_up.status, everyone_up.err) == (0, "")
+    assert everyone_up.out.split() == [created.id[:12]] * 2
+
+    one_only = await cli("-H", up[0], "-H", up[1], "logs", created.id)
+    assert_one_line_error(one_only, 2, "logs works on one host")
+
+
+# -- the demo ----------------------------------------------------------------------------
+
+
+def test_demo_says_which_daemon_and_cleans_up(sandbox: Sandbox) -> None:
+    """`bash scripts/dev demo` with a daemon that answers: it says so first, shows the
+    container's output in order, and removes what it made."""
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "dev"), "demo"],
+        env=cli_env(DOCKER_HOST=sandbox.unix_url),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"using the daemon at {sandbox.unix_url}: it answers"
+    output = [line.strip() for line in lines if line.startswith("  std")]
+    assert output == [
+        "stdout: hello from stdout",
+        "stderr: and from stderr",
+        "stdout: back on stdout",
+    ]
+    assert "pruned 1 container(s)" in done.stdout
+    assert "removed aiodockerapi-tour/busybox:latest" in done.stdout
+
+
+def test_demo_without_a_daemon_starts_a_sandbox(tmp_path: Path) -> None:
+    down = f"unix://{tmp_path}/down.sock"
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "dev"), "demo"],
+        env=cli_env(DOCKER_HOST=down),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"no daemon at {down}: starting a private sandbox daemon"
+    assert lines[1].startswith("using the private sandbox daemon")

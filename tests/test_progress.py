@@ -23,11 +23,11 @@ import msgspec
 import pytest
 
 from aiodockerapi import Docker, DockerStreamError, NotFound, buildkit
-from aiodockerapi import progress as progress_module
 from aiodockerapi.buildkit import BuildFailed
+from aiodockerapi.cli import render as render_module
+from aiodockerapi.cli.progress import ProgressDisplay, show_progress
 from aiodockerapi.jsonstream import check_in_band
 from aiodockerapi.models import BuildInfo, CreateImageInfo, ImageID, PushImageInfo
-from aiodockerapi.progress import ProgressDisplay, show_progress
 
 from .registry import Registry, containerd_image_store, registry  # noqa: F401
 
@@ -599,7 +599,7 @@ async def test_buildkit_plain_failure(flavour: str, raised: bool) -> None:
 
 
 async def test_buildkit_without_protobuf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(progress_module, "protobuf_available", lambda: False)
+    monkeypatch.setattr(render_module, "protobuf_available", lambda: False)
     out = io.StringIO()
     display = ProgressDisplay(out)
     with display:

@@ -1,0 +1,128 @@
+"""Running one command: connecting to the host (or hosts), then reporting how it ended.
+
+Every command runs in one ``asyncio.run``. Whatever goes wrong (the daemon is down, it
+refuses the request, a file is missing) is one line on stderr, ``aiodockerapi: error:
+...``, and exit status 1; a bad flag is exit status 2, Ctrl-C is 130, and ``run`` exits
+with the container's own status (or 125, 126, 127 as ``docker run`` does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from typing import Any
+
+from ..client import Docker
+from ..errors import DockerError
+from ..fleet import Fleet
+from ..hosts import TLSConfig, config_dir
+from . import commands, listing
+from .formats import CliError, describe
+from .parser import PROG, build_parser
+
+Handler = Callable[[Any, argparse.Namespace], Awaitable[int]]
+
+# The commands that run on every host given (through a Fleet), and those that take one.
+MANY: dict[str, Handler] = {
+    "info": listing.cmd_info,
+    "ps": listing.cmd_ps,
+    "images": listing.cmd_images,
+    "events": listing.cmd_events,
+}
+ONE: dict[str, Handler] = {
+    "logs": commands.cmd_logs,
+    "build": commands.cmd_build,
+    "pull": commands.cmd_pull,
+    "push": commands.cmd_push,
+    "run": commands.cmd_run,
+    "prune": commands.cmd_prune,
+}
+
+
+def _tls(args: argparse.Namespace) -> TLSConfig | bool | None:
+    flags = args.tls or args.tlsverify or args.tlscacert or args.tlscert or args.tlskey
+    if not flags:
+        # As the docker CLI does, DOCKER_TLS_VERIFY applies to --host too.
+        return True if args.host and os.environ.get("DOCKER_TLS_VERIFY") else None
+    if bool(args.tlscert) != bool(args.tlskey):
+        raise CliError("--tlscert and --tlskey go together", status=2)
+    verify = args.tlsverify or not args.tls
+    defaults = TLSConfig.from_cert_path(
+        os.environ.get("DOCKER_CERT_PATH") or config_dir(), verify=verify
+    )
+    client_cert = (args.tlscert, args.tlskey) if args.tlscert else defaults.client_cert
+    return TLSConfig(
+        ca_cert=args.tlscacert or defaults.ca_cert, client_cert=client_cert, verify=verify
+    )
+
+
+def clients(args: argparse.Namespace) -> list[Docker]:
+    """A client for each --host or --context given (one for the default daemon without)."""
+    if args.context and args.host:
+        raise CliError("give --host or --context, not both", status=2)
+    tls = _tls(args)
+    if args.host:
+        return [Docker(host, tls=tls) for host in dict.fromkeys(args.host)]
+    if args.context:
+        return [Docker(context=name, tls=tls) for name in dict.fromkeys(args.context)]
+    return [Docker(tls=tls)]
+
+
+def connect(args: argparse.Namespace) -> Docker:
+    """The one client the global flags (--host or --context, TLS) ask for."""
+    [docker] = clients(args)
+    return docker
+
+
+async def _run(args: argparse.Namespace) -> int:
+    hosts = len(dict.fromkeys(args.host or args.context or [None]))
+    if args.verb not in MANY and hosts > 1:
+        raise CliError(
+            f"{args.verb} works on one host: give one --host or --context "
+            "(info, ps, images and events take several)",
+            status=2,
+        )
+    async with AsyncExitStack() as stack:
+        made = clients(args)
+        for docker in made:
+            stack.push_async_callback(docker.close)
+        if args.verb in MANY:
+            fleet = await stack.enter_async_context(Fleet(made))
+            return await MANY[args.verb](fleet, args)
+        [docker] = made
+        return await ONE[args.verb](docker, args)
+    raise AssertionError("unreachable")
+
+
+def _restore_pipe() -> None:
+    # stdout's reader went away (| head): nothing more can be written there, quietly.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.verb == "prune":
+            commands.confirm_prune(args)
+        status = asyncio.run(_run(args))
+        sys.stdout.flush()
+        return status
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        _restore_pipe()
+        return 1
+    except CliError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.status
+    except (DockerError, ValueError, OSError, EOFError) as exc:
+        print(f"{PROG}: error: {describe(exc)}", file=sys.stderr)
+        return 1

@@ -1,0 +1,359 @@
+"""The commands that work on one host: logs, build, pull, push, run, prune."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+
+from ..auth import AuthInput, load_config, resolve_auth
+from ..buildkit import BuildFailed, protobuf_available, run_build
+from ..client import Docker
+from ..errors import DockerError, NotFound
+from ..models import (
+    ContainerCreateResponse,
+    ImageID,
+    PingResponse,
+    StreamType,
+    SystemVersion,
+)
+from .formats import CliError, describe, human_size, out
+from .parser import filters as parse_filters
+from .parser import from_env, labels
+from .progress import show_progress
+
+
+@asynccontextmanager
+async def closing(stream: object) -> AsyncIterator[None]:
+    """Close a stream when the block ends, however it ends (a closed pipe, Ctrl-C)."""
+    try:
+        yield
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def _tagged(ref: str) -> bool:
+    return "@" in ref or ":" in ref.rpartition("/")[2]
+
+
+async def cmd_logs(docker: Docker, args: argparse.Namespace) -> int:
+    """logs: a container's stdout to stdout, its stderr to stderr."""
+    frames = docker.containers.logs(
+        args.container,
+        stdout=True,
+        stderr=True,
+        follow=args.follow,
+        since=args.since,
+        until=args.until,
+        timestamps=args.timestamps,
+        tail=args.tail,
+    )
+    async with closing(frames):
+        async for frame in frames:
+            _write_frame(frame.stream, frame.data)
+    return 0
+
+
+def _write_frame(stream: StreamType, data: bytes) -> None:
+    out = sys.stderr if stream == StreamType.STDERR else sys.stdout
+    out.buffer.write(data)
+    out.buffer.flush()
+
+
+def _build_paths(path: str, file: str | None) -> tuple[Path, str | None]:
+    """The context directory and the Dockerfile's path inside it."""
+    context = Path(path)
+    if not context.is_dir():
+        raise CliError(f"build context {path!r} is not a directory")
+    if file is None:
+        return context, None
+    relative = os.path.relpath(Path(file).resolve(), context.resolve())
+    if relative.startswith(".."):
+        raise CliError(f"the Dockerfile {file!r} must be inside the build context")
+    return context, Path(relative).as_posix()
+
+
+async def _known_credentials() -> dict[str, AuthInput]:
+    """Credentials for every registry the Docker config knows, as the docker CLI sends them
+    with a build (for the base images it pulls)."""
+    config = await anyio.to_thread.run_sync(load_config)
+    found: dict[str, AuthInput] = {}
+    for registry in {*config.auths, *config.cred_helpers}:
+        auth = await resolve_auth(registry, config)
+        if auth is not None:
+            found[registry] = auth
+    return found
+
+
+def default_builder(
+    ping: PingResponse, version: SystemVersion | None = None, *, decodes: bool = True
+) -> str:
+    """The builder `build` uses without --builder: "buildkit" where the daemon has BuildKit,
+    else "classic".
+
+    dockerd answers /_ping with a Builder-Version header: "2" when BuildKit is its default,
+    "1" when it says to use the classic builder; dockerd 20.10 sends none, and builds with
+    BuildKit on request all the same. Podman sends it empty: without "1" or "2" the daemon's
+    /version (`version`) tells Podman (whose builder is Buildah) and Windows (no BuildKit)
+    apart. Without protobuf (`decodes`) BuildKit's steps could not be shown: classic then.
+    """
+    builder = (ping.builder_version or "").strip()
+    if builder in ("1", "2"):
+        has_buildkit = builder == "2"
+    else:
+        names = [c.name.lower() for c in (version.components or [])] if version else []
+        podman = any("podman" in name for name in names)
+        windows = (ping.os_type or (version.os if version else "") or "").lower() == "windows"
+        has_buildkit = not podman and not windows
+    return "buildkit" if has_buildkit and decodes else "classic"
+
+
+async def _choose_builder(docker: Docker) -> str:
+    ping = await docker.system.ping()
+    version = None
+    if (ping.builder_version or "").strip() not in ("1", "2"):
+        version = await docker.system.version()
+    return default_builder(ping, version, decodes=protobuf_available())
+
+
+def _build_failure(exc: BuildFailed) -> CliError:
+    """A failed BuildKit step: one error line naming it, then its last lines of output."""
+    if exc.step is None:
+        return CliError(describe(exc))
+    head = describe(
+        DockerError(
+            None, f"{exc.step.name or exc.step.digest}: {exc.step.error or exc.daemon_message}"
+        )
+    )
+    return CliError("\n".join([head, *(f"  | {line}" for line in exc.log)]))
+
+
+async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
+    """build: a directory, with the steps and any pulls shown live; then the image id."""
+    context, dockerfile = _build_paths(args.path, args.file)
+    builder = args.builder or await _choose_builder(docker)
+    buildkit = builder == "buildkit"
+    stream = docker.images.build(
+        context,
+        dockerfile=dockerfile,
+        t=args.tag or None,
+        buildargs=from_env(args.build_arg) or None,
+        labels=labels(args.label) or None,
+        nocache=args.no_cache,
+        pull=args.pull or None,
+        target=args.target,
+        networkmode=args.network,
+        q=args.quiet and not buildkit,
+        version="2" if buildkit else "1",
+        auth_configs=await _known_credentials() or None,
+    )
+    try:
+        if args.quiet and buildkit:
+            image_id = (await run_build(stream)).image_id or ""
+        elif args.quiet:
+            image_id = ""
+            async with closing(stream):
+                async for message in stream:
+                    if isinstance(message.aux, ImageID) and message.aux.id:
+                        image_id = message.aux.id
+                    elif message.stream and message.stream.strip():
+                        image_id = message.stream.strip()  # quiet builds say only the id
+        else:
+            image_id = (await show_progress(stream, sys.stdout)).image_id or ""
+    except BuildFailed as exc:
+        raise _build_failure(exc) from exc
+    if image_id:
+        out(image_id)
+    return 0
+
+
+async def _pull(docker: Docker, ref: str, *, quiet: bool, file: Any, **kwargs: Any) -> None:
+    stream = docker.images.pull(ref, **kwargs)
+    if quiet:
+        async with closing(stream):
+            async for _ in stream:
+                pass
+    else:
+        await show_progress(stream, file)
+
+
+async def cmd_pull(docker: Docker, args: argparse.Namespace) -> int:
+    """pull: an image, with live progress."""
+    await _pull(
+        docker,
+        args.image,
+        quiet=args.quiet,
+        file=sys.stdout,
+        all_tags=args.all_tags,
+        platform=args.platform,
+    )
+    out(args.image if _tagged(args.image) or args.all_tags else f"{args.image}:latest")
+    return 0
+
+
+async def cmd_push(docker: Docker, args: argparse.Namespace) -> int:
+    """push: an image, with live progress."""
+    tag = None if _tagged(args.image) or args.all_tags else "latest"
+    stream = docker.images.push(args.image, tag=tag)
+    if args.quiet:
+        async with closing(stream):
+            async for _ in stream:
+                pass
+        out(args.image if tag is None else f"{args.image}:{tag}")
+    else:
+        await show_progress(stream, sys.stdout)
+    return 0
+
+
+async def _create(docker: Docker, args: argparse.Namespace) -> ContainerCreateResponse:
+    host_config: dict[str, Any] = {}
+    if args.network is not None:
+        host_config["NetworkMode"] = args.network
+    if args.rm and args.detach:
+        host_config["AutoRemove"] = True
+    body: dict[str, Any] = {
+        "Image": args.image,
+        "AttachStdout": not args.detach,
+        "AttachStderr": not args.detach,
+        "HostConfig": host_config,
+    }
+    if args.command:
+        body["Cmd"] = list(args.command)
+    if args.entrypoint is not None:
+        body["Entrypoint"] = [args.entrypoint] if args.entrypoint else [""]
+    if args.env:
+        body["Env"] = [f"{k}={v}" for k, v in from_env(args.env).items()]
+    if args.label:
+        body["Labels"] = labels(args.label)
+    if args.workdir:
+        body["WorkingDir"] = args.workdir
+    if args.user:
+        body["User"] = args.user
+    options: dict[str, Any] = {"name": args.name, "platform": args.platform}
+    if args.pull == "always":
+        await _pull(docker, args.image, quiet=args.quiet, file=sys.stderr, platform=args.platform)
+    try:
+        return await docker.containers.create(body, **options)
+    except NotFound as exc:
+        if args.pull != "missing" or "No such image" not in exc.message:
+            raise
+    if not args.quiet:
+        print(f"Unable to find image {args.image!r} locally", file=sys.stderr, flush=True)
+    await _pull(docker, args.image, quiet=args.quiet, file=sys.stderr, platform=args.platform)
+    return await docker.containers.create(body, **options)
+
+
+def run_status(message: str) -> int:
+    """The exit status `docker run` gives when the container could not start: 127 when its
+    command is not found, 126 when it cannot be invoked, else 125 (the daemon refused)."""
+    text = message.lower()
+    not_found = ("executable file not found", "no such file or directory", "cannot find the file")
+    if any(words in text for words in not_found):
+        return 127
+    if "permission denied" in text or "is a directory" in text:
+        return 126
+    return 125
+
+
+async def cmd_run(docker: Docker, args: argparse.Namespace) -> int:
+    """run: create, start, stream the output; exit with the container's exit status, or as
+    `docker run` does when it cannot get that far (125, 126, 127)."""
+    try:
+        created = await _create(docker, args)
+    except DockerError as exc:
+        raise CliError(describe(exc), status=125) from exc
+    cid = created.id
+    if not cid:
+        raise CliError("the daemon created a container but sent no id", status=125)
+    for warning in created.warnings or ():
+        print(f"WARNING: {warning}", file=sys.stderr)
+    try:
+        if args.detach:
+            try:
+                await docker.containers.start(cid)
+            except DockerError as exc:
+                raise CliError(describe(exc), status=run_status(exc.message)) from exc
+            out(cid)
+            return 0
+        async with docker.containers.attach(cid, stdout=True, stderr=True, tty=False) as io:
+            try:
+                await docker.containers.start(cid)
+            except DockerError as exc:
+                raise CliError(describe(exc), status=run_status(exc.message)) from exc
+            async for frame in io:
+                _write_frame(frame.stream, frame.data)
+        waited = await docker.containers.wait(cid)
+        if waited.error is not None and waited.error.message:
+            raise CliError(f"waiting for {cid[:12]}: {waited.error.message}", status=125)
+        return waited.status_code or 0
+    finally:
+        if args.rm and not args.detach:
+            await docker.containers.delete(cid, force=True)
+
+
+def confirm_prune(args: argparse.Namespace) -> None:
+    if args.force:
+        return
+    if not sys.stdin.isatty():
+        raise CliError("prune removes data: confirm with --force when stdin is not a terminal")
+    what = [
+        "all stopped containers",
+        "all networks not used by at least one container",
+        *(["all volumes not used by at least one container"] if args.volumes else []),
+        "all images without at least one container" if args.all else "all dangling images",
+        "all build cache" if args.all else "unused build cache",
+    ]
+    print("WARNING! This will remove:", *(f"  - {w}" for w in what), sep="\n", file=sys.stderr)
+    answer = input("Are you sure you want to continue? [y/N] ")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise CliError("prune cancelled")
+
+
+async def cmd_prune(docker: Docker, args: argparse.Namespace) -> int:
+    """prune: stopped containers, unused networks, dangling images, build cache."""
+    filters = parse_filters(args.filter)
+    containers = await docker.containers.prune(filters=filters)
+    networks = await docker.networks.prune(filters=filters)
+    volumes = None
+    if args.volumes:
+        volume_filters = {k: v for k, v in filters.items() if k != "until"}
+        volumes = await docker.volumes.prune(filters=volume_filters)
+    image_filters = {**filters, "dangling": ["false"]} if args.all else filters
+    images = await docker.images.prune(filters=image_filters)
+    # The build cache has no labels: with other filters than `until`, it is left alone.
+    cache_filters = {k: v for k, v in filters.items() if k == "until"}
+    cache = None
+    if cache_filters or not filters:
+        cache = await docker.images.build_prune(all=args.all, filters=cache_filters or None)
+    sections: list[tuple[str, Sequence[str]]] = [
+        ("Deleted Containers", containers.containers_deleted or []),
+        ("Deleted Networks", networks.networks_deleted or []),
+        ("Deleted Volumes", (volumes.volumes_deleted or []) if volumes else []),
+        (
+            "Deleted Images",
+            [
+                f"untagged: {i.untagged}" if i.untagged else f"deleted: {i.deleted}"
+                for i in images.images_deleted or []
+            ],
+        ),
+        ("Deleted build cache objects", (cache.caches_deleted or []) if cache else []),
+    ]
+    for title, items in sections:
+        if items:
+            out(f"{title}:")
+            for item in items:
+                out(item)
+            out()
+    reclaimed = sum(
+        r.space_reclaimed or 0 for r in (containers, volumes, images, cache) if r is not None
+    )
+    out(f"Total reclaimed space: {human_size(reclaimed)}")
+    return 0
