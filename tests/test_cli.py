@@ -612,8 +612,12 @@ async def test_buildkit_build_plain(
     outputs = [line.split(" ", 1) for line in mine if re.match(r"\d+\.\d{3} ", line)]
     assert sorted(text for _, text in outputs) == [f"{marker} says hi", "warned"]
     assert re.fullmatch(r"DONE \d+\.\ds", mine[-1])
+    # The classic image store says "writing image sha256:...", the containerd store
+    # "exporting manifest sha256:..." (then the config, naming and unpacking).
     assert any(
-        re.fullmatch(r"#\d+ writing image sha256:[0-9a-f]{64}( \d+\.\ds)? done", line)
+        re.fullmatch(
+            r"#\d+ (writing image|exporting manifest) sha256:[0-9a-f]{64}( \d+\.\ds)? done", line
+        )
         for line in lines
     )
 

@@ -261,6 +261,10 @@ async def test_build_reports_a_missing_context_path(docker: Docker, tmp_path: Pa
 
 
 async def test_build_prune(docker: Docker, image: str, label: str) -> None:
+    if ENGINE == "podman":  # Podman 4.3 serves no /build/prune: it has no build cache API
+        with pytest.raises(NotFound):
+            await docker.images.build_prune(all=True)
+        return
     old = await docker.images.build_prune(all=True, filters={"until": "1h"})
     assert isinstance(old, models.BuildPruneResponse)
     assert old.space_reclaimed >= 0  # cache older than an hour: none on a test daemon
