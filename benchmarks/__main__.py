@@ -9,7 +9,8 @@ server process listens on a socket per host); workloads 5-6 against a real docke
 a private sandbox (tests/sandbox.py) unless --docker-host names one. Every client runs every
 workload in a fresh process of its own (benchmarks/worker.py), one run of each client in
 turn, so load that comes and goes on the machine falls on all of them alike; the table gives
-medians.
+medians. The "buildkit" workload (benchmarks/buildkit_trace.py) decodes a recorded BuildKit
+build stream in this process, aiodockerapi alone against its JSON floor.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import imports
+from . import buildkit_trace, imports
 from .job import Job, Outcome
 from .recorded import PAYLOADS
 
@@ -62,6 +63,7 @@ WORKLOADS = (
     *FLEET_KEYS,
     "fleetidle",
     "import",
+    "buildkit",
 )
 PEERS = ("aiodocker_peer", "dockerpy_peer")
 MiB = 1 << 20
@@ -797,6 +799,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         imported, import_held = imports.report(samples, CLIENTS)
         text += "\n" + imported
         held = held and import_held
+    if "buildkit" in chosen:
+        log("BuildKit traces: decoding a recorded build stream, in this process")
+        traced = buildkit_trace.measure(2_000 if args.quick else 50_000, 1 if args.quick else 9)
+        traced_text, traced_held = buildkit_trace.report(traced)
+        text += "\n" + traced_text
+        held = held and traced_held
     print(text)
     if args.report is not None:
         args.report.write_text(text)

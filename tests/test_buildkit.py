@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import json
 import shutil
 import subprocess
@@ -746,3 +747,35 @@ async def test_real_cancellation_stops_the_build(
     assert running, state
     await asyncio.sleep(6)  # past the sleep: a build still running would have tagged by now
     assert await docker.images.list(filters={"reference": [tag]}) == []
+
+
+# --- the long recording the trace benchmark decodes ------------------------------------------
+
+
+async def test_recorded_line_stream_for_the_benchmark() -> None:
+    """tests/data/buildkit/20.10-lines.jsonl.gz (record.py --lines): a real build whose RUN
+    step printed 52,000 lines, nearly one trace message each; small in the repository."""
+    path = DATA / "20.10-lines.jsonl.gz"
+    assert path.stat().st_size < 1_000_000
+    messages = messages_of(gzip.decompress(path.read_bytes()))
+    traces = [m for m in messages if m.get("id") == buildkit.TRACE_ID]
+    assert len(traces) >= 50_000
+    result = await run_build(aiter_of(messages))
+    assert result.image_id is not None and result.image_id.startswith("sha256:")
+    assert result.state.traces == len(traces)
+    (run,) = [s for s in result.state.steps if "while [ $i -lt 52000 ]" in s.name]
+    assert run.state == "done"
+    assert run.log_tail(2) == ["line 51999", "line 52000"]
+    logs = sum(len(t.logs) for t in map(buildkit.trace_of, traces) if t is not None)
+    assert logs >= 50_000  # the lines came one (or a few) to a message, not in bulk
+
+
+def test_trace_benchmark_quick() -> None:
+    from benchmarks import buildkit_trace
+
+    samples = buildkit_trace.measure(300, 1)
+    assert samples["messages"] == [300.0]
+    text, held = buildkit_trace.report(samples)
+    assert held
+    assert "300 trace messages" in text and "messages/s" in text
+    assert "| floor: the JSON messages only |" in text
