@@ -51,6 +51,7 @@ class Operation:
     """One operation of the Engine API, as the generated table describes it."""
 
     __slots__ = (
+        "_needs",
         "_parts",
         "_query",
         "body",
@@ -85,6 +86,7 @@ class Operation:
         self.result = result
         self.python = python
         self._query: dict[str, Param] = {p.name: p for p in self.query}
+        self._needs: Version | None = since if since > BASE_VERSION else None
         # "/containers/{id}/json" -> ["/containers/", "id", "/json"]
         parts: list[str] = []
         rest = path
@@ -105,7 +107,9 @@ class Operation:
         parts = self._parts
         if len(path_args) != len(self.path_params):
             raise TypeError(f"{self.id} takes {len(self.path_params)} path arguments")
-        if path_args:
+        if len(path_args) == 1:  # the common case, without a loop
+            path = parts[0] + segment(self, self.path_params[0], path_args[0]) + parts[2]
+        elif path_args:
             out = [parts[0]]
             for i, arg in enumerate(path_args):
                 out.append(segment(self, self.path_params[i], arg))
@@ -113,18 +117,28 @@ class Operation:
             path = "".join(out)
         else:
             path = parts[0]
-        needs = self.since if self.since > BASE_VERSION else None
-        needed_by = self.python or self.id
+        needs = self._needs
+        needed_by = ""
         params: list[tuple[str, str]] | None = None
         if query:
             params = []
+            known = self._query
             for name, value in query.items():
                 if value is None:
                     continue
-                param = self._query.get(name)
+                param = known.get(name)
                 if param is None:
                     raise TypeError(f"{self.id} has no query parameter {name!r}")
                 if param.since > BASE_VERSION and (needs is None or param.since > needs):
                     needs, needed_by = param.since, f"the parameter {name!r}"
-                encode_param(params, param.wire, value, param.multi)
+                # Plain values, most of them, inline; the rest as params.encode_param says.
+                kind = type(value)
+                if kind is bool:
+                    params.append((param.wire, "1" if value else "0"))
+                elif kind is int:
+                    params.append((param.wire, str(value)))
+                else:
+                    encode_param(params, param.wire, value, param.multi)
+        if needs is not None and not needed_by:
+            needed_by = self.python or self.id
         return Request(self.method, path, params, needs, needed_by)
