@@ -161,12 +161,7 @@ class Transport:
             req.method, target, headers=headers, data=data, timeout=timeout, stream=long_stream
         )
         try:
-            # _open, inline: every plain call comes through here.
-            resp = self.http.send(request)
-            await resp.__aenter__()
-            if resp.status >= 400:
-                await self._refuse(resp)
-            return resp
+            return await self._open(request)
         except BadRequest as exc:
             resendable = data is None or isinstance(data, bytes)
             if not versioned or not await versions.renegotiated(exc, spoken, resendable):
