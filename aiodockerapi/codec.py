@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-__all__ = ["decoder", "encode"]
+if TYPE_CHECKING:
+    from .http.base import Body
+
+__all__ = ["decoder", "encode", "json_body"]
 
 _encoder = msgspec.json.Encoder()
 
@@ -28,3 +32,19 @@ def encode(body: Any) -> bytes:
         return _encoder.encode(body)
     except (TypeError, msgspec.EncodeError) as exc:
         raise TypeError(f"cannot send {type(body).__name__} as a JSON body: {exc}") from None
+
+
+def json_body(
+    body: Any, data: Body, headers: Mapping[str, str] | None
+) -> tuple[Body, Mapping[str, str] | None]:
+    """The data and headers of a request: `body` (a mapping, Struct or list) as JSON with its
+    Content-Type, or `data` (raw bytes or an async iterable) as given."""
+    if body is None:
+        return data, headers
+    if data is not None:
+        raise TypeError("give either body= (JSON) or data= (raw), not both")
+    if not isinstance(body, Mapping | msgspec.Struct | list | tuple):
+        raise TypeError(
+            f"a request body must be a mapping or a model Struct, not {type(body).__name__}"
+        )
+    return encode(body), {**(headers or {}), "Content-Type": "application/json"}

@@ -7,12 +7,21 @@ and never caps the size of one frame.
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping
 
 from .errors import DockerStreamError
 from .models import Frame, StreamType
 
-__all__ = ["MULTIPLEXED", "RAW", "demux", "demux_batches", "frame_batches", "frames", "raw"]
+__all__ = [
+    "MULTIPLEXED",
+    "RAW",
+    "demux",
+    "demux_batches",
+    "frame_batches",
+    "frames",
+    "raw",
+    "stream_type",
+]
 
 RAW = "application/vnd.docker.raw-stream"
 MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
@@ -116,6 +125,14 @@ async def demux_batches(
     if header or need:
         missing = f"{8 - len(header)} header bytes" if header else f"{need} payload bytes"
         raise DockerStreamError(f"multiplexed stream ended inside a frame ({missing} missing)")
+
+
+def stream_type(headers: Mapping[str, str], spoken: tuple[int, int]) -> str:
+    """The media type of a logs or attach stream at API version `spoken`, trusted from 1.42
+    on. Below it a daemon (Docker 23 and later, at least) says raw-stream for multiplexed
+    output too, and dockerd 20.10 sends none on logs: "" lets the first bytes decide."""
+    media_type = (headers.get("Content-Type") or "").partition(";")[0].strip().lower()
+    return media_type if spoken >= (1, 42) else ""
 
 
 def _could_be_header(head: bytes | bytearray) -> bool:

@@ -45,13 +45,14 @@ def check_text(what: str, value: str) -> str:
 
 def segment(op: Any, name: str, value: object) -> str:
     """The path text for argument `name` of operation `op` (its `id` and `path` are read)."""
+    reference = op.path.startswith(_REFERENCE_ROOTS)
+    if type(value) is str and _SAFE.fullmatch(value) and len(value) <= _MAX_NAME:
+        if value not in (".", "..") and (not reference or _REFERENCE.fullmatch(value)):
+            return value
     what = f"{op.id}'s {name!r}"
     if not isinstance(value, str) or not value:
         raise ValueError(f"{what} must be a non-empty string, not {value!r}")
-    if _SAFE.fullmatch(value) and value not in (".", "..") and len(value) <= _MAX_NAME:
-        if not op.path.startswith(_REFERENCE_ROOTS) or _REFERENCE.fullmatch(value):
-            return value
-    if op.path.startswith(_REFERENCE_ROOTS):
+    if reference:
         if _REFERENCE.fullmatch(value) and len(value.partition("@")[0]) <= _MAX_NAME + 128:
             return value
         raise ValueError(
