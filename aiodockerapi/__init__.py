@@ -21,14 +21,17 @@ from .errors import (
     Unauthorized,
 )
 from .hosts import TLSConfig
-from .models import Frame, StreamType
 
 if TYPE_CHECKING:
     from .auth import AuthConfig
     from .fleet import Fleet, HostEvent, HostEvents, HostResult
+    from .models import Frame, StreamType
 
-# Imported on first use: registry credentials and fleets bring anyio and the models along.
+# Imported on first use: registry credentials and fleets bring anyio and the models along;
+# the stream types come with the first stream.
 _LATER = {
+    "Frame": ".models",
+    "StreamType": ".models",
     "AuthConfig": ".auth",
     "Fleet": ".fleet",
     "HostEvent": ".fleet",

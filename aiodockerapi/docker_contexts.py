@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from .errors import ContextError
 from .hosts import DEFAULT_HOST, TLSFiles, cert_files, config_dir
@@ -14,8 +15,7 @@ from .hosts import DEFAULT_HOST, TLSFiles, cert_files, config_dir
 __all__ = ["DEFAULT_HOST", "Endpoint", "TLSFiles", "config_dir", "resolve"]
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(msgspec.Struct, frozen=True):
     """A daemon address and the TLS files to reach it with, if any."""
 
     host: str

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
+
+import msgspec
 
 __all__ = [
     "DEFAULT_HOST",
@@ -36,8 +37,7 @@ def config_dir() -> Path:
     return Path(env) if env else Path.home() / ".docker"
 
 
-@dataclass(frozen=True)
-class TLSFiles:
+class TLSFiles(msgspec.Struct, frozen=True):
     """TLS material of an endpoint: paths, any of which may be absent."""
 
     ca_cert: Path | None
@@ -57,8 +57,7 @@ def cert_files(path: str | os.PathLike[str], verify: bool = True) -> TLSFiles:
     )
 
 
-@dataclass(frozen=True)
-class TLSConfig:
+class TLSConfig(msgspec.Struct, frozen=True):
     """TLS for a tcp:// host: the CA to trust and the client certificate to present."""
 
     ca_cert: str | os.PathLike[str] | None = None
@@ -97,8 +96,7 @@ def tls_config(
     return tls or None
 
 
-@dataclass(frozen=True)
-class Host:
+class Host(msgspec.Struct, frozen=True):
     """A parsed Docker host URL."""
 
     url: str  # as the user gave it, for messages

@@ -14,13 +14,11 @@ import re
 from collections.abc import AsyncGenerator, Mapping
 from typing import Final
 
+from .http.base import BodyError
+
 __all__ = ["BodyError", "ChunkedDecoder", "body", "read_head", "request_head"]
 
 READ_SIZE: Final = 256 * 1024
-
-
-class BodyError(Exception):
-    """A response whose head or body framing is not HTTP/1.1's."""
 
 
 def request_head(method: str, target: str, host: str, headers: Mapping[str, str]) -> bytes:

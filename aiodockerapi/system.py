@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncGenerator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from . import operations as ops
-from .auth import AuthInput, as_auth_config
 from .events import follow_events
 from .models import (
     EventMessage,
@@ -19,6 +18,9 @@ from .models import (
 )
 from .params import Filters, Since, time_param
 from .resource import Resource
+
+if TYPE_CHECKING:
+    from .auth import AuthInput
 
 __all__ = ["DataUsageType", "System"]
 
@@ -56,6 +58,8 @@ class System(Resource):
             auth_config: the credentials, with serveraddress for the registry (Docker Hub when
                 left out).
         """
+        from .auth import as_auth_config  # credentials load with the first login
+
         return await self._t.call(
             ops.SystemAuth(), SystemAuthResponse, body=as_auth_config(auth_config)
         )

@@ -11,30 +11,31 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager
-from typing import Any, Final, NoReturn, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar, overload
 
 import msgspec
 
-from . import demux, docker_contexts, jsonstream
+from . import docker_contexts
 from .codec import decoder, encode, json_body
-from .download import Download, decode_header
 from .errors import BadRequest, DockerError, StreamCut
 from .hosts import DEFAULT_HOST, TLSConfig, parse_host, tls_config
 from .http.base import Body, HTTPRequest, HTTPTransport, Response, Upgraded, WebSocket
 from .http.default import DefaultTransport
 from .http.errors import status_error
-from .models import Frame
 from .operation import Request, Version
 from .params import with_query
 from .resource import Resource
-from .streams import Attach, AttachedStream
 from .versions import MAX_API_VERSION, MIN_API_VERSION, Versions
+
+if TYPE_CHECKING:
+    from .download import Download
+    from .models import Frame
+    from .streams import Attach, AttachedStream
 
 __all__ = [
     "DEFAULT_HOST",
     "MAX_API_VERSION",
     "MIN_API_VERSION",
-    "Download",
     "Resource",
     "TLSConfig",
     "Transport",
@@ -283,6 +284,8 @@ class Transport:
         """A streamed response's media type (see demux.stream_type) and its body in chunks; the
         HTTP transport may send it over a socket of its own (see
         http.default.goes_over_own_socket)."""
+        from . import demux  # stream modules load on a first stream, not with the client
+
         data, headers = json_body(body, data, headers)
         resp = await self._enter(req, data, headers, timeout, stream=True, long_stream=True)
         async with resp:
@@ -309,6 +312,8 @@ class Transport:
         """The JSON values of a streamed body, typed. With `in_band_errors`, a message carrying
         an error raises DockerStreamError; with `end_on_cut`, a connection the daemon drops
         mid-body ends the stream instead of raising StreamCut."""
+        from . import jsonstream
+
         try:
             async with self._streamed(
                 req, body=body, data=data, headers=headers, timeout=timeout
@@ -328,6 +333,8 @@ class Transport:
     ) -> AsyncGenerator[Frame, None]:
         """Logs-style output, demuxed or raw as the response's Content-Type (or its first bytes)
         say."""
+        from . import demux
+
         async with self._streamed(req, timeout=timeout) as (kind, chunks):
             batches = demux.frame_batches(kind, chunks)
             async with aclosing(batches):
@@ -345,10 +352,14 @@ class Transport:
 
     def download(self, req: Request, meta: type[M], meta_header: str) -> Download[M]:
         """A binary body with metadata in a base64 JSON header (get_archive)."""
+        from .download import Download
+
         return Download(self.open_stream(req), meta, meta_header)
 
     async def header_json(self, req: Request, meta: type[M], meta_header: str) -> M:
         """Only the base64 JSON header of a response (HEAD of an archive)."""
+        from .download import decode_header
+
         async with self.open_stream(req, timeout=DEFAULT) as resp:
             return decode_header(resp, meta, meta_header)
 
@@ -371,6 +382,8 @@ class Transport:
     ) -> Attach:
         """A request that upgrades the connection to a raw duplex stream (attach, exec):
         `async with` the Attach to send it and get an AttachedStream."""
+        from .streams import Attach
+
         return Attach(lambda: self._hijack(req, body, tty, resize))
 
     async def _hijack(
@@ -379,6 +392,9 @@ class Transport:
         """Send the upgrade and hand its reader (with whatever the daemon sent right after the
         101) and writer to an AttachedStream. A request refused for its API version is sent
         once more after negotiating again."""
+        from . import demux
+        from .streams import AttachedStream
+
         upgrade = {"Connection": "Upgrade", "Upgrade": "tcp", "Content-Type": "application/json"}
         versions = self._versions
         request = HTTPRequest(

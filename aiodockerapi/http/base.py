@@ -20,6 +20,7 @@ __all__ = [
     "CONNECT_TIMEOUT",
     "IDENTITY",
     "Body",
+    "BodyError",
     "HTTPRequest",
     "HTTPTransport",
     "Headers",
@@ -37,6 +38,10 @@ CONNECT_TIMEOUT: Final = 10.0
 IDENTITY: Final = {"Accept-Encoding": "identity"}
 
 Body = bytes | AsyncIterable[bytes] | None
+
+
+class BodyError(Exception):
+    """A response whose head or body framing is not HTTP/1.1's (our own sockets' parser)."""
 
 
 class HTTPRequest:

@@ -5,12 +5,15 @@ both reach an ssh:// host through."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..hosts import Host
-from ..ssh import IDLE_SECONDS, MAX_SESSIONS, SSHTunnel
 from .base import HTTPRequest, HTTPTransport, Response, Upgraded, WebSocket
 from .pool import Pool
-from .sockets import Sockets
+
+if TYPE_CHECKING:
+    from ..ssh import SSHTunnel
+    from .sockets import Sockets
 
 __all__ = ["DefaultTransport", "goes_over_own_socket"]
 
@@ -42,13 +45,27 @@ class DefaultTransport(HTTPTransport):
 
     def __init__(self, host: Host, *, pool_size: int = 100, ssh_options: Sequence[str] = ()):
         self.host = host
-        self.tunnel = SSHTunnel(host.url, ssh_options) if host.ssh else None
-        if self.tunnel is not None:
+        self.tunnel: SSHTunnel | None = None
+        keepalive = None
+        if host.ssh:
+            from ..ssh import IDLE_SECONDS, MAX_SESSIONS, SSHTunnel
+
+            self.tunnel = SSHTunnel(host.url, ssh_options)
             # An idle connection holds an ssh session: release it soon (see ssh.py).
             pool_size = min(pool_size, MAX_SESSIONS)
-        keepalive = IDLE_SECONDS if self.tunnel is not None else None
+            keepalive = IDLE_SECONDS
         self.pool = Pool(host, self._socket_path, size=pool_size, keepalive=keepalive)
-        self.sockets = Sockets(host, self._socket_path)
+        self._sockets: Sockets | None = None
+
+    @property
+    def sockets(self) -> Sockets:
+        """The own-socket transport, made on first use (plain calls never need it)."""
+        if self._sockets is None:
+            from .sockets import Sockets
+
+            self._sockets = Sockets(self.host, self._socket_path)
+            self._sockets.closed = self.pool.closed
+        return self._sockets
 
     async def _socket_path(self) -> str | None:
         if self.tunnel is not None:
@@ -67,7 +84,8 @@ class DefaultTransport(HTTPTransport):
         return await self.pool.websocket(target)
 
     async def aclose(self) -> None:
-        await self.sockets.aclose()
+        if self._sockets is not None:
+            await self._sockets.aclose()
         await self.pool.aclose()
         if self.tunnel is not None:
             await self.tunnel.close()

@@ -24,8 +24,7 @@ from ..errors import (
     StreamCut,
     error_for_status,
 )
-from ..rawhttp import BodyError
-from .base import CONNECT_TIMEOUT
+from .base import CONNECT_TIMEOUT, BodyError
 
 __all__ = ["BODY", "CONNECT", "FAILURES", "REQUEST", "failure", "message_of", "status_error"]
 
