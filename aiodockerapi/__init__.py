@@ -24,7 +24,7 @@ from .hosts import TLSConfig
 
 if TYPE_CHECKING:
     from .auth import AuthConfig
-    from .fleet import Fleet, HostEvent, HostEvents, HostResult
+    from .fleet import Fleet, HostEvent, HostEvents, HostFailure, HostResult
     from .models import Frame, StreamType
 
 # Imported on first use: registry credentials and fleets bring anyio and the models along;
@@ -36,6 +36,7 @@ _LATER = {
     "Fleet": ".fleet",
     "HostEvent": ".fleet",
     "HostEvents": ".fleet",
+    "HostFailure": ".fleet",
     "HostResult": ".fleet",
 }
 
@@ -67,6 +68,7 @@ __all__ = [
     "Frame",
     "HostEvent",
     "HostEvents",
+    "HostFailure",
     "HostResult",
     "NotFound",
     "ServerError",

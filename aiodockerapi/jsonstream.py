@@ -14,7 +14,7 @@ import msgspec
 
 from .errors import DockerStreamError
 
-__all__ = ["check_in_band", "json_values", "split_values"]
+__all__ = ["check_in_band", "json_batches", "json_values", "split_values"]
 
 T = TypeVar("T")
 
@@ -24,7 +24,26 @@ _WS = b" \t\r\n"
 async def json_values(
     chunks: AsyncIterable[bytes], decoder: msgspec.json.Decoder[T]
 ) -> AsyncGenerator[T, None]:
-    """Yield every JSON value of a stream of concatenated values, typed by `decoder`.
+    """Yield every JSON value of a stream of concatenated values, typed by `decoder` (see
+    json_batches)."""
+    batches = json_batches(chunks, decoder)
+    try:
+        async for items in batches:
+            for item in items:
+                yield item
+            # Holding the batch while waiting for the next chunk would let the garbage
+            # collector promote every value it holds to an older generation: slower
+            # collections.
+            del items
+    finally:
+        await batches.aclose()
+
+
+async def json_batches(
+    chunks: AsyncIterable[bytes], decoder: msgspec.json.Decoder[T]
+) -> AsyncGenerator[list[T], None]:
+    """Yield the JSON values of a stream of concatenated values in lists: those each network
+    read completed (never an empty list).
 
     Values are usually newline-terminated; the fast path hands everything up to the last
     newline of the buffer to msgspec at once. A value that spans a newline (pretty-printed
@@ -53,10 +72,8 @@ async def json_values(
             del buf[:cut]
         else:
             buf += memoryview(data)[cut:]
-        for item in items:
-            yield item
-        # Holding the batch while waiting for the next chunk would let the garbage
-        # collector promote every value it holds to an older generation: slower collections.
+        if items:
+            yield items
         del items
         if error is not None:
             raise error
@@ -70,8 +87,8 @@ async def json_values(
             error = DockerStreamError(f"stream ended inside a JSON value: {_preview(buf[cut:])}")
     else:
         error = None
-    for item in items:
-        yield item
+    if items:
+        yield items
     if error is not None:
         raise error
 

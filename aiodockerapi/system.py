@@ -115,3 +115,15 @@ class System(Resource):
             return self._t.stream_json(req, EventMessage)
 
         return follow_events(open_stream, since, until)
+
+    def event_batches(
+        self,
+        *,
+        since: Since | None = None,
+        until: Since | None = None,
+        filters: Filters | None = None,
+    ) -> AsyncGenerator[builtins.list[EventMessage], None]:
+        """`events` (without resume) in lists: the events each read of the connection
+        completed, for a consumer that merges many daemons' events (Fleet.events)."""
+        req = ops.SystemEvents(since=time_param(since), until=time_param(until), filters=filters)
+        return self._t.stream_json_batches(req, EventMessage, end_on_cut=True)

@@ -328,6 +328,23 @@ class Transport:
             if not end_on_cut:
                 raise
 
+    async def stream_json_batches(
+        self, req: Request, item: type[T], *, end_on_cut: bool = False
+    ) -> AsyncGenerator[list[T], None]:
+        """stream_json's values in lists, as each network read completed them (for merging
+        many streams: Fleet.events)."""
+        from . import jsonstream
+
+        try:
+            async with self._streamed(req) as (_, chunks):
+                batches = jsonstream.json_batches(chunks, decoder(item))
+                async with aclosing(batches):
+                    async for batch in batches:
+                        yield batch
+        except StreamCut:
+            if not end_on_cut:
+                raise
+
     async def stream_frames(
         self, req: Request, *, timeout: Timeout = DEFAULT
     ) -> AsyncGenerator[Frame, None]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import anyio
 import pytest
 
-from aiodockerapi import Docker, DockerConnectionError, Fleet, HostEvent, TLSConfig
+from aiodockerapi import Docker, DockerConnectionError, Fleet, HostEvent, HostFailure, TLSConfig
 
 from .conftest import DAEMON_API, running_sandbox
 from .sandbox import Sandbox
@@ -139,3 +141,24 @@ async def test_a_stopped_daemon_ends_only_its_own_events(
         async with asyncio.timeout(30), fleet.events() as events:
             first = await events.receive()
     assert first.host == down and isinstance(first.error, DockerConnectionError)
+    assert isinstance(first, HostFailure) and isinstance(first, HostEvent)
+
+
+async def test_a_host_failure_raised_in_the_loop_is_collected(tmp_path: object) -> None:
+    """Events are invisible to the garbage collector (one is made per event); a failure is
+    not: `raise item.error` makes a cycle through the item, which must still be freed."""
+
+    async def raise_the_first(fleet: Fleet) -> weakref.ref[BaseException]:
+        async with fleet.events() as events:
+            async for item in events:
+                try:
+                    assert item.error is not None
+                    raise item.error
+                except DockerConnectionError as exc:
+                    return weakref.ref(exc)
+        raise AssertionError("no item")
+
+    async with Fleet([f"unix://{tmp_path}/stopped.sock"]) as fleet:
+        ref = await raise_the_first(fleet)
+    gc.collect()
+    assert ref() is None

@@ -102,6 +102,16 @@ async def test_events_by_type_and_container_within_since_until(
     ]
     assert "container" not in typed
 
+    # The same events in lists, as the connection's reads completed them.
+    batches = [
+        batch
+        async for batch in docker.system.event_batches(
+            since=since, until=until, filters={"type": "container", "container": cid}
+        )
+    ]
+    assert batches and all(batches)
+    assert [ev for batch in batches for ev in batch] == events
+
 
 async def test_events_follow_live(docker: Docker, image: str, label: str) -> None:
     received: list[EventMessage] = []
