@@ -14,7 +14,7 @@ import msgspec
 
 from .errors import DockerStreamError
 
-__all__ = ["check_in_band", "json_batches", "json_values", "split_values"]
+__all__ = ["check_in_band", "in_band_error", "json_batches", "json_values", "split_values"]
 
 T = TypeVar("T")
 
@@ -186,9 +186,17 @@ def _preview(data: bytes | bytearray, limit: int = 200) -> str:
 async def check_in_band(items: AsyncIterable[T]) -> AsyncGenerator[T, None]:
     """Pass progress messages through, raising DockerStreamError on one that reports an error."""
     async for item in items:
-        detail: Any = getattr(item, "error_detail", None)
-        message: Any = getattr(item, "error", None)
-        if detail is not None or message:
-            text = message or getattr(detail, "message", None) or "the daemon reported an error"
-            raise DockerStreamError(str(text), detail)
+        error = in_band_error(item)
+        if error is not None:
+            raise error
         yield item
+
+
+def in_band_error(item: object) -> DockerStreamError | None:
+    """The error a progress message (pull, push, build, load) reports, if it reports one."""
+    detail: Any = getattr(item, "error_detail", None)
+    message: Any = getattr(item, "error", None)
+    if detail is not None or message:
+        text = message or getattr(detail, "message", None) or "the daemon reported an error"
+        return DockerStreamError(str(text), detail)
+    return None

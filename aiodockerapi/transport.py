@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar, overload
 import msgspec
 
 from . import docker_contexts
-from .codec import decoder, encode, json_body
+from .codec import decoder, json_body
 from .errors import BadRequest, DockerError, StreamCut
 from .hosts import DEFAULT_HOST, TLSConfig, parse_host, tls_config
-from .http.base import Body, HTTPRequest, HTTPTransport, Response, Upgraded, WebSocket
+from .http.base import DEFAULT_TIMEOUT, Body, HTTPRequest, HTTPTransport, Response, WebSocket
 from .http.default import DefaultTransport
 from .http.errors import status_error
 from .operation import Request, Version
@@ -30,10 +30,11 @@ from .versions import MAX_API_VERSION, MIN_API_VERSION, Versions
 if TYPE_CHECKING:
     from .download import Download
     from .models import Frame
-    from .streams import Attach, AttachedStream
+    from .streams import Attach
 
 __all__ = [
     "DEFAULT_HOST",
+    "DEFAULT_TIMEOUT",
     "MAX_API_VERSION",
     "MIN_API_VERSION",
     "Resource",
@@ -43,8 +44,6 @@ __all__ = [
 
 T = TypeVar("T")
 M = TypeVar("M")
-
-DEFAULT_TIMEOUT: Final = 60.0
 
 
 class _Default:
@@ -81,13 +80,13 @@ class Transport:
         self._host = parse_host(endpoint.host, tls_config(tls, endpoint.tls, env))
         self.context = endpoint.context
         pinned = api_version or env.get("DOCKER_API_VERSION") or None
-        self._versions = Versions(self._host.url, self._ask, pinned)
+        self.versions = Versions(self._host.url, self._ask, pinned)
         if pool_size < 1:
             raise ValueError(f"pool_size must be at least 1, not {pool_size}")
         if http is None:
             http = DefaultTransport(self._host, pool_size=pool_size, ssh_options=ssh_options)
         self.http = http
-        self._timeout = timeout
+        self.timeout = timeout
 
     @property
     def host(self) -> str:
@@ -97,11 +96,11 @@ class Transport:
     @property
     def api_version(self) -> str | None:
         """The API version in use: pinned, negotiated, or None before the first request."""
-        return self._versions.text
+        return self.versions.text
 
     async def negotiated_version(self) -> str:
         """The API version, asking the daemon once (single-flight) if it was not pinned."""
-        return await self._versions.negotiated()
+        return await self.versions.negotiated()
 
     async def close(self) -> None:
         """Close every connection and any ssh tunnel; idempotent."""
@@ -111,7 +110,7 @@ class Transport:
 
     async def _ask(self, method: str, path: str) -> tuple[Mapping[str, str], bytes]:
         """An unversioned request's headers and body (for negotiation)."""
-        request = HTTPRequest(method, path, timeout=self._timeout)
+        request = HTTPRequest(method, path, timeout=self.timeout)
         async with await self._open(request) as resp:
             return resp.headers, await resp.read()
 
@@ -147,7 +146,7 @@ class Transport:
         """The entered response of `req`; a request refused for its API version is sent once
         more after negotiating again (see Versions.renegotiated). Streams have no timeout
         unless one is given."""
-        versions = self._versions
+        versions = self.versions
         if not versioned:
             target = with_query(req.path, req.params)
         elif versions.text is not None:
@@ -156,7 +155,7 @@ class Transport:
             target = await versions.versioned(req)
         spoken = versions.spoken
         if timeout is DEFAULT:
-            timeout = None if stream else self._timeout
+            timeout = None if stream else self.timeout
         assert not isinstance(timeout, _Default)
         request = HTTPRequest(
             req.method, target, headers=headers, data=data, timeout=timeout, stream=long_stream
@@ -179,9 +178,9 @@ class Transport:
             await self._refuse(resp)
         except BadRequest as exc:
             resendable = request.data is None or isinstance(request.data, bytes)
-            if not await self._versions.renegotiated(exc, spoken, resendable):
+            if not await self.versions.renegotiated(exc, spoken, resendable):
                 raise
-        request.target = self._versions.target(req)
+        request.target = self.versions.target(req)
         return await self._open(request)
 
     @overload
@@ -224,14 +223,14 @@ class Transport:
         """
         data, headers = json_body(body, data, headers)
         # What _enter does, inline: one coroutine frame less on the path every call takes.
-        versions = self._versions
+        versions = self.versions
         if versions.text is not None:
             target = versions.target(req)
         else:
             target = await versions.versioned(req)
         spoken = versions.spoken
         if timeout is DEFAULT:
-            timeout = self._timeout
+            timeout = self.timeout
         assert not isinstance(timeout, _Default)
         request = HTTPRequest(req.method, target, headers=headers, data=data, timeout=timeout)
         resp = self.http.send(request)
@@ -291,7 +290,7 @@ class Transport:
         async with resp:
             chunks = resp.chunks()
             try:
-                yield demux.stream_type(resp.headers, self._versions.spoken), chunks
+                yield demux.stream_type(resp.headers, self.versions.spoken), chunks
             finally:
                 aclose = getattr(chunks, "aclose", None)
                 if aclose is not None:
@@ -312,31 +311,45 @@ class Transport:
         """The JSON values of a streamed body, typed. With `in_band_errors`, a message carrying
         an error raises DockerStreamError; with `end_on_cut`, a connection the daemon drops
         mid-body ends the stream instead of raising StreamCut."""
+        from .jsonstream import in_band_error
+
+        batches = self.stream_json_batches(
+            req,
+            item,
+            end_on_cut=end_on_cut,
+            body=body,
+            data=data,
+            headers=headers,
+            timeout=timeout,
+        )
+        async with aclosing(batches):
+            async for batch in batches:
+                for value in batch:
+                    if in_band_errors and (error := in_band_error(value)) is not None:
+                        raise error
+                    yield value
+                # Held while waiting for the next read, the batch would let the garbage
+                # collector promote every value in it to an older generation.
+                del batch
+
+    async def stream_json_batches(
+        self,
+        req: Request,
+        item: type[T],
+        *,
+        end_on_cut: bool = False,
+        body: Any = None,
+        data: Body = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = DEFAULT,
+    ) -> AsyncGenerator[list[T], None]:
+        """stream_json's values in lists, as each network read completed them (never empty)."""
         from . import jsonstream
 
         try:
             async with self._streamed(
                 req, body=body, data=data, headers=headers, timeout=timeout
             ) as (_, chunks):
-                values = jsonstream.json_values(chunks, decoder(item))
-                if in_band_errors:
-                    values = jsonstream.check_in_band(values)
-                async with aclosing(values):
-                    async for value in values:
-                        yield value
-        except StreamCut:
-            if not end_on_cut:
-                raise
-
-    async def stream_json_batches(
-        self, req: Request, item: type[T], *, end_on_cut: bool = False
-    ) -> AsyncGenerator[list[T], None]:
-        """stream_json's values in lists, as each network read completed them (for merging
-        many streams: Fleet.events)."""
-        from . import jsonstream
-
-        try:
-            async with self._streamed(req) as (_, chunks):
                 batches = jsonstream.json_batches(chunks, decoder(item))
                 async with aclosing(batches):
                     async for batch in batches:
@@ -383,7 +396,7 @@ class Transport:
     @asynccontextmanager
     async def websocket(self, req: Request) -> AsyncIterator[WebSocket]:
         """A websocket to the daemon (attach/ws), closed on exit."""
-        ws = await self.http.websocket(await self._versions.versioned(req))
+        ws = await self.http.websocket(await self.versions.versioned(req))
         try:
             yield ws
         finally:
@@ -400,49 +413,6 @@ class Transport:
         """A request that upgrades the connection to a raw duplex stream (attach, exec):
         `async with` the Attach to send it and get an AttachedStream."""
         from .streams import Attach
+        from .upgrades import attached
 
-        return Attach(lambda: self._hijack(req, body, tty, resize))
-
-    async def _hijack(
-        self, req: Request, body: Any, tty: bool | None, resize: Resize | None
-    ) -> AttachedStream:
-        """Send the upgrade and hand its reader (with whatever the daemon sent right after the
-        101) and writer to an AttachedStream. A request refused for its API version is sent
-        once more after negotiating again."""
-        from . import demux
-        from .streams import AttachedStream
-
-        upgrade = {"Connection": "Upgrade", "Upgrade": "tcp", "Content-Type": "application/json"}
-        versions = self._versions
-        request = HTTPRequest(
-            req.method,
-            await versions.versioned(req),
-            headers=upgrade,
-            data=encode(body) if body is not None else b"",
-            timeout=self._timeout or DEFAULT_TIMEOUT,
-        )
-        spoken = versions.spoken
-        try:
-            up = await self._upgrade(request)
-        except BadRequest as exc:
-            if not await versions.renegotiated(exc, spoken, True):
-                raise
-            request.target = versions.target(req)
-            up = await self._upgrade(request)
-        if up.status not in (101, 200):
-            up.writer.close()
-            raise DockerError(
-                up.status,
-                f"{req.method} {req.path} on {self.host}: unexpected status {up.status} for an "
-                "upgrade",
-            )
-        content_type = demux.stream_type(up.headers, self._versions.spoken)
-        if tty is not None:
-            content_type = demux.RAW if tty else demux.MULTIPLEXED
-        return AttachedStream(up.reader, up.writer, content_type, resize)
-
-    async def _upgrade(self, request: HTTPRequest) -> Upgraded:
-        up = await self.http.upgrade(request)
-        if up.status >= 400:
-            raise status_error(up.status, await up.read(), "", self.host)
-        return up
+        return Attach(lambda: attached(self, req, body, tty, resize))

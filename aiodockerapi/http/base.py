@@ -18,6 +18,7 @@ from typing import Final, NamedTuple
 
 __all__ = [
     "CONNECT_TIMEOUT",
+    "DEFAULT_TIMEOUT",
     "IDENTITY",
     "Body",
     "BodyError",
@@ -33,6 +34,8 @@ __all__ = [
 ]
 
 CONNECT_TIMEOUT: Final = 10.0
+# A request's whole time unless the client is given another (streams have none).
+DEFAULT_TIMEOUT: Final = 60.0
 # aiohttp would offer "gzip, deflate": dockerd then gzips archives (at a few tens of MB/s)
 # and, as nothing here decompresses, callers would get gzip where they expect a tar.
 IDENTITY: Final = {"Accept-Encoding": "identity"}

@@ -1,0 +1,62 @@
+"""Requests that take their connection over: attach and exec start upgrade it to a raw
+duplex stream (HTTP 101, or 200 from older daemons) that an AttachedStream then drives."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import demux
+from .codec import encode
+from .errors import BadRequest, DockerError
+from .http.base import DEFAULT_TIMEOUT, HTTPRequest, Upgraded
+from .http.errors import status_error
+from .operation import Request
+from .streams import AttachedStream
+
+if TYPE_CHECKING:
+    from .transport import Resize, Transport
+
+__all__ = ["attached"]
+
+_UPGRADE = {"Connection": "Upgrade", "Upgrade": "tcp", "Content-Type": "application/json"}
+
+
+async def attached(
+    t: Transport, req: Request, body: Any, tty: bool | None, resize: Resize | None
+) -> AttachedStream:
+    """Send the upgrade and hand its reader (with whatever the daemon sent right after the
+    101) and writer to an AttachedStream. A request refused for its API version is sent
+    once more after negotiating again."""
+    versions = t.versions
+    request = HTTPRequest(
+        req.method,
+        await versions.versioned(req),
+        headers=_UPGRADE,
+        data=encode(body) if body is not None else b"",
+        timeout=t.timeout or DEFAULT_TIMEOUT,
+    )
+    spoken = versions.spoken
+    try:
+        up = await _upgrade(t, request)
+    except BadRequest as exc:
+        if not await versions.renegotiated(exc, spoken, True):
+            raise
+        request.target = versions.target(req)
+        up = await _upgrade(t, request)
+    if up.status not in (101, 200):
+        up.writer.close()
+        raise DockerError(
+            up.status,
+            f"{req.method} {req.path} on {t.host}: unexpected status {up.status} for an upgrade",
+        )
+    content_type = demux.stream_type(up.headers, versions.spoken)
+    if tty is not None:
+        content_type = demux.RAW if tty else demux.MULTIPLEXED
+    return AttachedStream(up.reader, up.writer, content_type, resize)
+
+
+async def _upgrade(t: Transport, request: HTTPRequest) -> Upgraded:
+    up = await t.http.upgrade(request)
+    if up.status >= 400:
+        raise status_error(up.status, await up.read(), "", t.host)
+    return up
