@@ -15,7 +15,7 @@ import posixpath
 import stat
 import tarfile
 import threading
-from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
 from typing import BinaryIO, TypeAlias, cast
 
 import anyio.to_thread
@@ -24,6 +24,7 @@ from .dockerignore import DOCKERIGNORE, load_dockerignore
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "TAR_HEADERS",
     "BuildContext",
     "open_context",
 ]
@@ -33,6 +34,8 @@ BuildContext: TypeAlias = (
 )
 
 DEFAULT_CHUNK_SIZE = 64 * 1024
+TAR_HEADERS: Mapping[str, str] = {"Content-Type": "application/x-tar"}
+"""The headers of a request whose body is a tar (a build context, an image archive)."""
 DEFAULT_DOCKERFILE = "Dockerfile"
 
 _BLOCK = tarfile.BLOCKSIZE

@@ -1,16 +1,20 @@
-"""docker.containers: the container operations."""
+"""docker.containers: the container operations.
+
+Containers holds the operations on containers; its mixins add their files as archives
+(container_archives.py) and the recipes (container_runs.py, container_waits.py).
+"""
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from . import operations as ops
-from . import recipes
-from .build_context import BuildContext, open_context
-from .download import Download
+from .container_archives import ContainerArchives
+from .container_runs import ContainerRuns
+from .container_waits import ContainerWaits
 from .http.base import WebSocket
 from .models import (
     ContainerChangeResponseItem,
@@ -25,20 +29,18 @@ from .models import (
     ContainerUpdateResponse,
     ContainerWaitResponse,
     Frame,
-    PathStat,
 )
 from .params import Filters, Since, time_param
-from .resource import Resource
-from .streams import Attach
 
-PATH_STAT = "X-Docker-Container-Path-Stat"
+if TYPE_CHECKING:
+    from .streams import Attach
 
 __all__ = ["Containers"]
 
 WaitCondition = Literal["not-running", "next-exit", "removed"]
 
 
-class Containers(Resource):
+class Containers(ContainerArchives, ContainerRuns, ContainerWaits):
     """Create, run, inspect and remove containers."""
 
     async def list(
@@ -336,7 +338,9 @@ class Containers(Resource):
             logs=logs,
             detach_keys=detach_keys,
         )
-        return self._t.websocket(req)
+        from .upgrades import websocket  # loads with the first upgrade
+
+        return websocket(self._t, req)
 
     def stats(
         self, id: str, *, stream: bool = True, one_shot: bool = False
@@ -350,151 +354,3 @@ class Containers(Resource):
         """
         req = ops.ContainerStats(id, stream=stream, one_shot=True if one_shot else None)
         return self._t.stream_json(req, ContainerStats)
-
-    def export(self, id: str) -> AsyncGenerator[bytes, None]:
-        """GET /containers/{id}/export: the filesystem as a tar, in chunks.
-
-        Args:
-            id: the container's id, id prefix or name.
-        """
-        return self._t.stream_bytes(ops.ContainerExport(id))
-
-    async def archive_info(self, id: str, *, path: str) -> PathStat:
-        """HEAD /containers/{id}/archive: what is at `path` in the container.
-
-        Args:
-            id: the container's id, id prefix or name.
-            path: a path in the container's filesystem.
-        """
-        req = ops.ContainerArchiveInfo(id, path=path)
-        return await self._t.header_json(req, PathStat, PATH_STAT)
-
-    def get_archive(self, id: str, *, path: str) -> Download[PathStat]:
-        """GET /containers/{id}/archive: a tar of `path`, in chunks; `async with` it to read
-        the path's PathStat as `.meta` first.
-
-        Args:
-            id: the container's id, id prefix or name.
-            path: the file or directory in the container to archive.
-        """
-        return self._t.download(ops.ContainerArchive(id, path=path), PathStat, PATH_STAT)
-
-    async def put_archive(
-        self,
-        id: str,
-        archive: BuildContext,
-        *,
-        path: str,
-        no_overwrite_dir_non_dir: bool | None = None,
-        copy_uidgid: bool | None = None,
-    ) -> None:
-        """PUT /containers/{id}/archive: extract a tar into the directory `path`.
-
-        Args:
-            id: the container's id, id prefix or name.
-            archive: the tar: bytes, a tar file's path, a directory (tarred on the fly), a binary
-                file object or an async iterable of bytes.
-            path: the directory in the container to extract into; it must exist.
-            no_overwrite_dir_non_dir: refuse to replace a directory by a file, or the reverse.
-            copy_uidgid: give the files the tar's owners instead of the container's root user.
-        """
-        req = ops.PutContainerArchive(
-            id,
-            path=path,
-            no_overwrite_dir_non_dir=no_overwrite_dir_non_dir,
-            copy_uidgid=copy_uidgid,
-        )
-        await self._t.call(
-            req,
-            data=open_context(archive),
-            headers={"Content-Type": "application/x-tar"},
-            timeout=None,
-        )
-
-    # Recipes: several operations in one call (aiodockerapi/recipes.py).
-
-    async def run(
-        self,
-        config: ContainerCreateBody | Mapping[str, Any],
-        name: str | None = None,
-        *,
-        remove: bool = True,
-        timeout: float | None = None,
-    ) -> recipes.RunResult:
-        """Create, start and wait for a container; return its exit code and its stdout and
-        stderr (from its logs) as a RunResult.
-
-        An error, a timeout or a cancellation kills the container (and removes it unless
-        `remove` is false). A non-zero exit code is no error.
-
-        Args:
-            config: a ContainerCreateBody, or a mapping in the API's names.
-            name: the container's name; random if left out.
-            remove: remove the container once it has stopped.
-            timeout: seconds the whole run may take, then DockerTimeoutError (a TimeoutError).
-        """
-        return await recipes.run(self, config, name, remove=remove, timeout=timeout)
-
-    def running(
-        self,
-        config: ContainerCreateBody | Mapping[str, Any],
-        name: str | None = None,
-        *,
-        stop_timeout: int | None = None,
-    ) -> AbstractAsyncContextManager[str]:
-        """`async with` it: a container created and started for the block, which gets its
-        id; stopped and removed on leaving it, on an error too. A cancellation kills it at once.
-
-        Args:
-            config: a ContainerCreateBody, or a mapping in the API's names.
-            name: the container's name; random if left out.
-            stop_timeout: seconds before SIGKILL when stopping it; its StopTimeout by default.
-        """
-        return recipes.running(self, config, name, stop_timeout=stop_timeout)
-
-    async def wait_for_log(
-        self,
-        id: str,
-        pattern: recipes.LogPattern[recipes.Line],
-        *,
-        timeout: float,
-        stdout: bool = True,
-        stderr: bool = True,
-    ) -> recipes.Line:
-        """Follow the container's logs from the start until a line matches `pattern`; return
-        the line, without its line break, as text or bytes like the pattern.
-
-        Logs that end with no match (the container stopped) raise DockerError. The log stream
-        is closed in every case.
-
-        Args:
-            id: the container's id, id prefix or name.
-            pattern: a substring, or a compiled regex searched in each line (str or bytes).
-            timeout: seconds to wait, then DockerTimeoutError (a TimeoutError).
-            stdout: search its standard output.
-            stderr: search its standard error.
-        """
-        return await recipes.wait_for_log(
-            self, id, pattern, timeout=timeout, stdout=stdout, stderr=stderr
-        )
-
-    async def wait_healthy(
-        self,
-        id: str,
-        *,
-        timeout: float,
-        interval: float = 0.5,
-    ) -> ContainerInspectResponse:
-        """Inspect the container every `interval` seconds until its healthcheck says
-        "healthy"; return that inspect result.
-
-        "unhealthy", or a container that stops (or never started), raises
-        recipes.HealthcheckError with the last check's exit code and output; a container
-        with no healthcheck, ValueError.
-
-        Args:
-            id: the container's id, id prefix or name.
-            timeout: seconds to wait, then DockerTimeoutError (a TimeoutError).
-            interval: seconds between two inspections.
-        """
-        return await recipes.wait_healthy(self, id, timeout=timeout, interval=interval)

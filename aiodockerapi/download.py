@@ -14,7 +14,7 @@ from .codec import decoder
 from .errors import DockerError
 from .http.base import Response
 
-__all__ = ["Download", "decode_header"]
+__all__ = ["Download", "decode_header", "header_of"]
 
 M = TypeVar("M")
 
@@ -79,3 +79,10 @@ def decode_header(resp: Response, meta: type[M], header: str) -> M:
         return decoder(meta).decode(base64.b64decode(raw))  # type: ignore[no-any-return]
     except (ValueError, msgspec.DecodeError) as exc:
         raise DockerError(resp.status, f"undecodable {header} header: {exc}") from None
+
+
+async def header_of(stream: AbstractAsyncContextManager[Response], meta: type[M], header: str) -> M:
+    """Only the base64 JSON `header` of a response, decoded into `meta` (the HEAD of an
+    archive); the body, if any, is left unread."""
+    async with stream as resp:
+        return decode_header(resp, meta, header)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import operations as ops
 from .errors import DockerError
 from .models import ContainerExecBody, ExecInspectResponse, ExecResult, IdResponse
 from .resource import Resource
-from .streams import Attach
+
+if TYPE_CHECKING:
+    from .streams import Attach
 
 __all__ = ["Exec"]
 

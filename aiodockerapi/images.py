@@ -1,25 +1,22 @@
-"""docker.images: list, build, pull, push, import, export, commit, tag and remove images."""
+"""docker.images: list, build, pull, push, import, export, commit, tag and remove images.
+
+Images holds the operations on images; its mixins add builds (image_builds.py), tar
+archives (image_archives.py) and the ensure recipe (image_ensure.py).
+"""
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from . import operations as ops
-from . import recipes
-from .auth import (
-    AuthInput,
-    as_auth_config,
-    encode_registry_config,
-    registry_auth_header,
-    with_headers,
-)
-from .build_context import BuildContext, open_context
-from .codec import encode
+from .auth import AuthInput, as_auth_config, registry_auth_header, with_headers
+from .build_context import TAR_HEADERS, BuildContext, open_context
+from .image_archives import ImageArchives
+from .image_builds import ImageBuilds
+from .image_ensure import ImageEnsure
 from .models import (
-    BuildInfo,
-    BuildPruneResponse,
     ContainerConfig,
     CreateImageInfo,
     HistoryResponseItem,
@@ -31,74 +28,19 @@ from .models import (
     ImageSummary,
     PushImageInfo,
 )
-from .operation import Request
-from .params import Filters, encode_param
-from .resource import Resource
+from .params import (
+    Filters,
+    OCIPlatform,
+    has_tag_or_digest,
+    platform_json,
+    platform_list,
+    string_list,
+)
 
 __all__ = ["Images", "OCIPlatform"]
 
-_TAR = {"Content-Type": "application/x-tar"}
 
-OCIPlatform = str | Mapping[str, str]
-"""An OCI platform for the parameters that take one as JSON (API 1.46 and later): a mapping
-({"os": "linux", "architecture": "arm", "variant": "v7"}), its JSON text, or the short form
-"os[/architecture[/variant]]"."""
-
-
-def _strings(name: str, values: str | Sequence[str] | None) -> list[str]:
-    """A parameter the daemon reads as a list (t, changes, names), as a list of strings."""
-    if values is None:
-        return []
-    items = [values] if isinstance(values, str) else list(values)
-    bad = [v for v in items if not isinstance(v, str)]
-    if bad:
-        raise TypeError(f"{name} must be strings, got {bad[0]!r}")
-    return items
-
-
-def _platform(value: OCIPlatform) -> str:
-    """An OCIPlatform as the JSON text the daemon reads."""
-    if isinstance(value, Mapping):
-        return encode(dict(value)).decode()
-    if not isinstance(value, str) or not value:
-        raise TypeError(f"a platform is a mapping or a non-empty string, not {value!r}")
-    if value.lstrip().startswith("{"):
-        return value
-    parts = value.split("/")
-    if len(parts) > 3 or not all(parts):
-        raise ValueError(f"a platform is 'os[/architecture[/variant]]' or JSON, not {value!r}")
-    keys = ("os", "architecture", "variant")
-    return encode(dict(zip(keys, parts, strict=False))).decode()
-
-
-def _platforms(
-    name: str, value: OCIPlatform | Sequence[OCIPlatform] | None
-) -> builtins.list[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, str | Mapping):
-        return [_platform(value)]
-    items = [_platform(v) for v in value]
-    if not items:
-        raise ValueError(f"{name} must name at least one platform")
-    return items
-
-
-def _append(req: Request, wire: str, values: Sequence[str]) -> Request:
-    """`req` with the query parameter `wire` added once per value."""
-    if not values:
-        return req
-    params = builtins.list(req.params or ())
-    for value in values:
-        encode_param(params, wire, value)
-    return req._replace(params=params)
-
-
-def _has_tag_or_digest(ref: str) -> bool:
-    return "@" in ref or ":" in ref.rpartition("/")[2]
-
-
-class Images(Resource):
+class Images(ImageBuilds, ImageArchives, ImageEnsure):
     """Images in the daemon's store."""
 
     async def list(
@@ -133,113 +75,6 @@ class Images(Resource):
         )
         return await self._t.call(req, builtins.list[ImageSummary])
 
-    def build(
-        self,
-        context: BuildContext | None = None,
-        *,
-        dockerfile: str | None = None,
-        t: str | Sequence[str] | None = None,
-        extrahosts: str | None = None,
-        remote: str | None = None,
-        q: bool = False,
-        nocache: bool = False,
-        cachefrom: Sequence[str] | None = None,
-        pull: bool | str | None = None,
-        rm: bool = True,
-        forcerm: bool = False,
-        memory: int | None = None,
-        memswap: int | None = None,
-        cpushares: int | None = None,
-        cpusetcpus: str | None = None,
-        cpuperiod: int | None = None,
-        cpuquota: int | None = None,
-        buildargs: Mapping[str, str] | None = None,
-        shmsize: int | None = None,
-        squash: bool | None = None,
-        labels: Mapping[str, str] | None = None,
-        networkmode: str | None = None,
-        platform: str | None = None,
-        target: str | None = None,
-        outputs: str | None = None,
-        version: Literal["1", "2"] | None = None,
-        auth_configs: Mapping[str, AuthInput] | None = None,
-    ) -> AsyncGenerator[BuildInfo, None]:
-        """POST /build: stream the context, yield the build's messages.
-
-        A failed step raises DockerStreamError. Leaving the loop early closes the connection,
-        which makes the daemon cancel the build. With BuildKit (`version="2"`), progress comes
-        as trace messages (`aux` a string) that aiodockerapi.buildkit decodes and folds into
-        per-step state (`buildkit.run_build` gives the image id); what needs BuildKit's session
-        (secrets, ssh forwarding) is not supported (docs/buildkit.md).
-
-        Args:
-            context: bytes, a tar file's path, a directory (tarred on the fly, honouring
-                .dockerignore), a binary file object or an async iterable of bytes.
-            dockerfile: the Dockerfile's path in the context; "Dockerfile" by default.
-            t: name(s) to tag the image with, "name:tag".
-            extrahosts: extra /etc/hosts entries for the build's containers.
-            remote: a Git URL, or a URL of a tar or Dockerfile, to build from instead of `context`.
-            q: leave out the verbose build output.
-            nocache: use no cached layers.
-            cachefrom: images to take cache layers from.
-            pull: pull the base images even when older copies are present.
-            rm: remove intermediate containers after a successful build.
-            forcerm: remove intermediate containers, even after a failure.
-            memory: memory limit for the build's containers, in bytes.
-            memswap: memory plus swap limit, in bytes (-1: unlimited swap).
-            cpushares: relative CPU weight.
-            cpusetcpus: CPUs to run on, such as "0-3" or "0,1".
-            cpuperiod: the CPU CFS period, in microseconds.
-            cpuquota: the CPU CFS quota, in microseconds per period.
-            buildargs: values for the Dockerfile's ARG instructions.
-            shmsize: size of /dev/shm, in bytes.
-            squash: squash the new layers into one (experimental daemons only).
-            labels: labels to set on the image.
-            networkmode: network mode for RUN instructions ("bridge", "host", "none", a network).
-            platform: the platform to build for, "os[/arch[/variant]]".
-            target: the build stage to stop at, in a multi-stage Dockerfile.
-            outputs: BuildKit's output configuration, as JSON text.
-            version: the builder: "1" the classic one, "2" BuildKit.
-            auth_configs: registry -> credentials for the images the build pulls, sent as
-                X-Registry-Config.
-        """
-        if version not in (None, "1", "2"):
-            raise ValueError(f'version must be "1" (classic) or "2" (BuildKit), not {version!r}')
-        if (context is None) == (remote is None):
-            raise ValueError("give exactly one of a build context or remote=")
-        req = ops.ImageBuild(
-            t=_strings("t", t) or None,
-            dockerfile=dockerfile,
-            extrahosts=extrahosts,
-            remote=remote,
-            q=q,
-            nocache=nocache,
-            cachefrom=builtins.list(cachefrom) if cachefrom is not None else None,
-            pull=pull,
-            rm=rm,
-            forcerm=forcerm,
-            memory=memory,
-            memswap=memswap,
-            cpushares=cpushares,
-            cpusetcpus=cpusetcpus,
-            cpuperiod=cpuperiod,
-            cpuquota=cpuquota,
-            buildargs=buildargs,
-            shmsize=shmsize,
-            squash=squash,
-            labels=labels,
-            networkmode=networkmode,
-            platform=platform,
-            target=target,
-            outputs=outputs,
-            version=version,
-        )
-        headers = dict(_TAR)
-        if auth_configs is not None:
-            headers["X-Registry-Config"] = encode_registry_config(auth_configs)
-        data = None if context is None else open_context(context, dockerfile=dockerfile)
-        return self._t.stream_json(req, BuildInfo, in_band_errors=True, data=data, headers=headers)
-
     async def inspect(
         self,
         name: str,
@@ -258,7 +93,7 @@ class Images(Resource):
         req = ops.ImageInspect(
             name,
             manifests=manifests,
-            platform=None if platform is None else _platform(platform),
+            platform=None if platform is None else platform_json(platform),
         )
         return await self._t.call(req, Image)
 
@@ -282,8 +117,8 @@ class Images(Resource):
         """
         req = ops.ImageAttestations(
             name,
-            platform=None if platform is None else [_platform(platform)],
-            type=_strings("type", type) or None,
+            platform=None if platform is None else [platform_json(platform)],
+            type=string_list("type", type) or None,
             statement=statement,
         )
         return await self._t.call(req, builtins.list[dict[str, Any]])
@@ -298,7 +133,7 @@ class Images(Resource):
             platform: the variant of a multi-platform image (API 1.48+); an error for an image
                 that does not provide it.
         """
-        req = ops.ImageHistory(name, platform=None if platform is None else _platform(platform))
+        req = ops.ImageHistory(name, platform=None if platform is None else platform_json(platform))
         return await self._t.call(req, builtins.list[HistoryResponseItem])
 
     async def tag(self, name: str, *, repo: str, tag: str | None = None) -> None:
@@ -328,7 +163,7 @@ class Images(Resource):
             platforms: remove only these variants of a multi-platform image (API 1.50+).
         """
         req = ops.ImageDelete(
-            name, platforms=_platforms("platforms", platforms), force=force, noprune=noprune
+            name, platforms=platform_list("platforms", platforms), force=force, noprune=noprune
         )
         return await self._t.call(req, builtins.list[ImageDeleteResponseItem])
 
@@ -341,46 +176,6 @@ class Images(Resource):
         """
         req = ops.ImagePrune(filters=filters)
         return await self._t.call(req, ImagePruneResponse, timeout=None)
-
-    async def build_prune(
-        self,
-        *,
-        keep_storage: int | None = None,
-        all: bool = False,
-        filters: Filters | None = None,
-        reserved_space: int | None = None,
-        max_used_space: int | None = None,
-        min_free_space: int | None = None,
-    ) -> BuildPruneResponse:
-        """POST /build/prune: remove build cache.
-
-        Args:
-            keep_storage: cache to keep, in bytes, on any version (sent as reserved-space from
-                API 1.48 on, which replaced it).
-            all: remove all unused cache, not only dangling entries.
-            filters: keys `until`, `id`, `parent`, `type`, `description`, `inuse`, `shared`,
-                `private`.
-            reserved_space: cache to keep, in bytes (API 1.48+).
-            max_used_space: the most the cache may take, in bytes (API 1.48+).
-            min_free_space: disk space to leave free, in bytes (API 1.48+).
-        """
-        if keep_storage is not None:
-            if reserved_space is not None:
-                raise ValueError("give keep_storage or reserved_space, not both")
-            version = await self._t.negotiated_version()
-            if tuple(int(n) for n in version.split(".")) >= (1, 48):
-                reserved_space, keep_storage = keep_storage, None
-        req = ops.BuildPrune(
-            all=all,
-            filters=filters,
-            reserved_space=reserved_space,
-            max_used_space=max_used_space,
-            min_free_space=min_free_space,
-        )
-        if keep_storage is not None:
-            # Below 1.48 (the newest table has no keep-storage: API 1.52 dropped it).
-            req = _append(req, "keep-storage", [str(keep_storage)])
-        return await self._t.call(req, BuildPruneResponse, timeout=None)
 
     def create(
         self,
@@ -428,7 +223,7 @@ class Images(Resource):
             tag=tag,
             message=message,
             platform=platform,
-            changes=_strings("changes", changes) or None,
+            changes=string_list("changes", changes) or None,
         )
         data = None if input_image is None else open_context(input_image)
         return with_headers(
@@ -456,7 +251,7 @@ class Images(Resource):
         """
         if not isinstance(ref, str) or not ref:
             raise ValueError(f"pull needs an image reference, got {ref!r}")
-        tagged = _has_tag_or_digest(ref)
+        tagged = has_tag_or_digest(ref)
         if all_tags and tagged:
             raise ValueError(f"all_tags=True pulls a whole repository; {ref!r} names one image")
         tag = None if tagged or all_tags else "latest"
@@ -483,7 +278,7 @@ class Images(Resource):
         """
         credentials = None if auth is None else as_auth_config(auth)
         req = ops.ImagePush(
-            name, tag=tag, platform=None if platform is None else _platform(platform)
+            name, tag=tag, platform=None if platform is None else platform_json(platform)
         )
         return with_headers(
             lambda: registry_auth_header(name, credentials, required=True),
@@ -504,57 +299,6 @@ class Images(Resource):
         """
         req = ops.ImageSearch(term=term, limit=limit, filters=filters)
         return await self._t.call(req, builtins.list[ImageSearchResponseItem])
-
-    def get(
-        self, name: str, *, platform: OCIPlatform | Sequence[OCIPlatform] | None = None
-    ) -> AsyncGenerator[bytes, None]:
-        """GET /images/{name}/get: export one image (and its parents) as a tar, in chunks.
-
-        Args:
-            name: the image's name or id.
-            platform: export only these variants of a multi-platform image (API 1.48+).
-        """
-        req = ops.ImageGet(name, platform=_platforms("platform", platform))
-        return self._t.stream_bytes(req)
-
-    def get_all(
-        self,
-        names: str | Sequence[str],
-        *,
-        platform: OCIPlatform | Sequence[OCIPlatform] | None = None,
-    ) -> AsyncGenerator[bytes, None]:
-        """GET /images/get: export several images as one tar, in chunks.
-
-        Args:
-            names: the images' names or ids.
-            platform: export only these variants of multi-platform images (API 1.48+).
-        """
-        listed = _strings("names", names)
-        if not listed:
-            raise ValueError("get_all needs at least one image name")
-        req = ops.ImageGetAll(names=listed, platform=_platforms("platform", platform))
-        return self._t.stream_bytes(req)
-
-    def load(
-        self,
-        source: BuildContext,
-        *,
-        quiet: bool = False,
-        platform: OCIPlatform | Sequence[OCIPlatform] | None = None,
-    ) -> AsyncGenerator[BuildInfo, None]:
-        """POST /images/load: load images from a tar made by get/get_all; yields the
-        daemon's messages ("Loaded image: ..." in `stream`). A bad tar raises DockerStreamError.
-
-        Args:
-            source: the tar: bytes, a path, a binary file object or an async iterable of bytes.
-            quiet: report no progress while loading.
-            platform: load only these variants of multi-platform images (API 1.48+).
-        """
-        req = ops.ImageLoad(platform=_platforms("platform", platform), quiet=quiet)
-        data = open_context(source)
-        return self._t.stream_json(
-            req, BuildInfo, in_band_errors=True, data=data, headers=_TAR, timeout=None
-        )
 
     async def commit(
         self,
@@ -583,7 +327,7 @@ class Images(Resource):
         if not isinstance(container, str) or not container:
             raise ValueError(f"commit needs the container's id or name, got {container!r}")
         req = ops.ImageCommit(
-            changes=_strings("changes", changes) or None,
+            changes=string_list("changes", changes) or None,
             container=container,
             repo=repo,
             tag=tag,
@@ -594,21 +338,6 @@ class Images(Resource):
         body = {} if config is None else config
         return await self._t.call(req, IdResponse, body=body, timeout=None)
 
-    # Recipes: several operations in one call (aiodockerapi/recipes.py).
-
-    async def ensure(
-        self, ref: str, *, auth: AuthInput | None = None, platform: str | None = None
-    ) -> Image:
-        """Inspect an image, pulling it first only if the daemon lacks it: a NotFound, or
-        with `platform` an image of another OS or architecture.
-
-        Args:
-            ref: the image's name.
-            auth: credentials for the pull, as in `pull`.
-            platform: the variant wanted, "os[/architecture[/variant]]".
-        """
-        return await recipes.ensure_image(self, ref, auth=auth, platform=platform)
-
 
 async def _tar() -> dict[str, str]:
-    return dict(_TAR)
+    return dict(TAR_HEADERS)

@@ -7,16 +7,38 @@ import math
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 from .codec import encode
 
-__all__ = ["Filters", "Since", "encode_param", "query", "time_param", "timestamp", "with_query"]
+if TYPE_CHECKING:
+    from .operation import Request
+
+__all__ = [
+    "Filters",
+    "OCIPlatform",
+    "Since",
+    "encode_param",
+    "has_tag_or_digest",
+    "platform_json",
+    "platform_list",
+    "query",
+    "string_list",
+    "time_param",
+    "timestamp",
+    "with_param",
+    "with_query",
+]
 
 FilterValue = str | int | bool | dt.datetime | list[str] | tuple[str, ...] | set[str]
 Filters = Mapping[str, Any]
 Since = dt.datetime | int | float | str
+
+OCIPlatform = str | Mapping[str, str]
+"""An OCI platform for the parameters that take one as JSON (API 1.46 and later): a mapping
+({"os": "linux", "architecture": "arm", "variant": "v7"}), its JSON text, or the short form
+"os[/architecture[/variant]]"."""
 
 
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -172,6 +194,62 @@ def encode_param(out: list[tuple[str, str]], wire: str, value: Any, multi: bool 
 
 
 _UNSAFE = re.compile(r"[\r\n\x00]")
+
+
+def string_list(name: str, values: str | Sequence[str] | None) -> list[str]:
+    """A parameter the daemon reads as a list (t, changes, names), as a list of strings: one
+    string is a list of one; None, an empty list."""
+    if values is None:
+        return []
+    items = [values] if isinstance(values, str) else list(values)
+    bad = [v for v in items if not isinstance(v, str)]
+    if bad:
+        raise TypeError(f"{name} must be strings, got {bad[0]!r}")
+    return items
+
+
+def platform_json(value: OCIPlatform) -> str:
+    """An OCIPlatform as the JSON text the daemon reads."""
+    if isinstance(value, Mapping):
+        return encode(dict(value)).decode()
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"a platform is a mapping or a non-empty string, not {value!r}")
+    if value.lstrip().startswith("{"):
+        return value
+    parts = value.split("/")
+    if len(parts) > 3 or not all(parts):
+        raise ValueError(f"a platform is 'os[/architecture[/variant]]' or JSON, not {value!r}")
+    keys = ("os", "architecture", "variant")
+    return encode(dict(zip(keys, parts, strict=False))).decode()
+
+
+def platform_list(name: str, value: OCIPlatform | Sequence[OCIPlatform] | None) -> list[str] | None:
+    """One platform or several, for a parameter the daemon reads as a list of JSON platforms;
+    None passes through, an empty sequence is a ValueError."""
+    if value is None:
+        return None
+    if isinstance(value, str | Mapping):
+        return [platform_json(value)]
+    items = [platform_json(v) for v in value]
+    if not items:
+        raise ValueError(f"{name} must name at least one platform")
+    return items
+
+
+def has_tag_or_digest(ref: str) -> bool:
+    """Whether an image reference names a tag or a digest (a pull of one sends no tag)."""
+    return "@" in ref or ":" in ref.rpartition("/")[2]
+
+
+def with_param(req: Request, wire: str, values: Sequence[str]) -> Request:
+    """`req` with the query parameter `wire` added once per value (for a parameter the
+    operation table no longer has, such as build prune's keep-storage)."""
+    if not values:
+        return req
+    params = list(req.params or ())
+    for value in values:
+        encode_param(params, wire, value)
+    return req._replace(params=params)
 
 
 def with_query(path: str, params: Mapping[str, str] | Sequence[tuple[str, str]] | None) -> str:

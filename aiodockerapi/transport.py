@@ -19,7 +19,7 @@ from . import docker_contexts
 from .codec import decoder, json_body
 from .errors import BadRequest, DockerError, StreamCut
 from .hosts import DEFAULT_HOST, TLSConfig, parse_host, tls_config
-from .http.base import DEFAULT_TIMEOUT, Body, HTTPRequest, HTTPTransport, Response, WebSocket
+from .http.base import DEFAULT_TIMEOUT, Body, HTTPRequest, HTTPTransport, Response
 from .http.default import DefaultTransport
 from .http.errors import status_error
 from .operation import Request, Version
@@ -28,7 +28,6 @@ from .resource import Resource
 from .versions import MAX_API_VERSION, MIN_API_VERSION, Versions
 
 if TYPE_CHECKING:
-    from .download import Download
     from .models import Frame
     from .streams import Attach
 
@@ -43,7 +42,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-M = TypeVar("M")
 
 
 class _Default:
@@ -379,28 +377,6 @@ class Transport:
         async with self._streamed(req, timeout=timeout) as (_, chunks):
             async for chunk in chunks:
                 yield chunk
-
-    def download(self, req: Request, meta: type[M], meta_header: str) -> Download[M]:
-        """A binary body with metadata in a base64 JSON header (get_archive)."""
-        from .download import Download
-
-        return Download(self.open_stream(req), meta, meta_header)
-
-    async def header_json(self, req: Request, meta: type[M], meta_header: str) -> M:
-        """Only the base64 JSON header of a response (HEAD of an archive)."""
-        from .download import decode_header
-
-        async with self.open_stream(req, timeout=DEFAULT) as resp:
-            return decode_header(resp, meta, meta_header)
-
-    @asynccontextmanager
-    async def websocket(self, req: Request) -> AsyncIterator[WebSocket]:
-        """A websocket to the daemon (attach/ws), closed on exit."""
-        ws = await self.http.websocket(await self.versions.versioned(req))
-        try:
-            yield ws
-        finally:
-            await ws.close()
 
     def hijack(
         self,

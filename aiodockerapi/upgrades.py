@@ -1,14 +1,17 @@
 """Requests that take their connection over: attach and exec start upgrade it to a raw
-duplex stream (HTTP 101, or 200 from older daemons) that an AttachedStream then drives."""
+duplex stream (HTTP 101, or 200 from older daemons) that an AttachedStream then drives;
+attach's websocket upgrades it to a websocket."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from . import demux
 from .codec import encode
 from .errors import BadRequest, DockerError
-from .http.base import DEFAULT_TIMEOUT, HTTPRequest, Upgraded
+from .http.base import DEFAULT_TIMEOUT, HTTPRequest, Upgraded, WebSocket
 from .http.errors import status_error
 from .operation import Request
 from .streams import AttachedStream
@@ -16,7 +19,7 @@ from .streams import AttachedStream
 if TYPE_CHECKING:
     from .transport import Resize, Transport
 
-__all__ = ["attached"]
+__all__ = ["attached", "websocket"]
 
 _UPGRADE = {"Connection": "Upgrade", "Upgrade": "tcp", "Content-Type": "application/json"}
 
@@ -60,3 +63,13 @@ async def _upgrade(t: Transport, request: HTTPRequest) -> Upgraded:
     if up.status >= 400:
         raise status_error(up.status, await up.read(), "", t.host)
     return up
+
+
+@asynccontextmanager
+async def websocket(t: Transport, req: Request) -> AsyncIterator[WebSocket]:
+    """A websocket to the daemon (attach/ws), closed on exit."""
+    ws = await t.http.websocket(await t.versions.versioned(req))
+    try:
+        yield ws
+    finally:
+        await ws.close()

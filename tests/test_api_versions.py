@@ -9,7 +9,6 @@ a DockerVersionError before sending anything. The suite runs against daemons on 
 from __future__ import annotations
 
 import io
-import json
 import tarfile
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
@@ -27,7 +26,6 @@ from aiodockerapi import (
     models,
 )
 from aiodockerapi import operations as ops
-from aiodockerapi.images import _platform
 
 from .registry import Registry, registry  # noqa: F401
 from .sandbox import Sandbox
@@ -156,18 +154,6 @@ async def test_refused_by_the_real_daemon_pinned_to_its_oldest(
         assert str(caught.value) == (
             f"the parameter 'platform' needs API 1.48; {sandbox.unix_url} speaks {pin}"
         )
-
-
-def test_platform_forms() -> None:
-    wanted = {"os": "linux", "architecture": "arm", "variant": "v7"}
-    assert json.loads(_platform("linux/arm/v7")) == wanted
-    assert json.loads(_platform(wanted)) == wanted
-    assert json.loads(_platform('{"os": "linux"}')) == {"os": "linux"}
-    assert json.loads(_platform("linux")) == {"os": "linux"}
-    with pytest.raises(ValueError, match="os\\[/architecture"):
-        _platform("linux//v7")
-    with pytest.raises(TypeError, match="a platform is a mapping"):
-        _platform("")
 
 
 def test_a_new_parameter_left_out_needs_nothing() -> None:

@@ -23,6 +23,7 @@ import pytest
 
 from aiodockerapi import Docker
 from aiodockerapi.operations import OPERATIONS
+from aiodockerapi.resource import Resource
 
 from .conftest import served_api_calls
 from .sandbox import Sandbox
@@ -214,6 +215,23 @@ def test_reference_docs_list_every_operation(operations: list[Operation]) -> Non
     assert text == _load_gendocs().render(), "the reference must not change from run to run"
     headings = set(re.findall(r"^### (docker\.\w+\.\w+)$", text, re.MULTILINE))
     assert {op.python for op in operations} <= headings
+
+
+def test_reference_docs_list_every_public_method() -> None:
+    """What a resource gets from its mixins (builds, archives, the recipes) is listed under it."""
+    text = _load_gendocs().render()
+    headings = set(re.findall(r"^### (docker\.\w+\.\w+)$", text, re.MULTILINE))
+    docker = Docker("unix:///nonexistent/docker.sock")
+    resources = [(n, getattr(docker, n)) for n in vars(Docker) if not n.startswith("_")]
+    expected = {
+        f"docker.{name}.{method}"
+        for name, resource in resources
+        if isinstance(resource, Resource)
+        for method in dir(resource)
+        if not method.startswith("_") and inspect.isfunction(getattr(type(resource), method))
+    }
+    assert {"docker.images.build", "docker.containers.run", "docker.images.ensure"} <= expected
+    assert expected - headings == set()
 
 
 def test_gendocs_check_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

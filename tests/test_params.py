@@ -14,7 +14,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiodockerapi.params import filters_json, query, timestamp
+from aiodockerapi import operations as ops
+from aiodockerapi.params import (
+    filters_json,
+    has_tag_or_digest,
+    platform_json,
+    platform_list,
+    query,
+    string_list,
+    timestamp,
+    with_param,
+)
 
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -223,3 +233,92 @@ def test_timestamp_round_trips_floats(value: float) -> None:
     text = timestamp(value)
     assert re.fullmatch(r"-?[0-9]+\.[0-9]{9}", text), text
     assert abs(parse_seconds(text) - Fraction(value)) <= Fraction(1, 10**9)
+
+
+# -- string_list, platform_json, platform_list -----------------------------------------------
+
+
+def test_string_list() -> None:
+    assert string_list("t", None) == []
+    assert string_list("t", "app:1") == ["app:1"]
+    assert string_list("t", ("a", "b")) == ["a", "b"]
+    assert string_list("t", []) == []
+    with pytest.raises(TypeError, match="names must be strings, got 1"):
+        string_list("names", ["a", 1])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("linux", {"os": "linux"}),
+        ("linux/arm64", {"os": "linux", "architecture": "arm64"}),
+        ("linux/arm/v7", {"os": "linux", "architecture": "arm", "variant": "v7"}),
+        ({"os": "linux", "architecture": "amd64"}, {"os": "linux", "architecture": "amd64"}),
+        (' {"os": "windows"}', {"os": "windows"}),
+    ],
+)
+def test_platform_json(value: Any, expected: dict[str, str]) -> None:
+    assert json.loads(platform_json(value)) == expected
+
+
+def test_platform_json_sends_json_text_as_it_is() -> None:
+    text = '{"os":"linux","architecture":"arm64"}'
+    assert platform_json(text) is text
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("", TypeError),
+        (None, TypeError),
+        (["linux"], TypeError),
+        ("linux//v7", ValueError),
+        ("linux/", ValueError),
+        ("linux/arm/v7/x", ValueError),
+    ],
+)
+def test_platform_json_rejects(value: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match="a platform is"):
+        platform_json(value)
+
+
+def test_platform_list() -> None:
+    assert platform_list("platform", None) is None
+    assert platform_list("platform", "linux/amd64") == ['{"os":"linux","architecture":"amd64"}']
+    assert platform_list("platform", {"os": "linux"}) == ['{"os":"linux"}']
+    both = platform_list("platforms", ["linux/arm64", {"os": "windows"}])
+    assert both == ['{"os":"linux","architecture":"arm64"}', '{"os":"windows"}']
+    with pytest.raises(ValueError, match="platforms must name at least one platform"):
+        platform_list("platforms", [])
+
+
+# -- has_tag_or_digest, with_param -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("app", False),
+        ("app:1", True),
+        ("team/app", False),
+        ("localhost:5000/app", False),
+        ("localhost:5000/team/app:1.2", True),
+        ("app@sha256:" + "0" * 64, True),
+        ("localhost:5000/app@sha256:" + "0" * 64, True),
+    ],
+)
+def test_has_tag_or_digest(ref: str, expected: bool) -> None:
+    assert has_tag_or_digest(ref) is expected
+
+
+def test_with_param() -> None:
+    req = ops.BuildPrune(all=True)
+    added = with_param(req, "keep-storage", ["1024"])
+    assert added.params == [("all", "1"), ("keep-storage", "1024")]
+    assert req.params == [("all", "1")]  # a new request: the old one is left as it was
+    assert added._replace(params=req.params) == req
+    bare = ops.BuildPrune()
+    assert with_param(bare, "x", ["a", "b"]).params == [("x", "a"), ("x", "b")]
+    assert with_param(req, "keep-storage", []) is req
+    with pytest.raises(ValueError, match="CR, LF or NUL"):
+        with_param(req, "keep-storage", ["1\r\n"])

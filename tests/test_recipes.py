@@ -19,8 +19,9 @@ import pytest
 
 from aiodockerapi import DockerError, DockerTimeoutError, NotFound
 from aiodockerapi.client import Docker
+from aiodockerapi.container_runs import _BACKGROUND
 from aiodockerapi.models import ContainerCreateBody, Frame, HostConfig
-from aiodockerapi.recipes import _BACKGROUND, HealthcheckError, RunResult
+from aiodockerapi.recipes import HealthcheckError, RunResult
 
 from .conftest import container_config
 from .sandbox import PodmanSandbox, Sandbox

@@ -8,9 +8,10 @@ Usage::
 The reference lists the ``Docker`` class and every resource it holds (``docker.system``,
 ``docker.containers``, ...) with each public method's signature, as written in the source,
 and its docstring. Resources come in the order ``Docker.__init__`` creates them, methods in
-the order their class defines them, so the output only changes when the code does. Without
-``--check`` the file is (re)written; with ``--check`` nothing is written and the exit status
-is 1 when the committed file differs from a fresh rendering.
+the order their class defines them (a resource's own first, then those of its mixins, such
+as ``ImageBuilds`` for ``docker.images``), so the output only changes when the code does.
+Without ``--check`` the file is (re)written; with ``--check`` nothing is written and the
+exit status is 1 when the committed file differs from a fresh rendering.
 """
 
 from __future__ import annotations
@@ -174,6 +175,7 @@ def _doc(obj: Any) -> str:
 
 
 def _public_methods(cls: type) -> Iterator[tuple[str, Callable[..., Any]]]:
+    """The public methods of a resource class, then of its mixins (its bases but Resource)."""
     seen: set[str] = set()
     for klass in cls.__mro__:
         if klass in (object, Resource):

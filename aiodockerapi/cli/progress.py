@@ -10,7 +10,8 @@ A BuildKit build (``version="2"``) is drawn the way ``docker buildx build`` draw
 terminal, its steps redrawn in place with their timings under a ``[+] Building 3.2s (5/7)``
 header, the running steps' last lines of output under them; elsewhere buildx's
 ``--progress=plain`` lines (``#5 [2/3] RUN make``, ``#5 0.123 <output>``, ``#5 DONE 0.4s``).
-Decoding its steps needs protobuf (``pip install aiodockerapi[buildkit]``).
+Decoding its steps needs protobuf (``pip install aiodockerapi[buildkit]``). The build's part
+of the display is in build_progress.py; render.py draws both.
 
 ```python
 from aiodockerapi.progress import show_progress
@@ -34,19 +35,11 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from ..buildkit.run import BuildFailed
 from ..buildkit.state import BuildState
-from ..buildkit.trace import TRACE_ID, decode_trace
+from ..buildkit.trace import TRACE_ID
 from ..errors import DockerStreamError, StreamCut
 from ..models import ProgressDetail
-from .render import (
-    ANSI,
-    ERROR_LINES,
-    LOG_LINES,
-    BuildView,
-    Layer,
-    console,
-    render_build,
-    render_layers,
-)
+from .build_progress import BuildProgress
+from .render import ANSI, ERROR_LINES, LOG_LINES, Layer, console, render_layers
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -131,9 +124,7 @@ class ProgressDisplay:
         self._partial = ""
         self._last_draw = 0.0
         self._pending: asyncio.TimerHandle | None = None
-        self._build: BuildView | None = None  # a BuildKit build's steps, once a trace came
-        self._build_live: Live | None = None
-        self._ticking: asyncio.TimerHandle | None = None
+        self._build: BuildProgress | None = None  # a BuildKit build, once a trace came
         self._closed = False
         self.image_id: str | None = None
         self.digest: str | None = None
@@ -148,7 +139,7 @@ class ProgressDisplay:
     def build(self) -> BuildState | None:
         """A BuildKit build's steps as its traces told them so far (None before any trace, and
         when protobuf is missing)."""
-        return self._build.state if self._build is not None and self._build.decode else None
+        return self._build.state if self._build is not None else None
 
     def update(self, message: ProgressMessage) -> None:
         """Show one message; one that carries an error raises DockerStreamError (BuildFailed,
@@ -161,7 +152,14 @@ class ProgressDisplay:
             raise self.failure(DockerStreamError(message.error, detail))
         aux = getattr(message, "aux", None)
         if message.id == TRACE_ID and isinstance(aux, str | bytes):
-            self._trace(aux)
+            if self._build is None:
+                self._build = BuildProgress(
+                    self._console,
+                    write_line=self._write_line,
+                    end_layers=self._end_block,
+                    interval=self._interval,
+                )
+            self._build.feed(aux)
             return
         self._note_aux(aux)
         text: str | None = getattr(message, "stream", None)
@@ -184,13 +182,9 @@ class ProgressDisplay:
         """What to raise for an error the stream reported: during a BuildKit build, a
         BuildFailed that names the failed step and carries its last lines of output; any
         other error as it is."""
-        view = self._build
-        if view is None or isinstance(error, BuildFailed | StreamCut):
+        if self._build is None or isinstance(error, BuildFailed | StreamCut):
             return error
-        view.failed = True
-        if error.detail is None and view.state.failed is None:
-            return error  # not the build's own error: a stream that could not be decoded
-        return BuildFailed(error.message, error.detail, view.state.failed, ERROR_LINES)
+        return self._build.failure(error)
 
     def close(self) -> None:
         """Finish the display: the last state of the layers (or of a BuildKit build's steps)
@@ -202,7 +196,8 @@ class ProgressDisplay:
             partial, self._partial = self._partial, ""
             self._write_line(partial)
         self._end_block()
-        self._end_build()
+        if self._build is not None:
+            self._build.close()
 
     def summary(self) -> ProgressSummary:
         """What the messages so far said besides their progress."""
@@ -312,80 +307,6 @@ class ProgressDisplay:
         self._live.stop()
         self._live = None
         self._layers = {}
-
-    # -- a BuildKit build ----------------------------------------------------------------
-
-    def _trace(self, aux: str | bytes) -> None:
-        if self._build is None:
-            self._build = BuildView()
-        view = self._build
-        if not view.decode:
-            if not view.said_why:
-                view.said_why = True
-                self._write_line(
-                    "(BuildKit build: showing its steps needs protobuf, "
-                    "pip install 'aiodockerapi[buildkit]')"
-                )
-            return
-        trace = decode_trace(aux)
-        changed = view.feed(trace)
-        if self._console is None:
-            for line in view.plain_trace(trace):
-                self._write_line(line)
-        elif self._build_live is None:
-            from rich.live import Live
-
-            self._end_block()
-            self._build_live = Live(
-                console=self._console,
-                auto_refresh=False,
-                transient=False,
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
-            self._build_live.start()
-            self._draw_build()
-            self._tick()
-        elif changed or time.monotonic() - self._last_draw >= self._interval:
-            self._draw_build()  # a step appeared or moved; more output waits for the clock
-
-    def _draw_build(self, *, final: bool = False) -> None:
-        if self._build_live is None or self._build is None or self._console is None:
-            return
-        height = None if final else self._console.size.height - 1
-        self._build_live.update(render_build(self._build, final=final, height=height))
-        if not final:
-            self._build_live.refresh()
-        self._last_draw = time.monotonic()
-
-    def _tick(self) -> None:
-        """Redraw the steps every refresh interval while the build runs: the clocks move."""
-        self._ticking = None
-        if self._build_live is None:
-            return
-        if time.monotonic() - self._last_draw >= self._interval * 0.9:
-            self._draw_build()
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # used without a loop: each update draws
-        self._ticking = loop.call_later(self._interval, self._tick)
-
-    def _end_build(self) -> None:
-        view = self._build
-        if view is None:
-            return
-        view.stop()
-        if self._ticking is not None:
-            self._ticking.cancel()
-            self._ticking = None
-        if self._build_live is not None:
-            self._draw_build(final=True)
-            self._build_live.stop()  # draws the whole last frame, however tall
-            self._build_live = None
-        elif self._console is None and view.decode:
-            for line in view.plain_close():
-                self._write_line(line)
 
 
 async def show_progress(
