@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal, cast
 
 from . import operations as ops
 from .container_archives import ContainerArchives
@@ -31,9 +31,7 @@ from .models import (
     Frame,
 )
 from .params import Filters, Since, time_param
-
-if TYPE_CHECKING:
-    from .streams import Attach
+from .streams import Attach
 
 __all__ = ["Containers"]
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import Any, Literal, overload
 
 from . import operations as ops
 from .errors import DockerError
 from .models import ContainerExecBody, ExecInspectResponse, ExecResult, IdResponse
 from .resource import Resource
-
-if TYPE_CHECKING:
-    from .streams import Attach
+from .streams import Attach
 
 __all__ = ["Exec"]
 

@@ -14,7 +14,7 @@ from ..buildkit.run import BuildFailed
 from ..buildkit.state import BuildState
 from ..buildkit.trace import decode_trace
 from ..errors import DockerStreamError
-from .render import ERROR_LINES, BuildView, render_build
+from .render import ERROR_LINES, BuildView, live, render_build
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -67,17 +67,8 @@ class BuildProgress:
             for line in view.plain_trace(trace):
                 self._write_line(line)
         elif self._live is None:
-            from rich.live import Live
-
             self._end_layers()
-            self._live = Live(
-                console=self._console,
-                auto_refresh=False,
-                transient=False,
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
-            self._live.start()
+            self._live = live(self._console)
             self._draw()
             self._tick()
         elif changed or time.monotonic() - self._last_draw >= self._interval:

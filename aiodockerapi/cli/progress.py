@@ -39,7 +39,7 @@ from ..buildkit.trace import TRACE_ID
 from ..errors import DockerStreamError, StreamCut
 from ..models import ProgressDetail
 from .build_progress import BuildProgress
-from .render import ANSI, ERROR_LINES, LOG_LINES, Layer, console, render_layers
+from .render import ANSI, ERROR_LINES, LOG_LINES, Layer, console, live, render_layers
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -261,17 +261,8 @@ class ProgressDisplay:
         old = self._layers.get(layer)
         self._layers[layer] = state
         if self._live is None:
-            from rich.live import Live
-
             assert self._console is not None
-            self._live = Live(
-                console=self._console,
-                auto_refresh=False,
-                transient=False,
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
-            self._live.start()
+            self._live = live(self._console)
             self._draw()
         elif old is None or old.status != status:
             self._draw()  # a new layer or a new status shows at once, bytes may wait

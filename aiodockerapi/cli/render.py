@@ -14,6 +14,7 @@ from ..buildkit.trace import BuildTrace, VertexStatus, protobuf_available
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.live import Live
 
 LOG_LINES = 6
 """How many of a running BuildKit step's last lines of output the terminal display shows."""
@@ -269,6 +270,21 @@ def console(file: TextIO) -> Console | None:
     except ImportError:
         return None
     return Console(file=file, force_terminal=True, highlight=False, soft_wrap=False)
+
+
+def live(on: Console) -> Live:
+    """A started Live display on `on` that redraws only when told to."""
+    from rich.live import Live
+
+    display = Live(
+        console=on,
+        auto_refresh=False,
+        transient=False,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
+    display.start()
+    return display
 
 
 def render_layers(layers: dict[str, Layer]) -> RenderableType:
