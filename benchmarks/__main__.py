@@ -721,6 +721,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workloads: list[Workload] = []
     memory: dict[str, dict[str, Outcome]] = {}
     daemon: str | None = None
+    imports.compile_package("aiodockerapi")  # as the peers, installed by pip, are
     with tempfile.TemporaryDirectory(prefix="aiodockerapi-bench-") as tmpdir:
         tmp = Path(tmpdir)
         canned_keys = {"events", "list", "inspect", "logs"} & chosen

@@ -12,11 +12,14 @@ import (about 16 ms of aiodockerapi's time, measured) while the peers' came comp
 
 from __future__ import annotations
 
+import compileall
+import importlib.util
 import os
 import statistics
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 # What `import` each client means; the floor is bare aiohttp and msgspec.
 MODULES = {
@@ -42,6 +45,20 @@ def import_seconds(modules: str) -> float:
         if len(parts) == 3 and parts[2].rstrip() in (f" {n}" for n in names):
             total += int(parts[1])
     return total / 1e6
+
+
+def compile_package(name: str) -> None:
+    """Write the bytecode of every module of package `name`, as pip does when installing it.
+
+    Besides import time, whether a module came from its bytecode or was compiled from
+    source in the process moves the speed of what it then runs, here by about 5% on the
+    inspect workload (measured on 2026-12-02, both ways, old code and new): every worker
+    should run the same kind of code as the peers, which pip installed compiled.
+    """
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f"{name} is not installed")
+    compileall.compile_dir(Path(spec.origin).parent, quiet=1)
 
 
 def warm_bytecode(modules: str) -> None:
