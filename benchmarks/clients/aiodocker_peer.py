@@ -83,6 +83,11 @@ class Client:
             await asyncio.gather(*(d.close() for d in clients))
         return sum(counts)
 
+    async def warmup_fleet_idle(self) -> None:
+        client = aiodocker.Docker(url=self.job.hosts[0], api_version=f"v{self.job.api_version}")
+        await client.version()
+        await client.close()
+
     async def fleet_idle(self) -> tuple[int, dict[str, float]]:
         base = settled_rss_kib()
         clients = self._clients()

@@ -51,6 +51,11 @@ class Client:
             n += len(result.value or ())
         return n
 
+    async def warmup_fleet_idle(self) -> None:
+        """What any fleet loads once (modules, anyio's backend) is not a host's cost."""
+        async with Fleet(self.job.hosts[:1]) as fleet:
+            await fleet.run(lambda docker: docker.system.ping())
+
     async def fleet_idle(self) -> tuple[int, dict[str, float]]:
         """Every host's client with one idle connection (after a ping): RSS per host."""
         base = settled_rss_kib()
