@@ -71,6 +71,23 @@ def test_chunked_random_cuts(pieces: list[bytes], ext: bool, upper: bool, data: 
     assert decode(wire, cuts) == (b"".join(pieces), True)
 
 
+@settings(max_examples=300)
+@given(
+    pieces=st.lists(
+        st.binary(min_size=1, max_size=40)
+        | st.sampled_from([b"\r\n", b"\r\n5\r\n", b"0\r\n\r\n", b"1\r\nx\r\n", b"\r", b"\n"]),
+        max_size=60,
+    ),
+    ext=st.booleans(),
+    data=st.data(),
+)
+def test_chunked_many_small_chunks(pieces: list[bytes], ext: bool, data: Any) -> None:
+    """Many chunks to a read, as dockerd sends events, some holding what looks like framing."""
+    wire = chunked(pieces, ext=ext)
+    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=6))
+    assert decode(wire, cuts) == (b"".join(pieces), True)
+
+
 def test_chunked_trailers_and_nothing_after_the_end() -> None:
     decoder = ChunkedDecoder()
     assert decoder.feed(b"3\r\nabc\r\n0\r\nX-T") == b"abc"
