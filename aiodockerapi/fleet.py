@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -278,22 +278,16 @@ class Fleet:
 
         async def pump(name: str, client: Docker) -> None:
             pending = merge.pending
-            append = pending.append
             try:
-                if resume:  # event by event, through the reconnecting stream
+                # What each read of the host's socket decoded, in one step; with resume,
+                # event by event through the reconnecting stream.
+                if resume:
                     stream = client.system.events(
                         since=since, until=until, filters=filters, resume=True
                     )
-                    async with aclosing(stream):
-                        async for event in stream:
-                            if not pending:
-                                merge.wake()
-                            append(HostEvent(name, event))
-                            if len(pending) >= merge.size:
-                                await merge.wait_space()
-                    return
-                # Otherwise what each read of the host's socket decoded, in one step.
-                batches = client.system.event_batches(since=since, until=until, filters=filters)
+                    batches = _one_by_one(stream)
+                else:
+                    batches = client.system.event_batches(since=since, until=until, filters=filters)
                 async with aclosing(batches):
                     async for batch in batches:
                         if not pending:
@@ -317,3 +311,10 @@ class Fleet:
             finally:
                 merge.close()
                 tg.cancel_scope.cancel()
+
+
+async def _one_by_one(events: AsyncGenerator[T, None]) -> AsyncGenerator[list[T], None]:
+    """`events` as batches of one, closed with the batches."""
+    async with aclosing(events):
+        async for event in events:
+            yield [event]

@@ -1,6 +1,6 @@
 """JSON value streams: the concatenated values of events, stats, pulls, pushes and builds.
 
-`json_values` takes an async iterable of byte chunks, cut wherever the network cut them, and
+`json_batches` takes an async iterable of byte chunks, cut wherever the network cut them, and
 never caps the size of one value.
 """
 
@@ -14,29 +14,11 @@ import msgspec
 
 from .errors import DockerStreamError
 
-__all__ = ["check_in_band", "in_band_error", "json_batches", "json_values", "split_values"]
+__all__ = ["in_band_error", "json_batches", "split_values"]
 
 T = TypeVar("T")
 
 _WS = b" \t\r\n"
-
-
-async def json_values(
-    chunks: AsyncIterable[bytes], decoder: msgspec.json.Decoder[T]
-) -> AsyncGenerator[T, None]:
-    """Yield every JSON value of a stream of concatenated values, typed by `decoder` (see
-    json_batches)."""
-    batches = json_batches(chunks, decoder)
-    try:
-        async for items in batches:
-            for item in items:
-                yield item
-            # Holding the batch while waiting for the next chunk would let the garbage
-            # collector promote every value it holds to an older generation: slower
-            # collections.
-            del items
-    finally:
-        await batches.aclose()
 
 
 async def json_batches(
@@ -181,15 +163,6 @@ def split_values(data: bytes | bytearray | memoryview) -> tuple[list[tuple[int, 
 def _preview(data: bytes | bytearray, limit: int = 200) -> str:
     text = bytes(data[:limit]).decode("utf-8", "replace")
     return text + ("..." if len(data) > limit else "")
-
-
-async def check_in_band(items: AsyncIterable[T]) -> AsyncGenerator[T, None]:
-    """Pass progress messages through, raising DockerStreamError on one that reports an error."""
-    async for item in items:
-        error = in_band_error(item)
-        if error is not None:
-            raise error
-        yield item
 
 
 def in_band_error(item: object) -> DockerStreamError | None:

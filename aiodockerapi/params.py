@@ -258,12 +258,10 @@ def with_query(path: str, params: Mapping[str, str] | Sequence[tuple[str, str]] 
     aiohttp (params=), whose URL building costs more again."""
     if not params:
         return path
-    items = (
-        params
-        if type(params) is list
-        else (params.items() if isinstance(params, Mapping) else params)
-    )
-    pairs = [(k, v) for k, v in items]
+    if type(params) is list:  # what a bound operation gives: no copy on the hot path
+        pairs = params
+    else:
+        pairs = list(params.items() if isinstance(params, Mapping) else params)
     if _UNQUOTED_QUERY.fullmatch("".join([k + v for k, v in pairs])):  # every piece plain
         return path + "?" + "&".join([k + "=" + v for k, v in pairs])
     return path + "?" + "&".join([f"{_plus(k)}={_plus(v)}" for k, v in pairs])

@@ -39,10 +39,10 @@ from aiodockerapi.buildkit import (
 from aiodockerapi.buildkit import trace as trace_module
 from aiodockerapi.buildkit.v1 import status_pb2 as pb
 from aiodockerapi.errors import DockerStreamError, StreamCut
-from aiodockerapi.jsonstream import check_in_band, json_values
 from aiodockerapi.models import BuildInfo, ImageID
 
 from .conftest import BUSYBOX
+from .jsonvalues import check_in_band, json_values
 from .sandbox import ENGINE
 
 ROOT = Path(__file__).resolve().parent.parent

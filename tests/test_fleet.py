@@ -106,14 +106,15 @@ async def test_cancelling_the_caller_cancels_every_host(clients: list[str | Dock
     assert len(cancelled) == 3
 
 
+@pytest.mark.parametrize("resume", [False, True])
 async def test_merged_events_tagged_with_their_host(
-    three: Three, clients: list[str | Docker], label: str
+    three: Three, clients: list[str | Docker], label: str, resume: bool
 ) -> None:
     received: list[HostEvent] = []
     async with Fleet(clients) as fleet:
         names = list(fleet.clients)
         volume = {"type": "volume", "volume": f"fleet-{label}"}
-        async with asyncio.timeout(30), fleet.events(filters=volume) as events:
+        async with asyncio.timeout(30), fleet.events(filters=volume, resume=resume) as events:
             await asyncio.sleep(0.5)  # the three streams' requests reach their daemons
             made = await fleet.run(
                 lambda docker: docker.volumes.create(

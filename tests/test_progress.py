@@ -26,9 +26,9 @@ from aiodockerapi import Docker, DockerStreamError, NotFound, buildkit
 from aiodockerapi.buildkit import BuildFailed
 from aiodockerapi.cli import render as render_module
 from aiodockerapi.cli.progress import ProgressDisplay, show_progress
-from aiodockerapi.jsonstream import check_in_band
 from aiodockerapi.models import BuildInfo, CreateImageInfo, ImageID, PushImageInfo
 
+from .jsonvalues import check_in_band
 from .registry import Registry, containerd_image_store, registry  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 
 from aiodockerapi import DockerError, DockerStreamError, Frame, StreamType
 from aiodockerapi.demux import MULTIPLEXED, RAW, demux, frames
-from aiodockerapi.jsonstream import check_in_band, json_values, split_values
+from aiodockerapi.jsonstream import split_values
 from aiodockerapi.models import BuildInfo, ErrorDetail, EventMessage, SystemEventsResponseActor
+
+from .jsonvalues import check_in_band, json_values
 
 T = TypeVar("T")
 
