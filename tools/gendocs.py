@@ -29,8 +29,8 @@ OUTPUT = REPO_ROOT / "docs" / "reference.md"
 LINE_LENGTH = 100
 
 # Document this checkout's package, whatever else is installed.
-if str(REPO_ROOT) not in sys.path[:1]:
-    sys.path.insert(0, str(REPO_ROOT))
+if str(REPO_ROOT / "src") not in sys.path[:1]:
+    sys.path.insert(0, str(REPO_ROOT / "src"))
 
 from aiodockerapi import Docker  # noqa: E402
 from aiodockerapi.operation import BASE_VERSION, Operation, version_text  # noqa: E402

@@ -63,7 +63,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SPECS = Path(__file__).resolve().parents[2] / "shared/engine-api"
-OUTPUT = REPO_ROOT / "aiodockerapi" / "models" / "generated.py"
+OUTPUT = REPO_ROOT / "src" / "aiodockerapi" / "models" / "generated.py"
 LINE_LENGTH = 100
 INDENT = "    "
 

@@ -33,7 +33,7 @@ import genmodels
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SPECS = genmodels.DEFAULT_SPECS
-OUTPUT = REPO_ROOT / "aiodockerapi" / "operations.py"
+OUTPUT = REPO_ROOT / "src" / "aiodockerapi" / "operations.py"
 METHOD_NAMES = "method-names-v{version}.tsv"
 INDENT = "    "
 Version = tuple[int, int]

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = ROOT / "src"
 PROTO_DIR = ROOT / "proto"
 
 # Put on top of every generated file: protoc's Python is not ruff-clean (a coding cookie,
@@ -90,11 +91,11 @@ def generate(proto_dir: Path = PROTO_DIR) -> dict[Path, str]:
             rel = path.relative_to(out)
             header = _PYI_HEADER if path.suffix == ".pyi" else _PY_HEADER
             text = header + path.read_text(encoding="utf-8")
-            result[rel] = _ruff_format(text, ROOT / rel)
+            result[rel] = _ruff_format(text, PACKAGE_ROOT / rel)
     return result
 
 
-def committed(generated: dict[Path, str], root: Path = ROOT) -> dict[Path, str | None]:
+def committed(generated: dict[Path, str], root: Path = PACKAGE_ROOT) -> dict[Path, str | None]:
     """The committed text of each generated path, plus stray *_pb2 files in the same folders."""
     paths = set(generated)
     for rel in generated:
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"genproto: {len(generated)} files up to date ({elapsed:.2f}s)")
         return 0
     for rel in stale:
-        path = ROOT / rel
+        path = PACKAGE_ROOT / rel
         if rel not in generated:
             path.unlink()
             print(f"genproto: removed {rel}")
