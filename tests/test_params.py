@@ -23,7 +23,6 @@ from aiodockerapi.params import (
     query,
     string_list,
     timestamp,
-    with_param,
 )
 
 UTC = dt.timezone.utc
@@ -292,7 +291,7 @@ def test_platform_list() -> None:
         platform_list("platforms", [])
 
 
-# -- has_tag_or_digest, with_param -----------------------------------------------------------
+# -- has_tag_or_digest, Request.with_param -------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -313,12 +312,12 @@ def test_has_tag_or_digest(ref: str, expected: bool) -> None:
 
 def test_with_param() -> None:
     req = ops.BuildPrune(all=True)
-    added = with_param(req, "keep-storage", ["1024"])
+    added = req.with_param("keep-storage", ["1024"])
     assert added.params == [("all", "1"), ("keep-storage", "1024")]
     assert req.params == [("all", "1")]  # a new request: the old one is left as it was
     assert added._replace(params=req.params) == req
     bare = ops.BuildPrune()
-    assert with_param(bare, "x", ["a", "b"]).params == [("x", "a"), ("x", "b")]
-    assert with_param(req, "keep-storage", []) is req
+    assert bare.with_param("x", ["a", "b"]).params == [("x", "a"), ("x", "b")]
+    assert req.with_param("keep-storage", []) is req
     with pytest.raises(ValueError, match="CR, LF or NUL"):
-        with_param(req, "keep-storage", ["1\r\n"])
+        req.with_param("keep-storage", ["1\r\n"])

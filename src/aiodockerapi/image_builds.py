@@ -10,7 +10,7 @@ from . import operations as ops
 from .auth import AuthInput, encode_registry_config
 from .build_context import TAR_HEADERS, BuildContext, open_context
 from .models import BuildInfo, BuildPruneResponse
-from .params import Filters, string_list, with_param
+from .params import Filters, string_list
 from .resource import Resource
 
 __all__ = ["ImageBuilds"]
@@ -163,5 +163,5 @@ class ImageBuilds(Resource):
         )
         if keep_storage is not None:
             # Below 1.48 (the newest table has no keep-storage: API 1.52 dropped it).
-            req = with_param(req, "keep-storage", [str(keep_storage)])
+            req = req.with_param("keep-storage", [str(keep_storage)])
         return await self._t.call(req, BuildPruneResponse, timeout=None)

@@ -46,6 +46,16 @@ class Request(NamedTuple):
     needs: Version | None = None
     needed_by: str = ""
 
+    def with_param(self, wire: str, values: Sequence[str]) -> Request:
+        """This request with the query parameter `wire` added once per value (for a parameter
+        the operation table no longer has, such as build prune's keep-storage)."""
+        if not values:
+            return self
+        params = list(self.params or ())
+        for value in values:
+            encode_param(params, wire, value)
+        return self._replace(params=params)
+
 
 class Operation:
     """One operation of the Engine API, as the generated table describes it."""

@@ -7,13 +7,10 @@ import math
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote_plus
 
 from .codec import encode
-
-if TYPE_CHECKING:
-    from .operation import Request
 
 __all__ = [
     "Filters",
@@ -27,7 +24,6 @@ __all__ = [
     "string_list",
     "time_param",
     "timestamp",
-    "with_param",
     "with_query",
 ]
 
@@ -239,17 +235,6 @@ def platform_list(name: str, value: OCIPlatform | Sequence[OCIPlatform] | None) 
 def has_tag_or_digest(ref: str) -> bool:
     """Whether an image reference names a tag or a digest (a pull of one sends no tag)."""
     return "@" in ref or ":" in ref.rpartition("/")[2]
-
-
-def with_param(req: Request, wire: str, values: Sequence[str]) -> Request:
-    """`req` with the query parameter `wire` added once per value (for a parameter the
-    operation table no longer has, such as build prune's keep-storage)."""
-    if not values:
-        return req
-    params = list(req.params or ())
-    for value in values:
-        encode_param(params, wire, value)
-    return req._replace(params=params)
 
 
 def with_query(path: str, params: Mapping[str, str] | Sequence[tuple[str, str]] | None) -> str:

@@ -24,7 +24,6 @@ from .http.default import DefaultTransport
 from .http.errors import status_error
 from .operation import Request, Version
 from .params import with_query
-from .resource import Resource
 from .versions import MAX_API_VERSION, MIN_API_VERSION, Versions
 
 if TYPE_CHECKING:
@@ -36,7 +35,6 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_API_VERSION",
     "MIN_API_VERSION",
-    "Resource",
     "TLSConfig",
     "Transport",
 ]
