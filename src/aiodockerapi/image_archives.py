@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, Sequence
 from . import operations as ops
 from .build_context import TAR_HEADERS, BuildContext, open_context
 from .models import BuildInfo
-from .params import OCIPlatform, platform_list, string_list
+from .params import PlatformSpec, platform_list, string_list
 from .resource import Resource
 
 __all__ = ["ImageArchives"]
@@ -18,7 +18,7 @@ class ImageArchives(Resource):
     """Images exported to, and loaded from, tar archives (part of Images)."""
 
     def get(
-        self, name: str, *, platform: OCIPlatform | Sequence[OCIPlatform] | None = None
+        self, name: str, *, platform: PlatformSpec | Sequence[PlatformSpec] | None = None
     ) -> AsyncGenerator[bytes, None]:
         """GET /images/{name}/get: export one image (and its parents) as a tar, in chunks.
 
@@ -33,7 +33,7 @@ class ImageArchives(Resource):
         self,
         names: str | Sequence[str],
         *,
-        platform: OCIPlatform | Sequence[OCIPlatform] | None = None,
+        platform: PlatformSpec | Sequence[PlatformSpec] | None = None,
     ) -> AsyncGenerator[bytes, None]:
         """GET /images/get: export several images as one tar, in chunks.
 
@@ -52,7 +52,7 @@ class ImageArchives(Resource):
         source: BuildContext,
         *,
         quiet: bool = False,
-        platform: OCIPlatform | Sequence[OCIPlatform] | None = None,
+        platform: PlatformSpec | Sequence[PlatformSpec] | None = None,
     ) -> AsyncGenerator[BuildInfo, None]:
         """POST /images/load: load images from a tar made by get/get_all; yields the
         daemon's messages ("Loaded image: ..." in `stream`). A bad tar raises DockerStreamError.

@@ -1,7 +1,7 @@
 """docker.images: list, build, pull, push, import, export, commit, tag and remove images.
 
-Images holds the operations on images; its mixins add builds (image_builds.py), tar
-archives (image_archives.py) and the ensure recipe (image_ensure.py).
+Images holds the operations on images and `ensure` (inspect, pulling only when missing); its
+mixins add builds (image_builds.py) and tar archives (image_archives.py).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 from . import operations as ops
 from .auth import AuthInput, as_auth_config, registry_auth_header, with_headers
 from .build_context import TAR_HEADERS, BuildContext, open_context
+from .errors import NotFound
 from .image_archives import ImageArchives
 from .image_builds import ImageBuilds
-from .image_ensure import ImageEnsure
 from .models import (
     ContainerConfig,
     CreateImageInfo,
@@ -30,17 +30,17 @@ from .models import (
 )
 from .params import (
     Filters,
-    OCIPlatform,
+    PlatformSpec,
     has_tag_or_digest,
     platform_json,
     platform_list,
     string_list,
 )
 
-__all__ = ["Images", "OCIPlatform"]
+__all__ = ["Images"]
 
 
-class Images(ImageBuilds, ImageArchives, ImageEnsure):
+class Images(ImageBuilds, ImageArchives):
     """Images in the daemon's store."""
 
     async def list(
@@ -80,7 +80,7 @@ class Images(ImageBuilds, ImageArchives, ImageEnsure):
         name: str,
         *,
         manifests: bool | None = None,
-        platform: OCIPlatform | None = None,
+        platform: PlatformSpec | None = None,
     ) -> Image:
         """GET /images/{name}/json: an image's configuration and metadata.
 
@@ -101,7 +101,7 @@ class Images(ImageBuilds, ImageArchives, ImageEnsure):
         self,
         name: str,
         *,
-        platform: OCIPlatform | None = None,
+        platform: PlatformSpec | None = None,
         type: str | Sequence[str] | None = None,
         statement: bool | None = None,
     ) -> builtins.list[dict[str, Any]]:
@@ -124,7 +124,7 @@ class Images(ImageBuilds, ImageArchives, ImageEnsure):
         return await self._t.call(req, builtins.list[dict[str, Any]])
 
     async def history(
-        self, name: str, *, platform: OCIPlatform | None = None
+        self, name: str, *, platform: PlatformSpec | None = None
     ) -> builtins.list[HistoryResponseItem]:
         """GET /images/{name}/history: the layers an image was built from, newest first.
 
@@ -152,7 +152,7 @@ class Images(ImageBuilds, ImageArchives, ImageEnsure):
         *,
         force: bool = False,
         noprune: bool = False,
-        platforms: Sequence[OCIPlatform] | None = None,
+        platforms: Sequence[PlatformSpec] | None = None,
     ) -> builtins.list[ImageDeleteResponseItem]:
         """DELETE /images/{name}: untag and remove; returns what was untagged and deleted.
 
@@ -262,7 +262,7 @@ class Images(ImageBuilds, ImageArchives, ImageEnsure):
         name: str,
         *,
         tag: str | None = None,
-        platform: OCIPlatform | None = None,
+        platform: PlatformSpec | None = None,
         auth: AuthInput | None = None,
     ) -> AsyncGenerator[PushImageInfo, None]:
         """POST /images/{name}/push: push to the registry the name points at; yields progress.
@@ -338,6 +338,33 @@ class Images(ImageBuilds, ImageArchives, ImageEnsure):
         body = {} if config is None else config
         return await self._t.call(req, IdResponse, body=body, timeout=None)
 
+    async def ensure(
+        self, ref: str, *, auth: AuthInput | None = None, platform: str | None = None
+    ) -> Image:
+        """Inspect an image, pulling it first only if the daemon lacks it: a NotFound, or
+        with `platform` an image of another OS or architecture.
+
+        Args:
+            ref: the image's name.
+            auth: credentials for the pull, as in `pull`.
+            platform: the variant wanted, "os[/architecture[/variant]]".
+        """
+        try:
+            found = await self.inspect(ref)
+        except NotFound:
+            pass
+        else:
+            if platform is None or _same_platform(found, platform):
+                return found
+        async for _ in self.pull(ref, platform=platform, auth=auth):
+            pass
+        return await self.inspect(ref)
+
 
 async def _tar() -> dict[str, str]:
     return dict(TAR_HEADERS)
+
+
+def _same_platform(image: Image, platform: str) -> bool:
+    wanted = platform.split("/")[:2]  # variants are too loosely reported to compare
+    return [image.os, image.architecture][: len(wanted)] == wanted

@@ -14,7 +14,7 @@ from .codec import encode
 
 __all__ = [
     "Filters",
-    "OCIPlatform",
+    "PlatformSpec",
     "Since",
     "encode_param",
     "has_tag_or_digest",
@@ -31,7 +31,7 @@ FilterValue = str | int | bool | dt.datetime | list[str] | tuple[str, ...] | set
 Filters = Mapping[str, Any]
 Since = dt.datetime | int | float | str
 
-OCIPlatform = str | Mapping[str, str]
+PlatformSpec = str | Mapping[str, str]
 """An OCI platform for the parameters that take one as JSON (API 1.46 and later): a mapping
 ({"os": "linux", "architecture": "arm", "variant": "v7"}), its JSON text, or the short form
 "os[/architecture[/variant]]"."""
@@ -204,8 +204,8 @@ def string_list(name: str, values: str | Sequence[str] | None) -> list[str]:
     return items
 
 
-def platform_json(value: OCIPlatform) -> str:
-    """An OCIPlatform as the JSON text the daemon reads."""
+def platform_json(value: PlatformSpec) -> str:
+    """An PlatformSpec as the JSON text the daemon reads."""
     if isinstance(value, Mapping):
         return encode(dict(value)).decode()
     if not isinstance(value, str) or not value:
@@ -219,7 +219,9 @@ def platform_json(value: OCIPlatform) -> str:
     return encode(dict(zip(keys, parts, strict=False))).decode()
 
 
-def platform_list(name: str, value: OCIPlatform | Sequence[OCIPlatform] | None) -> list[str] | None:
+def platform_list(
+    name: str, value: PlatformSpec | Sequence[PlatformSpec] | None
+) -> list[str] | None:
     """One platform or several, for a parameter the daemon reads as a list of JSON platforms;
     None passes through, an empty sequence is a ValueError."""
     if value is None:

@@ -8,7 +8,7 @@ shielded from anyio cancel scopes (which cancel again at every await) but not fr
 second `Task.cancel()`.
 
 They are methods the resources get from mixins, one module per job: container_runs.py
-(run, running), container_waits.py (wait_for_log, wait_healthy) and image_ensure.py
+(run, running), container_waits.py (wait_for_log, wait_healthy) and images.py
 (ensure). This module keeps their names, and each as a function of the resource:
 `recipes.run(docker.containers, config)` is `docker.containers.run(config)`.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .container_runs import ContainerRuns, RunResult
 from .container_waits import ContainerWaits, HealthcheckError, Line, LogPattern
-from .image_ensure import ImageEnsure
+from .images import Images
 
 __all__ = [
     "HealthcheckError",
@@ -35,4 +35,4 @@ run = ContainerRuns.run
 running = ContainerRuns.running
 wait_for_log = ContainerWaits.wait_for_log
 wait_healthy = ContainerWaits.wait_healthy
-ensure_image = ImageEnsure.ensure
+ensure_image = Images.ensure
