@@ -1,0 +1,298 @@
+"""Single-flight set-up: concurrent first calls share one API negotiation (and, over ssh,
+one tunnel start); a failed attempt fails them all within one timeout, and the next call
+tries again.
+
+A stalling server of the test's own (a unix socket that holds /_ping unanswered while
+told to), a forwarder to the real daemon that holds its first connection, and the sshd
+fixture show it from the outside: how many attempts reached the server, and when each
+caller got its answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aiodockerapi import Docker, DockerConnectionError, DockerTimeoutError
+
+from .conftest import DAEMON_API
+from .sandbox import Sandbox
+from .sshd import SSHServer, running_sshd
+
+TIMEOUT = 1.0
+CALLERS = 10
+VERSION_BODY = b'{"ApiVersion":"1.41","Version":"stall-test"}'
+
+
+class StallingServer:
+    """A minimal daemon on a unix socket: answers /_ping (API 1.41) and /version, except
+    that while `stall` is set a /_ping is read and never answered."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.stall = True
+        self.pings: list[str] = []  # "HEAD /_ping" for each handshake that reached us
+        self.pinged = asyncio.Event()
+        self._server: asyncio.AbstractServer | None = None
+        self._held: set[asyncio.StreamWriter] = set()
+
+    async def __aenter__(self) -> StallingServer:
+        self._server = await asyncio.start_unix_server(self._serve, str(self.path))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._held:
+            writer.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._held.add(writer)
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+                if target == "/_ping":
+                    self.pings.append(f"{method} {target}")
+                    self.pinged.set()
+                    if self.stall:
+                        await reader.read()  # until the client gives up and closes
+                        return
+                    body = b"OK"
+                else:
+                    body = VERSION_BODY
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: text/plain\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), b"" if method == "HEAD" else body)
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._held.discard(writer)
+            writer.close()
+
+
+@pytest.fixture
+async def stalling(tmp_path: Path) -> AsyncIterator[StallingServer]:
+    async with StallingServer(tmp_path / "stall.sock") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def unhandled_task_errors() -> Iterator[list[dict[str, Any]]]:
+    """What the loop's exception handler is given meanwhile ("Task exception was never
+    retrieved", "Task was destroyed but it is pending"), after a garbage collection."""
+    loop = asyncio.get_running_loop()
+    seen: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: seen.append(context))
+    try:
+        yield seen
+        gc.collect()
+    finally:
+        loop.set_exception_handler(previous)
+
+
+async def timed(call: Any, loop: asyncio.AbstractEventLoop) -> tuple[float, BaseException | None]:
+    """When `call` ended (loop time) and what it raised."""
+    try:
+        await call
+    except Exception as exc:
+        return loop.time(), exc
+    return loop.time(), None
+
+
+async def test_concurrent_first_calls_share_one_stalled_handshake(
+    stalling: StallingServer,
+) -> None:
+    loop = asyncio.get_running_loop()
+    async with Docker(f"unix://{stalling.path}", timeout=TIMEOUT) as docker:
+        began = loop.time()
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(*(timed(docker.system.version(), loop) for _ in range(CALLERS))),
+            10 * TIMEOUT,
+        )
+        assert all(isinstance(exc, DockerTimeoutError) for _, exc in outcomes), outcomes
+        ends = [at - began for at, _ in outcomes]
+        # Each failed when the one shared attempt timed out, not one timeout after another.
+        assert max(ends) - min(ends) < TIMEOUT / 2, ends
+        assert stalling.pings == ["HEAD /_ping"]
+
+        stalling.stall = False
+        answer = await asyncio.wait_for(docker.system.version(), 10 * TIMEOUT)
+        assert answer.version == "stall-test"
+        assert docker.api_version == "1.41"
+        assert stalling.pings == ["HEAD /_ping"] * 2  # one fresh attempt, then no more
+        await asyncio.wait_for(docker.system.version(), 10 * TIMEOUT)
+        assert len(stalling.pings) == 2
+
+
+async def test_a_cancelled_caller_leaves_the_shared_attempt_to_the_others(
+    stalling: StallingServer,
+) -> None:
+    async with Docker(f"unix://{stalling.path}", timeout=2 * TIMEOUT) as docker:
+        callers = [asyncio.create_task(docker.system.version()) for _ in range(CALLERS)]
+        await asyncio.wait_for(stalling.pinged.wait(), 10 * TIMEOUT)
+        callers[0].cancel()
+        await asyncio.sleep(0.1)
+        stalling.stall = False  # the held /_ping stays held; only a new attempt would pass
+        results = await asyncio.wait_for(
+            asyncio.gather(*callers[1:], return_exceptions=True), 20 * TIMEOUT
+        )
+        assert callers[0].cancelled()
+        # The shared attempt, not cancelled with the first caller, timed out for the rest.
+        assert all(isinstance(r, DockerTimeoutError) for r in results), results
+        assert stalling.pings == ["HEAD /_ping"]
+
+
+async def test_an_attempt_nobody_waits_for_is_dropped_without_a_trace(
+    stalling: StallingServer,
+) -> None:
+    async with Docker(f"unix://{stalling.path}", timeout=10 * TIMEOUT) as docker:
+        with unhandled_task_errors() as seen:
+            for _ in range(3):
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(docker.system.version(), TIMEOUT / 4)
+            await asyncio.sleep(0.1)
+        assert seen == []
+        # Each caller that gave up took its attempt with it: the next one starts afresh.
+        assert stalling.pings == ["HEAD /_ping"] * 3
+        stalling.stall = False
+        answer = await asyncio.wait_for(docker.system.version(), 10 * TIMEOUT)
+        assert answer.version == "stall-test"
+        assert len(stalling.pings) == 4
+
+
+class HoldFirst:
+    """A unix-socket forwarder to the real daemon that holds its first connection (reads,
+    never forwards nor answers) and pipes every later one through."""
+
+    def __init__(self, path: Path, daemon: Path) -> None:
+        self.path, self.daemon = path, daemon
+        self.connections = 0
+        self._server: asyncio.AbstractServer | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> HoldFirst:
+        self._server = await asyncio.start_unix_server(self._serve, str(self.path))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self.connections += 1
+        try:
+            if self.connections == 1:
+                await reader.read()
+                return
+            up_reader, up_writer = await asyncio.open_unix_connection(str(self.daemon))
+            try:
+                await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+            finally:
+                up_writer.close()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+            self._tasks.discard(task)
+
+
+async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError):
+        while chunk := await src.read(65536):
+            dst.write(chunk)
+            await dst.drain()
+        dst.close()
+
+
+@pytest.mark.daemon
+async def test_against_the_daemon_a_held_handshake_fails_all_callers_at_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    loop = asyncio.get_running_loop()
+    async with HoldFirst(tmp_path / "fwd.sock", sandbox.unix_socket) as forwarder:
+        async with Docker(f"unix://{forwarder.path}", timeout=TIMEOUT) as docker:
+            began = loop.time()
+            outcomes = await asyncio.wait_for(
+                asyncio.gather(*(timed(docker.system.info(), loop) for _ in range(CALLERS))),
+                10 * TIMEOUT,
+            )
+            assert all(isinstance(exc, DockerTimeoutError) for _, exc in outcomes), outcomes
+            ends = [at - began for at, _ in outcomes]
+            assert max(ends) - min(ends) < TIMEOUT / 2, ends
+            assert forwarder.connections == 1  # one handshake for all ten
+
+            info = await asyncio.wait_for(docker.system.info(), 30)
+            assert info.id
+            assert docker.api_version == DAEMON_API
+            assert forwarder.connections == 2  # a fresh attempt, on a fresh connection
+
+
+@pytest.fixture(scope="module")
+def sshd(sandbox: Sandbox) -> Iterator[SSHServer]:
+    with running_sshd(sandbox.unix_url) as server:
+        yield server
+
+
+def refused_logins(sshd: SSHServer) -> int:
+    """How many login attempts sshd has refused so far."""
+    return sshd.log.read_text(errors="replace").count("closed by authenticating user")
+
+
+async def refused_logins_reach(sshd: SSHServer, count: int) -> int:
+    """refused_logins, once it reaches `count` (sshd logs a moment after the client
+    hears), or after 5 s."""
+    for _ in range(100):
+        if refused_logins(sshd) >= count:
+            break
+        await asyncio.sleep(0.05)
+    return refused_logins(sshd)
+
+
+@pytest.mark.daemon
+async def test_concurrent_first_calls_over_ssh_share_one_tunnel_start(sshd: SSHServer) -> None:
+    logins = sshd.logins()
+    async with Docker(sshd.url, ssh_options=sshd.options) as docker:
+        answers = await asyncio.wait_for(
+            asyncio.gather(*(docker.system.version() for _ in range(CALLERS))), 60
+        )
+        assert {a.api_version for a in answers} == {DAEMON_API}
+    assert sshd.logins() - logins == 1  # its sessions all went over that one login
+
+
+@pytest.mark.daemon
+async def test_a_failed_tunnel_start_fails_every_caller_and_the_next_call_tries_again(
+    sshd: SSHServer, tmp_path: Path
+) -> None:
+    options = list(sshd.options)
+    options[options.index(str(sshd.key))] = str(tmp_path / "missing-key")
+    before = refused_logins(sshd)
+    async with Docker(sshd.url, ssh_options=options) as docker:
+        results = await asyncio.wait_for(
+            asyncio.gather(
+                *(docker.system.version() for _ in range(CALLERS)), return_exceptions=True
+            ),
+            60,
+        )
+        assert all(
+            isinstance(r, DockerConnectionError) and "Permission denied" in str(r) for r in results
+        ), results
+        assert await refused_logins_reach(sshd, before + 1) == before + 1  # one, for all ten
+        with pytest.raises(DockerConnectionError, match="Permission denied"):
+            await asyncio.wait_for(docker.system.version(), 30)
+        assert await refused_logins_reach(sshd, before + 2) == before + 2  # tried again
