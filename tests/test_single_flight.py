@@ -31,12 +31,15 @@ VERSION_BODY = b'{"ApiVersion":"1.41","Version":"stall-test"}'
 
 
 class StallingServer:
-    """A minimal daemon on a unix socket: answers /_ping (API 1.41) and /version, except
-    that while `stall` is set a /_ping is read and never answered."""
+    """A minimal daemon on a unix socket: answers /_ping (with its `api` version) and
+    /version, except that while `stall` is set a /_ping is read and never answered, and a
+    request at a version in `refused` is refused as too old."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.stall = True
+        self.api = "1.41"
+        self.refused: set[str] = set()
         self.pings: list[str] = []  # "HEAD /_ping" for each handshake that reached us
         self.pinged = asyncio.Event()
         self._server: asyncio.AbstractServer | None = None
@@ -64,12 +67,16 @@ class StallingServer:
                     if self.stall:
                         await reader.read()  # until the client gives up and closes
                         return
-                    body = b"OK"
+                    status, body = b"200 OK", b"OK"
+                elif target.split("/")[1].lstrip("v") in self.refused:
+                    status = b"400 Bad Request"
+                    body = b'{"message":"client version %s is too old"}' % target[2:6].encode()
                 else:
-                    body = VERSION_BODY
+                    status, body = b"200 OK", VERSION_BODY
                 writer.write(
-                    b"HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: text/plain\r\n"
-                    b"Content-Length: %d\r\n\r\n%s" % (len(body), b"" if method == "HEAD" else body)
+                    b"HTTP/1.1 %s\r\nApi-Version: %s\r\nContent-Type: text/plain\r\n"
+                    b"Content-Length: %d\r\n\r\n%s"
+                    % (status, self.api.encode(), len(body), b"" if method == "HEAD" else body)
                 )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -168,6 +175,37 @@ async def test_an_attempt_nobody_waits_for_is_dropped_without_a_trace(
         answer = await asyncio.wait_for(docker.system.version(), 10 * TIMEOUT)
         assert answer.version == "stall-test"
         assert len(stalling.pings) == 4
+
+
+async def test_a_stalled_renegotiation_fails_all_refused_callers_at_once(
+    stalling: StallingServer,
+) -> None:
+    """The daemon is "upgraded" under the client: it now refuses 1.41. Ten calls refused
+    together share one renegotiation; stalled, it fails them all within one timeout; the
+    next call renegotiates afresh and is answered."""
+    loop = asyncio.get_running_loop()
+    stalling.stall = False
+    async with Docker(f"unix://{stalling.path}", timeout=TIMEOUT) as docker:
+        await asyncio.wait_for(docker.system.version(), 10 * TIMEOUT)
+        assert docker.api_version == "1.41"
+        stalling.api, stalling.refused, stalling.stall = "1.44", {"1.41"}, True
+        began = loop.time()
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(*(timed(docker.system.version(), loop) for _ in range(CALLERS))),
+            10 * TIMEOUT,
+        )
+        assert all(isinstance(exc, DockerTimeoutError) for _, exc in outcomes), outcomes
+        ends = [at - began for at, _ in outcomes]
+        assert max(ends) - min(ends) < TIMEOUT / 2, ends
+        assert stalling.pings == ["HEAD /_ping"] * 2  # the first negotiation, one renegotiation
+
+        stalling.stall = False
+        answers = await asyncio.wait_for(
+            asyncio.gather(*(docker.system.version() for _ in range(CALLERS))), 10 * TIMEOUT
+        )
+        assert {a.version for a in answers} == {"stall-test"}
+        assert docker.api_version == "1.44"
+        assert stalling.pings == ["HEAD /_ping"] * 3
 
 
 class HoldFirst:
