@@ -39,7 +39,11 @@ class SingleFlight(Generic[T]):
         """The outcome of the attempt under way, or of a new one made by `start()`."""
         attempt = self._attempt
         if attempt is None:
-            attempt = self._attempt = _Attempt(asyncio.create_task(start()))
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # driven by hand, with no loop: nobody to share it with
+                return await start()
+            attempt = self._attempt = _Attempt(loop.create_task(start()))
             attempt.task.add_done_callback(self._ended)
         attempt.waiters += 1
         try:
