@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aiodockerapi import Conflict, Docker, DockerConnectionError, DockerError
+from aiodockerapi import Conflict, Docker, DockerConnectionError, DockerError, Fleet
 from aiodockerapi.models import EventMessage
 
 from .conftest import DAEMON_API, TEST_IMAGE, container_config, running_sandbox
@@ -356,3 +356,23 @@ async def test_resume_after_a_cut_inside_an_event(
             assert watch.received == [first, halved, *during, last]
         finally:
             await watch.close()
+
+
+async def test_fleet_events_resume_after_an_outage_before_the_first_event(
+    cutter: Cutter, direct: Docker, image: str, label: str
+) -> None:
+    """Fleet.events(resume=True) follows each host with the same resumable stream."""
+    received: list[str] = []
+    filters = {"type": "container", "event": "create", "label": f"resume.test={label}"}
+    async with Fleet([f"unix://{cutter.path}"]) as fleet:
+        async with asyncio.timeout(60), fleet.events(filters=filters, resume=True) as events:
+            await cutter.answered.wait()
+            during = await outage(cutter, direct, image, label, 5)
+            last = await create(direct, image, label)
+            async for item in events:
+                assert item.error is None and item.event is not None
+                assert item.event.actor is not None and item.event.actor.id
+                received.append(item.event.actor.id)
+                if item.event.actor.id == last:
+                    break
+    assert received == [*during, last]
