@@ -13,11 +13,12 @@ T = TypeVar("T")
 
 
 class _Attempt(Generic[T]):
-    __slots__ = ("task", "waiters")
+    __slots__ = ("closed", "task", "waiters")
 
     def __init__(self, task: asyncio.Task[T]) -> None:
         self.task = task
         self.waiters = 0
+        self.closed: Callable[[], BaseException] | None = None  # the error aclose gives
 
 
 class SingleFlight(Generic[T]):
@@ -48,6 +49,12 @@ class SingleFlight(Generic[T]):
         attempt.waiters += 1
         try:
             return await asyncio.shield(attempt.task)
+        except asyncio.CancelledError:
+            # Not cancelled itself: the attempt was, by aclose. A CancelledError escaping a
+            # task nobody cancelled would confuse whoever runs it: say what happened.
+            if attempt.closed is not None and not _cancelling():
+                raise attempt.closed() from None
+            raise
         finally:
             attempt.waiters -= 1
             if not attempt.waiters and not attempt.task.done():
@@ -64,9 +71,19 @@ class SingleFlight(Generic[T]):
             self._attempt = None  # the next caller starts afresh, not into a cancelled one
         attempt.task.cancel()
 
-    async def aclose(self) -> None:
-        """Cancel the attempt under way, if any, and wait for it to end."""
+    async def aclose(self, error: Callable[[], BaseException]) -> None:
+        """Cancel the attempt under way, if any, and wait for it to end; its waiters get
+        `error()`."""
         attempt = self._attempt
         if attempt is not None:
+            attempt.closed = error
             self._drop(attempt)
             await asyncio.wait({attempt.task})
+
+
+def _cancelling() -> bool:
+    """Whether the current task is being cancelled (known from Python 3.11 on; before,
+    taken as not)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling()) if cancelling is not None else False

@@ -157,7 +157,9 @@ class SSHTunnel:
 
     async def close(self) -> None:
         """Stop listening, end every piped session and the ssh login, remove the socket."""
-        await self._starting.aclose()
+        await self._starting.aclose(
+            lambda: DockerConnectionError(f"the client for {self.url} was closed while connecting")
+        )
         if self._server is not None:
             self._server.close()
             self._server = None
