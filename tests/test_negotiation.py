@@ -14,7 +14,7 @@ import pytest
 from aiodockerapi import BadRequest, Docker, StreamType
 from aiodockerapi.transport import MAX_API_VERSION, MIN_API_VERSION
 
-from .conftest import container_config, running_sandbox
+from .conftest import _calls_in, container_config, running_sandbox
 from .sandbox import Sandbox
 
 pytestmark = pytest.mark.daemon
@@ -112,8 +112,8 @@ async def test_attached_output_is_split_at_every_version(
 
 async def test_a_daemon_upgraded_under_a_running_client_is_renegotiated_with() -> None:
     """dockerd 20.10 (API 1.41) is replaced, on the same data, by 28.5 with Docker 29's
-    floor (1.44): the next request, at 1.41, is refused as too old, and the client
-    negotiates again and sends it once more."""
+    floor (1.44): the next requests, at 1.41, are refused as too old, and the client
+    negotiates again, once for all of them, and sends each once more."""
     with running_sandbox(flavour="20.10") as box:
         async with Docker(box.unix_url) as docker:
             before = await docker.system.info()
@@ -122,7 +122,13 @@ async def test_a_daemon_upgraded_under_a_running_client_is_renegotiated_with() -
             await docker.volumes.create({"Name": "kept-across-the-upgrade"})
             await asyncio.to_thread(box.terminate)
             await asyncio.to_thread(box.relaunch, flavour="28.5-floor")
-            after = await docker.system.info()
+            handshakes = _calls_in(box.log_path).count(("HEAD", "/_ping"))
+            # Ten calls refused at once share one renegotiation (single-flight).
+            answers = await asyncio.wait_for(
+                asyncio.gather(*(docker.system.info() for _ in range(10))), 60
+            )
+            assert _calls_in(box.log_path).count(("HEAD", "/_ping")) == handshakes + 1
+            after = answers[0]
             assert after.server_version.startswith("28.5.")
             assert (await docker.volumes.inspect("kept-across-the-upgrade")).name
             assert docker.api_version == "1.51"

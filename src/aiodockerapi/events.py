@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Mapping
+from email.utils import parsedate_to_datetime
 
 from .errors import DockerConnectionError, ServerError, StreamCut
 from .models import EventMessage
@@ -13,7 +14,9 @@ from .params import Since, timestamp
 
 __all__ = ["follow_events"]
 
-Open = Callable[[str | None], AsyncGenerator[EventMessage, None]]
+# open_stream(since, on_headers): on_headers, when given, is handed the response's headers.
+Headers = Callable[[Mapping[str, str]], None]
+Open = Callable[[str | None, Headers | None], AsyncGenerator[EventMessage, None]]
 # How far back a reopened stream starts: the daemon sends events up to ~10 ms out of order.
 REPLAY = 2_000_000_000
 _Key = tuple[int | None, str | None, str | None, str | None]
@@ -28,6 +31,15 @@ def _deadline(until: Since | None) -> float | None:
     return None if until is None else float(timestamp(until))
 
 
+def daemon_time(headers: Mapping[str, str]) -> str | None:
+    """The daemon's clock (whole seconds, as `since` takes it) from a response's Date
+    header, or None when it sent none that parses."""
+    try:
+        return str(int(parsedate_to_datetime(headers["Date"]).timestamp()))
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+
+
 def follow_events(
     open_stream: Open,
     since: Since | None,
@@ -40,7 +52,9 @@ def follow_events(
 
     A reopened stream starts a little before the newest event delivered, because the daemon
     does not always send events in time order; events already delivered are recognised and
-    skipped, so none is lost or repeated.
+    skipped, so none is lost or repeated. Before any event was delivered it starts at
+    `since`, or without one at the daemon's time when the stream first connected (the
+    Date header of its response), so events of an outage before the first are not lost.
     """
     deadline = _deadline(until)
     start = None if since is None else timestamp(since)
@@ -55,12 +69,18 @@ async def _follow(
     max_delay: float,
 ) -> AsyncGenerator[EventMessage, None]:
     newest = 0  # the latest time_nano delivered
+    origin = start  # where a stream reopened before any event starts: set at first connect
+
+    def connected(headers: Mapping[str, str]) -> None:
+        nonlocal origin
+        origin = daemon_time(headers)
+
     recent: deque[tuple[int, _Key]] = deque()  # delivered within REPLAY of `newest`
     delivered: set[_Key] = set()
     delay = 0.05
     while True:
         try:
-            async for ev in open_stream(start):
+            async for ev in open_stream(start, connected if origin is None else None):
                 delay = 0.05
                 key = _key(ev)
                 if key in delivered:
@@ -82,3 +102,5 @@ async def _follow(
         if newest:
             since = max(newest - REPLAY, 0)
             start = f"{since // 1_000_000_000}.{since % 1_000_000_000:09d}"
+        else:
+            start = origin

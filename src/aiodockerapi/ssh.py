@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from .errors import DockerConnectionError
+from .flight import SingleFlight
 
 __all__ = ["DEFAULT_SSH_OPTIONS", "IDLE_SECONDS", "MAX_SESSIONS", "SESSION_LIMIT", "SSHTunnel"]
 
@@ -33,6 +34,7 @@ DEFAULT_SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "ServerAliveInterval=30")
 # (or a process that is killed) leaves no ssh behind for good; the next session after an
 # idle spell logs in again and becomes the new master.
 PERSIST = ("-o", "ControlPersist=60")
+DIAL_STDIO = ("docker", "system", "dial-stdio")
 
 
 class SSHTunnel:
@@ -60,7 +62,7 @@ class SSHTunnel:
         self._dir: str | None = None
         self._server: asyncio.AbstractServer | None = None
         self._pipes: set[asyncio.Task[None]] = set()
-        self._lock = asyncio.Lock()
+        self._starting: SingleFlight[str] = SingleFlight()
         self._sessions = asyncio.Semaphore(SESSION_LIMIT)
 
     @property
@@ -69,36 +71,50 @@ class SSHTunnel:
         assert self._dir is not None, "start the tunnel first"
         return os.path.join(self._dir, "docker.sock")
 
-    def _ssh(self, *options: str, command: Sequence[str] = ()) -> list[str]:
+    def _ssh(self, root: str, *options: str, command: Sequence[str] = ()) -> list[str]:
         ssh = shutil.which("ssh")
         if ssh is None:
             raise DockerConnectionError(f"cannot reach {self.url}: no ssh client on PATH")
-        control = os.path.join(self._dir or "", "control")
+        control = os.path.join(root, "control")
         return [ssh, "-S", control, *options, *self._target, *command]
 
     async def start(self) -> str:
-        """Log in once (the control master), listen locally; return the socket path."""
-        async with self._lock:
-            if self._server is not None:
-                return self.socket_path
-            self._dir = tempfile.mkdtemp(prefix="aiodockerapi-ssh-")
-            try:
-                await self._start_master()
-                self._server = await asyncio.start_unix_server(self._pipe, self.socket_path)
-            except BaseException:
-                await self.close()
-                raise
-            return self.socket_path
+        """Log in once (the control master), listen locally; return the socket path.
 
-    async def _start_master(self) -> None:
+        Single-flight: concurrent first calls share one start, a failed start fails them
+        all, and the next call after it tries again."""
+        if self._server is not None:
+            return self.socket_path
+        return await self._starting.run(self._start)
+
+    async def _start(self) -> str:
+        # A directory of its own per attempt: a cancelled one cleans up only what it made.
+        root = tempfile.mkdtemp(prefix="aiodockerapi-ssh-")
+        try:
+            await self._start_master(root)
+            server = await asyncio.start_unix_server(self._pipe, os.path.join(root, "docker.sock"))
+        except BaseException:
+            await self._logout(root)
+            raise
+        self._dir, self._server = root, server
+        return self.socket_path
+
+    async def _start_master(self, root: str) -> None:
         # -f: go to the background once logged in, so a bad key or host fails here, once.
         proc = await asyncio.create_subprocess_exec(
-            *self._ssh("-M", "-N", "-f", *PERSIST),
+            *self._ssh(root, "-M", "-N", "-f", *PERSIST),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
         )
-        _, err = await proc.communicate()
+        try:
+            _, err = await proc.communicate()
+        except BaseException:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+            raise
         if proc.returncode != 0:
             text = err.decode(errors="replace").strip() or f"ssh exited with {proc.returncode}"
             raise DockerConnectionError(f"cannot reach {self.url} over ssh: {text}")
@@ -119,11 +135,12 @@ class SSHTunnel:
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Pipe one local connection through one `docker system dial-stdio` session."""
         proc = None
+        root = self._dir
+        if root is None:  # closed meanwhile
+            return
         try:
             proc = await asyncio.create_subprocess_exec(
-                *self._ssh(
-                    "-o", "ControlMaster=auto", *PERSIST, command=("docker", "system", "dial-stdio")
-                ),
+                *self._ssh(root, "-o", "ControlMaster=auto", *PERSIST, command=DIAL_STDIO),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.DEVNULL,
@@ -140,6 +157,9 @@ class SSHTunnel:
 
     async def close(self) -> None:
         """Stop listening, end every piped session and the ssh login, remove the socket."""
+        await self._starting.aclose(
+            lambda: DockerConnectionError(f"the client for {self.url} was closed while connecting")
+        )
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -148,16 +168,20 @@ class SSHTunnel:
         if self._pipes:
             await asyncio.gather(*self._pipes, return_exceptions=True)
         if self._dir is not None:
-            if os.path.exists(os.path.join(self._dir, "control")):  # noqa: ASYNC240 - a stat
-                proc = await asyncio.create_subprocess_exec(
-                    *self._ssh("-O", "exit"),
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.DEVNULL,
-                )
-                await proc.wait()
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+            root, self._dir = self._dir, None
+            await self._logout(root)
+
+    async def _logout(self, root: str) -> None:
+        """End the ssh login whose control socket is in `root`, and remove `root`."""
+        if os.path.exists(os.path.join(root, "control")):  # noqa: ASYNC240 - a stat
+            proc = await asyncio.create_subprocess_exec(
+                *self._ssh(root, "-O", "exit"),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            await proc.wait()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 async def _copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Literal
 
 from . import operations as ops
-from .events import follow_events
+from .events import Headers, follow_events
 from .models import (
     EventMessage,
     PingResponse,
@@ -102,7 +102,9 @@ class System(Resource):
             filters: keys `config`, `container`, `daemon`, `event`, `image`, `label`, `network`,
                 `node`, `plugin`, `scope`, `secret`, `service`, `type`, `volume`.
             resume: after a dropped connection or a daemon restart, reconnect from the last
-                event's time, losing and repeating nothing.
+                event's time (before the first event: from `since`, or from the daemon's time
+                when the stream first connected), losing and repeating nothing that the
+                daemon still holds (see docs/streams.md).
         """
         end = time_param(until)  # bad input fails here, not later
         if not resume:
@@ -110,9 +112,11 @@ class System(Resource):
             return self._t.stream_json(req, EventMessage, end_on_cut=True)
         ops.SystemEvents(filters=filters)  # bad filters fail here, not later
 
-        def open_stream(start: str | None) -> AsyncGenerator[EventMessage, None]:
+        def open_stream(
+            start: str | None, on_headers: Headers | None
+        ) -> AsyncGenerator[EventMessage, None]:
             req = ops.SystemEvents(since=start, until=end, filters=filters)
-            return self._t.stream_json(req, EventMessage)
+            return self._t.stream_json(req, EventMessage, on_headers=on_headers)
 
         return follow_events(open_stream, since, until)
 

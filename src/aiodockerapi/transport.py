@@ -275,15 +275,18 @@ class Transport:
         data: Body = None,
         headers: Mapping[str, str] | None = None,
         timeout: Timeout = DEFAULT,
+        on_headers: Callable[[Mapping[str, str]], None] | None = None,
     ) -> AsyncIterator[tuple[str, AsyncIterator[bytes]]]:
         """A streamed response's media type (see demux.stream_type) and its body in chunks; the
         HTTP transport may send it over a socket of its own (see
-        http.default.goes_over_own_socket)."""
+        http.default.goes_over_own_socket). `on_headers` is given the response's headers."""
         from . import demux  # stream modules load on a first stream, not with the client
 
         data, headers = json_body(body, data, headers)
         resp = await self._enter(req, data, headers, timeout, stream=True, long_stream=True)
         async with resp:
+            if on_headers is not None:
+                on_headers(resp.headers)
             chunks = resp.chunks()
             try:
                 yield demux.stream_type(resp.headers, self.versions.spoken), chunks
@@ -303,10 +306,12 @@ class Transport:
         data: Body = None,
         headers: Mapping[str, str] | None = None,
         timeout: Timeout = DEFAULT,
+        on_headers: Callable[[Mapping[str, str]], None] | None = None,
     ) -> AsyncGenerator[T, None]:
         """The JSON values of a streamed body, typed. With `in_band_errors`, a message carrying
         an error raises DockerStreamError; with `end_on_cut`, a connection the daemon drops
-        mid-body ends the stream instead of raising StreamCut."""
+        mid-body ends the stream instead of raising StreamCut; `on_headers` is given the
+        response's headers."""
         from .jsonstream import in_band_error
 
         batches = self.stream_json_batches(
@@ -317,6 +322,7 @@ class Transport:
             data=data,
             headers=headers,
             timeout=timeout,
+            on_headers=on_headers,
         )
         async with aclosing(batches):
             async for batch in batches:
@@ -338,13 +344,14 @@ class Transport:
         data: Body = None,
         headers: Mapping[str, str] | None = None,
         timeout: Timeout = DEFAULT,
+        on_headers: Callable[[Mapping[str, str]], None] | None = None,
     ) -> AsyncGenerator[list[T], None]:
         """stream_json's values in lists, as each network read completed them (never empty)."""
         from . import jsonstream
 
         try:
             async with self._streamed(
-                req, body=body, data=data, headers=headers, timeout=timeout
+                req, body=body, data=data, headers=headers, timeout=timeout, on_headers=on_headers
             ) as (_, chunks):
                 batches = jsonstream.json_batches(chunks, decoder(item))
                 async with aclosing(batches):

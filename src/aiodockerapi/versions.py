@@ -8,7 +8,6 @@ it knows nothing of how requests travel.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
@@ -16,6 +15,7 @@ from typing import Final
 import msgspec
 
 from .errors import BadRequest, DockerError, DockerVersionError
+from .flight import SingleFlight
 from .operation import Request, Version, version_text
 from .params import with_query
 
@@ -100,15 +100,20 @@ async def negotiate(ask: Ask, host: str) -> str:
 
 
 class Versions:
-    """The API version one client speaks to one daemon: pinned, or negotiated once
-    (single-flight) on the first request, and again when the daemon refuses it."""
+    """The API version one client speaks to one daemon: pinned, or negotiated on the first
+    request, and again when the daemon refuses it.
 
-    __slots__ = ("_ask", "_host", "_lock", "pinned", "spoken", "text")
+    Negotiation is single-flight: callers that need it while it runs share that one attempt
+    and its outcome (a failure fails them all at once), and the next call after a failure
+    tries again.
+    """
+
+    __slots__ = ("_ask", "_flight", "_host", "pinned", "spoken", "text")
 
     def __init__(self, host: str, ask: Ask, pinned: str | None) -> None:
         self._host = host
         self._ask = ask
-        self._lock = asyncio.Lock()
+        self._flight: SingleFlight[None] = SingleFlight()
         self.text: str | None = None  # "1.41", once known
         self.spoken: Version = (0, 0)  # the same as a tuple, (0, 0) until known
         self.pinned = pinned is not None
@@ -124,12 +129,13 @@ class Versions:
             )
         self.text, self.spoken = version_text(parsed), parsed
 
+    async def _negotiate(self) -> None:
+        self._set(await negotiate(self._ask, self._host), pinned=False)
+
     async def negotiated(self) -> str:
-        """The API version, asking the daemon once (single-flight) if it was not pinned."""
+        """The API version, asking the daemon (single-flight) if it was not pinned."""
         if self.text is None:
-            async with self._lock:
-                if self.text is None:
-                    self._set(await negotiate(self._ask, self._host), pinned=False)
+            await self._flight.run(self._negotiate)
         assert self.text is not None
         return self.text
 
@@ -142,9 +148,8 @@ class Versions:
             return False
         if not resendable:
             return False  # a body stream was consumed: it cannot be sent again
-        async with self._lock:
-            if self.spoken == spoken:
-                self._set(await negotiate(self._ask, self._host), pinned=False)
+        if self.spoken == spoken:  # nobody negotiated since `spoken` was refused
+            await self._flight.run(self._negotiate)
         return self.spoken != spoken
 
     def target(self, req: Request) -> str:

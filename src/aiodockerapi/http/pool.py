@@ -3,6 +3,7 @@ streams that need a timeout, a body or the ssh tunnel's session count; and webso
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from types import TracebackType
@@ -54,13 +55,14 @@ class Pool(HTTPTransport):
         self.session: aiohttp.ClientSession | None = None
         self.closed = False
 
-    async def open(self) -> aiohttp.ClientSession:
-        """The session, created on first use."""
+    async def open(self, timeout: float | None = None) -> aiohttp.ClientSession:
+        """The session, created on first use; the ssh tunnel's start, shared by the requests
+        that wait for it, is given at most `timeout` seconds by each."""
         if self.closed:
             raise DockerError(None, f"the client for {self.host.url} is closed")
         if self.session is None:
             connector: aiohttp.BaseConnector
-            socket_path = await self._socket_path()
+            socket_path = await asyncio.wait_for(self._socket_path(), timeout)
             if socket_path is not None and self._keepalive is not None:
                 connector = aiohttp.UnixConnector(
                     path=socket_path, limit=self._size, keepalive_timeout=self._keepalive
@@ -137,7 +139,7 @@ class _Exchange(Response):
         request = self._request
         try:
             pool = self._pool
-            session = pool.session or await pool.open()
+            session = pool.session or await pool.open(request.timeout)
             resp = self._resp = await session.request(
                 request.method,
                 request.target,
