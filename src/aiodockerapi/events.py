@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable
 
+from ._log import shown_url
 from .errors import DockerConnectionError, ServerError, StreamCut
 from .models import EventMessage
 from .params import Since, timestamp
 
 __all__ = ["follow_events"]
+
+logger = logging.getLogger(__name__)
 
 Open = Callable[[str | None], AsyncGenerator[EventMessage, None]]
 # How far back a reopened stream starts: the daemon sends events up to ~10 ms out of order.
@@ -34,6 +38,7 @@ def follow_events(
     until: Since | None,
     *,
     max_delay: float = 5.0,
+    host: str = "the daemon",
 ) -> AsyncGenerator[EventMessage, None]:
     """Events from `open_stream(since)`, reopened after a dropped connection or a daemon
     restart (with backoff) until `until`.
@@ -44,7 +49,7 @@ def follow_events(
     """
     deadline = _deadline(until)
     start = None if since is None else timestamp(since)
-    return _follow(open_stream, start, deadline, max_delay=max_delay)
+    return _follow(open_stream, start, deadline, max_delay=max_delay, host=host)
 
 
 async def _follow(
@@ -53,12 +58,14 @@ async def _follow(
     deadline: float | None,
     *,
     max_delay: float,
+    host: str,
 ) -> AsyncGenerator[EventMessage, None]:
     newest = 0  # the latest time_nano delivered
     recent: deque[tuple[int, _Key]] = deque()  # delivered within REPLAY of `newest`
     delivered: set[_Key] = set()
     delay = 0.05
     while True:
+        ended = "the daemon closed it"
         try:
             async for ev in open_stream(start):
                 delay = 0.05
@@ -73,8 +80,8 @@ async def _follow(
                     delivered.discard(recent.popleft()[1])
                 yield ev
             # A stream that ended before `until` (or with none) was closed by the daemon.
-        except (StreamCut, DockerConnectionError, ServerError):
-            pass
+        except (StreamCut, DockerConnectionError, ServerError) as exc:
+            ended = f"{type(exc).__name__}: {exc}"
         if deadline is not None and time.time() >= deadline:
             return
         await asyncio.sleep(delay)
@@ -82,3 +89,9 @@ async def _follow(
         if newest:
             since = max(newest - REPLAY, 0)
             start = f"{since // 1_000_000_000}.{since % 1_000_000_000:09d}"
+        logger.debug(
+            "events of %s: reopening the stream since %s (it ended: %s)",
+            shown_url(host),
+            start or "now",
+            ended,
+        )

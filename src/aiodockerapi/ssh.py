@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -17,6 +18,8 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from .errors import DockerConnectionError
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_SSH_OPTIONS", "IDLE_SECONDS", "MAX_SESSIONS", "SESSION_LIMIT", "SSHTunnel"]
 
@@ -82,12 +85,14 @@ class SSHTunnel:
             if self._server is not None:
                 return self.socket_path
             self._dir = tempfile.mkdtemp(prefix="aiodockerapi-ssh-")
+            logger.debug("ssh tunnel to %s starting: logging in", self.url)
             try:
                 await self._start_master()
                 self._server = await asyncio.start_unix_server(self._pipe, self.socket_path)
             except BaseException:
                 await self.close()
                 raise
+            logger.debug("ssh tunnel to %s started, listening on %s", self.url, self.socket_path)
             return self.socket_path
 
     async def _start_master(self) -> None:
@@ -129,18 +134,22 @@ class SSHTunnel:
                 stderr=asyncio.subprocess.DEVNULL,
             )
             assert proc.stdin is not None and proc.stdout is not None
+            logger.debug("ssh session to %s opened (docker system dial-stdio)", self.url)
             await asyncio.gather(_copy(reader, proc.stdin), _copy(proc.stdout, writer))
-        except OSError:
-            pass
+        except OSError as exc:
+            logger.warning("ssh session to %s could not run: %s", self.url, exc)
         finally:
             if proc is not None and proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
+            if proc is not None:
+                _ended(self.url, proc.returncode)
 
     async def close(self) -> None:
         """Stop listening, end every piped session and the ssh login, remove the socket."""
         if self._server is not None:
+            logger.debug("ssh tunnel to %s stopping (%d sessions open)", self.url, len(self._pipes))
             self._server.close()
             self._server = None
         for task in list(self._pipes):
@@ -158,6 +167,22 @@ class SSHTunnel:
                 await proc.wait()
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+            logger.debug("ssh tunnel to %s stopped", self.url)
+
+
+def _ended(url: str, status: int | None) -> None:
+    """Record a session's end; one whose ssh or `docker system dial-stdio` failed (a positive
+    status: not killed by us) is worth a warning, as its connection broke for a reason the
+    client's error does not give."""
+    if status is not None and status > 0:
+        logger.warning(
+            "ssh session to %s failed: ssh or `docker system dial-stdio` exited with status %d "
+            "(is the docker CLI on the remote PATH, and may this login use the daemon?)",
+            url,
+            status,
+        )
+    else:
+        logger.debug("ssh session to %s closed (exit status %s)", url, status)
 
 
 async def _copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
