@@ -171,8 +171,6 @@ class Versions:
                     exc.message,
                 )
                 self._set(await negotiate(self._ask, self._host), pinned=False)
-        if self.spoken != spoken:
-            logger.debug("request to %s sent again with API %s", shown_url(self._host), self.text)
         return self.spoken != spoken
 
     def target(self, req: Request) -> str:
