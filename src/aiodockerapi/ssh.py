@@ -176,7 +176,7 @@ def _ended(url: str, status: int | None) -> None:
     client's error does not give."""
     if status is not None and status > 0:
         logger.warning(
-            "ssh session to %s failed: ssh or `docker system dial-stdio` exited with status %d "
+            "ssh session to %s failed: ssh or docker system dial-stdio exited with status %d "
             "(is the docker CLI on the remote PATH, and may this login use the daemon?)",
             url,
             status,
