@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from aiodockerapi import CredentialsError, Docker, NotFound
+from aiodockerapi import CredentialsError, Docker, DockerConnectionError, NotFound
 from aiodockerapi.auth import AuthConfig, encode_auth, encode_registry_config, resolve_auth
 from aiodockerapi.models import EventMessage
 
@@ -336,3 +336,21 @@ async def test_a_request_resent_on_a_closed_pooled_connection_is_recorded(
         in http
     )
     assert said(debug, "aiodockerapi.versions") == [f"API 1.41 pinned for {url}: not negotiated"]
+
+
+async def test_a_failing_ssh_session_is_a_warning(
+    tmp_path: Path, debug: pytest.LogCaptureFixture
+) -> None:
+    """Logins whose docker CLI finds no daemon: each session's dial-stdio fails, the client
+    only sees its connection drop, and the record says what to look at."""
+    with running_sshd(f"unix://{tmp_path}/no-daemon.sock") as server:
+        async with Docker(server.url, ssh_options=server.options) as docker:
+            with pytest.raises(DockerConnectionError):
+                await asyncio.wait_for(docker.system.version(), 60)
+    warned = said(debug, "aiodockerapi.ssh", logging.WARNING)
+    assert warned
+    for message in warned:
+        assert message.startswith(
+            f"ssh session to {server.url} failed: ssh or docker system dial-stdio exited "
+            "with status "
+        ), message
