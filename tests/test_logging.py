@@ -354,3 +354,12 @@ async def test_a_failing_ssh_session_is_a_warning(
             f"ssh session to {server.url} failed: ssh or docker system dial-stdio exited "
             "with status "
         ), message
+
+
+async def test_a_password_in_a_host_url_is_not_recorded(debug: pytest.LogCaptureFixture) -> None:
+    async with Docker("http://user:hunter2@127.0.0.1:9") as docker:  # nothing listens there
+        with pytest.raises(DockerConnectionError):
+            await asyncio.wait_for(docker.system.version(), 30)
+    http = said(debug, "aiodockerapi.http")
+    assert http[0] == "pool for http://user:***@127.0.0.1:9 opened (tcp, up to 100 connections)"
+    assert not any("hunter2" in " ".join([r.getMessage(), repr(r.args)]) for r in debug.records)

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from ._log import shown_url
 from .errors import DockerConnectionError
 
 logger = logging.getLogger(__name__)
@@ -85,14 +86,16 @@ class SSHTunnel:
             if self._server is not None:
                 return self.socket_path
             self._dir = tempfile.mkdtemp(prefix="aiodockerapi-ssh-")
-            logger.debug("ssh tunnel to %s starting: logging in", self.url)
+            logger.debug("ssh tunnel to %s starting: logging in", shown_url(self.url))
             try:
                 await self._start_master()
                 self._server = await asyncio.start_unix_server(self._pipe, self.socket_path)
             except BaseException:
                 await self.close()
                 raise
-            logger.debug("ssh tunnel to %s started, listening on %s", self.url, self.socket_path)
+            logger.debug(
+                "ssh tunnel to %s started, listening on %s", shown_url(self.url), self.socket_path
+            )
             return self.socket_path
 
     async def _start_master(self) -> None:
@@ -134,22 +137,31 @@ class SSHTunnel:
                 stderr=asyncio.subprocess.DEVNULL,
             )
             assert proc.stdin is not None and proc.stdout is not None
-            logger.debug("ssh session to %s opened (docker system dial-stdio)", self.url)
+            logger.debug("ssh session to %s opened (docker system dial-stdio)", shown_url(self.url))
             await asyncio.gather(_copy(reader, proc.stdin), _copy(proc.stdout, writer))
         except OSError as exc:
-            logger.warning("ssh session to %s could not run: %s", self.url, exc)
+            if proc is None:  # ssh itself could not be run
+                logger.warning(
+                    "ssh session to %s could not start ssh: %s", shown_url(self.url), exc
+                )
+            else:
+                logger.debug("ssh session to %s broke: %s", shown_url(self.url), exc)
         finally:
             if proc is not None and proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
             if proc is not None:
-                _ended(self.url, proc.returncode)
+                _ended(shown_url(self.url), proc.returncode)
 
     async def close(self) -> None:
         """Stop listening, end every piped session and the ssh login, remove the socket."""
         if self._server is not None:
-            logger.debug("ssh tunnel to %s stopping (%d sessions open)", self.url, len(self._pipes))
+            logger.debug(
+                "ssh tunnel to %s stopping (%d sessions open)",
+                shown_url(self.url),
+                len(self._pipes),
+            )
             self._server.close()
             self._server = None
         for task in list(self._pipes):
@@ -167,7 +179,7 @@ class SSHTunnel:
                 await proc.wait()
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
-            logger.debug("ssh tunnel to %s stopped", self.url)
+            logger.debug("ssh tunnel to %s stopped", shown_url(self.url))
 
 
 def _ended(url: str, status: int | None) -> None:
