@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from aiodockerapi import CredentialsError, Docker, DockerConnectionError, NotFound
+from aiodockerapi import CredentialsError, Docker, DockerConnectionError, Fleet, NotFound
 from aiodockerapi.auth import AuthConfig, encode_auth, encode_registry_config, resolve_auth
 from aiodockerapi.models import EventMessage
 
@@ -363,3 +363,23 @@ async def test_a_password_in_a_host_url_is_not_recorded(debug: pytest.LogCapture
     http = said(debug, "aiodockerapi.http")
     assert http[0] == "pool for http://user:***@127.0.0.1:9 opened (tcp, up to 100 connections)"
     assert not any("hunter2" in " ".join([r.getMessage(), repr(r.args)]) for r in debug.records)
+
+
+async def test_a_fleet_hosts_stream_failing_and_ending_is_recorded(
+    sandbox: Sandbox, tmp_path: Path, debug: pytest.LogCaptureFixture
+) -> None:
+    missing = f"unix://{tmp_path}/no-daemon.sock"
+    async with Fleet([sandbox.unix_url, missing]) as fleet:
+        now = time.time()
+        async with fleet.events(since=now - 1, until=now) as events:
+            items = [item async for item in events]
+    assert [item.host for item in items if item.error is not None] == [missing]
+    records = said(debug, "aiodockerapi.events")
+    failed = [m for m in records if " failed: " in m]
+    assert len(failed) == 1, records
+    assert failed[0].startswith(
+        f"fleet events: the stream of {missing} failed: DockerConnectionError("
+    )
+    assert sorted(m for m in records if m.endswith(" ended")) == sorted(
+        f"fleet events: the stream of {host} ended" for host in (sandbox.unix_url, missing)
+    )
