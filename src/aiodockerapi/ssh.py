@@ -127,6 +127,7 @@ class SSHTunnel:
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Pipe one local connection through one `docker system dial-stdio` session."""
         proc = None
+        by_itself = False  # both ways reached their end: ssh ended the session, not the client
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self._ssh(
@@ -139,6 +140,7 @@ class SSHTunnel:
             assert proc.stdin is not None and proc.stdout is not None
             logger.debug("ssh session to %s opened (docker system dial-stdio)", shown_url(self.url))
             await asyncio.gather(_copy(reader, proc.stdin), _copy(proc.stdout, writer))
+            by_itself = True
         except OSError as exc:
             if proc is None:  # ssh itself could not be run
                 logger.warning(
@@ -152,7 +154,7 @@ class SSHTunnel:
                     proc.kill()
                 await proc.wait()
             if proc is not None:
-                _ended(shown_url(self.url), proc.returncode)
+                _ended(shown_url(self.url), proc.returncode, by_itself)
 
     async def close(self) -> None:
         """Stop listening, end every piped session and the ssh login, remove the socket."""
@@ -182,19 +184,21 @@ class SSHTunnel:
             logger.debug("ssh tunnel to %s stopped", shown_url(self.url))
 
 
-def _ended(url: str, status: int | None) -> None:
-    """Record a session's end; one whose ssh or `docker system dial-stdio` failed (a positive
-    status: not killed by us) is worth a warning, as its connection broke for a reason the
-    client's error does not give."""
-    if status is not None and status > 0:
+def _ended(url: str, status: int | None, by_itself: bool) -> None:
+    """Record a session's end. One whose remote `docker system dial-stdio` failed on its own
+    (status 1 to 254, before the client ended it) is worth a warning: the connection broke
+    for a reason the client's error does not give. 255 is ssh's own failure, and also what
+    asyncio reports for a child whose status it lost (it warns of that itself)."""
+    if by_itself and status is not None and 0 < status < 255:
         logger.warning(
-            "ssh session to %s failed: ssh or docker system dial-stdio exited with status %d "
-            "(is the docker CLI on the remote PATH, and may this login use the daemon?)",
+            "ssh session to %s failed: the remote docker system dial-stdio exited with "
+            "status %d (check the docker CLI and daemon on that host for this login)",
             url,
             status,
         )
     else:
-        logger.debug("ssh session to %s closed (exit status %s)", url, status)
+        how = "exit status" if by_itself else "ended by the client, exit status"
+        logger.debug("ssh session to %s closed (%s %s)", url, how, status)
 
 
 async def _copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
