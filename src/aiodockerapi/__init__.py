@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from .client import Docker
@@ -21,6 +22,9 @@ from .errors import (
     Unauthorized,
 )
 from .hosts import TLSConfig
+
+# Records go wherever the application's logging sends them; none are printed without it.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from .auth import AuthConfig

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 DOCKER_HUB: Final = "https://index.docker.io/v1/"
 """The key Docker Hub's credentials are stored under, as the Docker CLI spells it."""
@@ -286,6 +289,7 @@ async def _run_helper(name: str, registry: str) -> AuthConfig | None:
     if not name or "/" in name or os.sep in name:
         raise CredentialsError(f"invalid credential helper name {name!r}")
     program = _HELPER_PREFIX + name
+    logger.debug("running credential helper %s for %s", program, registry)
     try:
         done = await anyio.run_process([program, "get"], input=registry.encode(), check=False)
     except FileNotFoundError:
@@ -294,9 +298,14 @@ async def _run_helper(name: str, registry: str) -> AuthConfig | None:
         ) from None
     except PermissionError:
         raise CredentialsError(f"credential helper {program} is not executable") from None
+    # Never its output: it may hold the secret.
+    logger.debug(
+        "credential helper %s for %s exited with status %d", program, registry, done.returncode
+    )
     if done.returncode != 0:
         said = (done.stdout or done.stderr).decode("utf-8", "replace").strip()
         if _NOT_FOUND in said:
+            logger.debug("credential helper %s has no credentials for %s", program, registry)
             return None
         # What a helper prints on failure is its error text; keep the first line, briefly.
         first = said.splitlines()[0][:200] if said else "no message"
@@ -341,7 +350,9 @@ async def resolve_auth(
         return found
     stored = config.stored_auth(registry)
     if stored is None or not (stored.username or stored.identitytoken or stored.registrytoken):
+        logger.debug("no credentials for %s in %s", registry, config.path)
         return None  # an entry without credentials (a credsStore's placeholder, an email)
+    logger.debug("credentials for %s from the auths of %s", registry, config.path)
     return stored
 
 

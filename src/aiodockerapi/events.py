@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Mapping
 from email.utils import parsedate_to_datetime
 
+from ._log import shown_url
 from .errors import DockerConnectionError, ServerError, StreamCut
 from .models import EventMessage
 from .params import Since, timestamp
 
 __all__ = ["follow_events"]
+
+logger = logging.getLogger(__name__)
 
 # open_stream(since, on_headers): on_headers, when given, is handed the response's headers.
 Headers = Callable[[Mapping[str, str]], None]
@@ -46,6 +50,7 @@ def follow_events(
     until: Since | None,
     *,
     max_delay: float = 5.0,
+    host: str = "the daemon",
 ) -> AsyncGenerator[EventMessage, None]:
     """Events from `open_stream(since)`, reopened after a dropped connection or a daemon
     restart (with backoff) until `until`.
@@ -58,7 +63,7 @@ def follow_events(
     """
     deadline = _deadline(until)
     start = None if since is None else timestamp(since)
-    return _follow(open_stream, start, deadline, max_delay=max_delay)
+    return _follow(open_stream, start, deadline, max_delay=max_delay, host=host)
 
 
 async def _follow(
@@ -67,6 +72,7 @@ async def _follow(
     deadline: float | None,
     *,
     max_delay: float,
+    host: str,
 ) -> AsyncGenerator[EventMessage, None]:
     newest = 0  # the latest time_nano delivered
     origin = start  # where a stream reopened before any event starts: set at first connect
@@ -79,6 +85,7 @@ async def _follow(
     delivered: set[_Key] = set()
     delay = 0.05
     while True:
+        ended = "the daemon closed it"
         try:
             async for ev in open_stream(start, connected if origin is None else None):
                 delay = 0.05
@@ -93,8 +100,8 @@ async def _follow(
                     delivered.discard(recent.popleft()[1])
                 yield ev
             # A stream that ended before `until` (or with none) was closed by the daemon.
-        except (StreamCut, DockerConnectionError, ServerError):
-            pass
+        except (StreamCut, DockerConnectionError, ServerError) as exc:
+            ended = f"{type(exc).__name__}: {exc}"
         if deadline is not None and time.time() >= deadline:
             return
         await asyncio.sleep(delay)
@@ -104,3 +111,9 @@ async def _follow(
             start = f"{since // 1_000_000_000}.{since % 1_000_000_000:09d}"
         else:
             start = origin
+        logger.debug(
+            "events of %s: reopening the stream since %s (it ended: %s)",
+            shown_url(host),
+            start or "now",
+            ended,
+        )

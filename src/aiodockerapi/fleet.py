@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -13,6 +14,7 @@ from typing import Any, Generic, TypeVar
 import anyio
 import msgspec
 
+from ._log import shown_url
 from .client import Docker
 from .models import EventMessage
 from .params import Filters, Since
@@ -20,6 +22,8 @@ from .params import Filters, Since
 __all__ = ["Fleet", "HostEvent", "HostEvents", "HostFailure", "HostResult"]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("aiodockerapi.events")
 
 
 @dataclass(frozen=True)
@@ -298,10 +302,12 @@ class Fleet:
             except _Closed:
                 pass
             except Exception as exc:
+                logger.debug("fleet events: the stream of %s failed: %r", shown_url(name), exc)
                 if merge.size:
                     pending.append(HostFailure(name, error=exc))
             finally:
                 merge.done()
+                logger.debug("fleet events: the stream of %s ended", shown_url(name))
 
         async with anyio.create_task_group() as tg:
             for name, client in self.clients.items():

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from ._log import shown_url
 from .errors import DockerConnectionError
 from .flight import SingleFlight
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_SSH_OPTIONS", "IDLE_SECONDS", "MAX_SESSIONS", "SESSION_LIMIT", "SSHTunnel"]
 
@@ -90,6 +94,7 @@ class SSHTunnel:
     async def _start(self) -> str:
         # A directory of its own per attempt: a cancelled one cleans up only what it made.
         root = tempfile.mkdtemp(prefix="aiodockerapi-ssh-")
+        logger.debug("ssh tunnel to %s starting: logging in", shown_url(self.url))
         try:
             await self._start_master(root)
             server = await asyncio.start_unix_server(self._pipe, os.path.join(root, "docker.sock"))
@@ -97,6 +102,9 @@ class SSHTunnel:
             await self._logout(root)
             raise
         self._dir, self._server = root, server
+        logger.debug(
+            "ssh tunnel to %s started, listening on %s", shown_url(self.url), self.socket_path
+        )
         return self.socket_path
 
     async def _start_master(self, root: str) -> None:
@@ -138,6 +146,7 @@ class SSHTunnel:
         root = self._dir
         if root is None:  # closed meanwhile
             return
+        by_itself = False  # both ways reached their end: ssh ended the session, not the client
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self._ssh(root, "-o", "ControlMaster=auto", *PERSIST, command=DIAL_STDIO),
@@ -146,14 +155,23 @@ class SSHTunnel:
                 stderr=asyncio.subprocess.DEVNULL,
             )
             assert proc.stdin is not None and proc.stdout is not None
+            logger.debug("ssh session to %s opened (docker system dial-stdio)", shown_url(self.url))
             await asyncio.gather(_copy(reader, proc.stdin), _copy(proc.stdout, writer))
-        except OSError:
-            pass
+            by_itself = True
+        except OSError as exc:
+            if proc is None:  # ssh itself could not be run
+                logger.warning(
+                    "ssh session to %s could not start ssh: %s", shown_url(self.url), exc
+                )
+            else:
+                logger.debug("ssh session to %s broke: %s", shown_url(self.url), exc)
         finally:
             if proc is not None and proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
+            if proc is not None:
+                _ended(shown_url(self.url), proc.returncode, by_itself)
 
     async def close(self) -> None:
         """Stop listening, end every piped session and the ssh login, remove the socket."""
@@ -161,6 +179,11 @@ class SSHTunnel:
             lambda: DockerConnectionError(f"the client for {self.url} was closed while connecting")
         )
         if self._server is not None:
+            logger.debug(
+                "ssh tunnel to %s stopping (%d sessions open)",
+                shown_url(self.url),
+                len(self._pipes),
+            )
             self._server.close()
             self._server = None
         for task in list(self._pipes):
@@ -170,6 +193,7 @@ class SSHTunnel:
         if self._dir is not None:
             root, self._dir = self._dir, None
             await self._logout(root)
+            logger.debug("ssh tunnel to %s stopped", shown_url(self.url))
 
     async def _logout(self, root: str) -> None:
         """End the ssh login whose control socket is in `root`, and remove `root`."""
@@ -182,6 +206,23 @@ class SSHTunnel:
             )
             await proc.wait()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _ended(url: str, status: int | None, by_itself: bool) -> None:
+    """Record a session's end. One whose remote `docker system dial-stdio` failed on its own
+    (status 1 to 254, before the client ended it) is worth a warning: the connection broke
+    for a reason the client's error does not give. 255 is ssh's own failure, and also what
+    asyncio reports for a child whose status it lost (it warns of that itself)."""
+    if by_itself and status is not None and 0 < status < 255:
+        logger.warning(
+            "ssh session to %s failed: the remote docker system dial-stdio exited with "
+            "status %d (check the docker CLI and daemon on that host for this login)",
+            url,
+            status,
+        )
+    else:
+        how = "exit status" if by_itself else "ended by the client, exit status"
+        logger.debug("ssh session to %s closed (%s %s)", url, how, status)
 
 
 async def _copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:

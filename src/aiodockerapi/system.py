@@ -118,7 +118,7 @@ class System(Resource):
             req = ops.SystemEvents(since=start, until=end, filters=filters)
             return self._t.stream_json(req, EventMessage, on_headers=on_headers)
 
-        return follow_events(open_stream, since, until)
+        return follow_events(open_stream, since, until, host=self._t.host)
 
     def event_batches(
         self,

@@ -8,6 +8,7 @@ is, and decodes what comes back.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar, overload
 import msgspec
 
 from . import docker_contexts
+from ._log import shown_url
 from .codec import decoder, json_body
 from .errors import BadRequest, DockerError, StreamCut
 from .hosts import DEFAULT_HOST, TLSConfig, parse_host, tls_config
@@ -40,6 +42,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("aiodockerapi.versions")
 
 
 class _Default:
@@ -177,6 +181,13 @@ class Transport:
             if not await self.versions.renegotiated(exc, spoken, resendable):
                 raise
         request.target = self.versions.target(req)
+        logger.debug(
+            "%s %s to %s sent again with API %s",
+            req.method,
+            req.path,
+            shown_url(self.host),
+            self.versions.text,
+        )
         return await self._open(request)
 
     @overload

@@ -8,18 +8,22 @@ it knows nothing of how requests travel.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
 import msgspec
 
+from ._log import shown_url
 from .errors import BadRequest, DockerError, DockerVersionError
 from .flight import SingleFlight
 from .operation import Request, Version, version_text
 from .params import with_query
 
 __all__ = ["MAX_API_VERSION", "MIN_API_VERSION", "Ask", "Versions", "parse_version"]
+
+logger = logging.getLogger(__name__)
 
 MIN_API_VERSION: Final = "1.41"
 MAX_API_VERSION: Final = "1.55"
@@ -96,6 +100,14 @@ async def negotiate(ask: Ask, host: str) -> str:
             f"{host} speaks API {theirs}; aiodockerapi speaks {MIN_API_VERSION} to "
             f"{MAX_API_VERSION}: no version in common"
         )
+    logger.debug(
+        "%s speaks API %s (oldest %s); speaking %s, the newest %s",
+        shown_url(host),
+        daemon,
+        minimum or "not asked",
+        version_text(spoken),
+        "aiodockerapi speaks" if newest > _MAX else "the daemon speaks",
+    )
     return version_text(spoken)
 
 
@@ -119,6 +131,7 @@ class Versions:
         self.pinned = pinned is not None
         if pinned is not None:
             self._set(pinned, pinned=True)
+            logger.debug("API %s pinned for %s: not negotiated", self.text, shown_url(host))
 
     def _set(self, version: str, *, pinned: bool) -> None:
         parsed = parse_version(version)
@@ -147,8 +160,21 @@ class Versions:
         if self.pinned or not _REFUSED_VERSION.search(exc.message):
             return False
         if not resendable:
+            logger.debug(
+                "%s refused API %s (%s): the request is not sent again, its body stream "
+                "was consumed",
+                shown_url(self._host),
+                version_text(spoken),
+                exc.message,
+            )
             return False  # a body stream was consumed: it cannot be sent again
         if self.spoken == spoken:  # nobody negotiated since `spoken` was refused
+            logger.debug(
+                "%s refused API %s (%s): negotiating again",
+                shown_url(self._host),
+                version_text(spoken),
+                exc.message,
+            )
             await self._flight.run(self._negotiate)
         return self.spoken != spoken
 

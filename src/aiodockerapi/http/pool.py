@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 
+from .._log import connection_kind, pool_traces, shown_url
 from ..errors import DockerError, error_for_status
 from ..hosts import Host
 from .base import (
@@ -26,6 +28,8 @@ from .base import (
 from .errors import BODY, FAILURES, REQUEST, failure
 
 __all__ = ["Pool"]
+
+logger = logging.getLogger("aiodockerapi.http")
 
 
 @functools.lru_cache(maxsize=64)
@@ -73,12 +77,20 @@ class Pool(HTTPTransport):
                 ssl = self.host.ssl if self.host.ssl else True
                 connector = aiohttp.TCPConnector(limit=self._size, ssl=ssl)
             if self.session is None:  # the tunnel's start may have let another task in
+                kind = connection_kind(self.host, socket_path)
                 self.session = aiohttp.ClientSession(
                     base_url=self.host.base_url,
                     connector=connector,
                     timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT),
                     auto_decompress=False,
                     headers=IDENTITY,
+                    trace_configs=pool_traces(self.host, kind),
+                )
+                logger.debug(
+                    "pool for %s opened (%s, up to %d connections)",
+                    shown_url(self.host.url),
+                    kind,
+                    self._size,
                 )
             else:
                 await connector.close()
@@ -102,6 +114,7 @@ class Pool(HTTPTransport):
         if self.session is not None:
             session, self.session = self.session, None
             await session.close()
+            logger.debug("pool for %s closed", shown_url(self.host.url))
 
     def _failure(
         self, exc: BaseException, method: str, target: str, phase: str, timeout: float | None

@@ -8,10 +8,12 @@ runs, and an upgraded one is handed over whole.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
 from .. import rawhttp
+from .._log import connection_kind, shown_url, target_path
 from ..errors import DockerError
 from ..hosts import Host
 from ..paths import check_text
@@ -28,6 +30,8 @@ from .base import (
 from .errors import BODY, CONNECT, FAILURES, REQUEST, failure
 
 __all__ = ["Sockets"]
+
+logger = logging.getLogger("aiodockerapi.http")
 
 _Opened = tuple[asyncio.StreamReader, asyncio.StreamWriter, int, Headers]
 
@@ -68,6 +72,15 @@ class Sockets(HTTPTransport):
         except FAILURES as exc:
             raise self.failure(exc, request, CONNECT) from None
         host = self.host
+        if logger.isEnabledFor(logging.DEBUG):
+            path = None if host.hostname else writer.get_extra_info("peername")
+            logger.debug(
+                "own socket to %s opened (%s) for %s %s",
+                shown_url(host.url),
+                connection_kind(host, path),
+                request.method,
+                target_path(request.target),
+            )
         try:
             writer.write(
                 rawhttp.request_head(request.method, request.target, host.authority, headers)
@@ -83,6 +96,7 @@ class Sockets(HTTPTransport):
             status, head = await asyncio.wait_for(rawhttp.read_head(reader), request.timeout)
         except BaseException as exc:
             writer.close()
+            logger.debug("own socket to %s closed: %r", shown_url(host.url), exc)
             if isinstance(exc, FAILURES):
                 raise self.failure(exc, request, REQUEST) from None
             raise
@@ -139,6 +153,14 @@ class _SocketExchange(Response):
     ) -> None:
         if self._writer is not None:
             self._writer.close()
+            if logger.isEnabledFor(logging.DEBUG):
+                request = self._request
+                logger.debug(
+                    "own socket to %s closed after %s %s",
+                    shown_url(self._sockets.host.url),
+                    request.method,
+                    target_path(request.target),
+                )
 
     async def read(self) -> bytes:
         if self.status >= 400:
