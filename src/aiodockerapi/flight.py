@@ -36,6 +36,11 @@ class SingleFlight(Generic[T]):
     def __init__(self) -> None:
         self._attempt: _Attempt[T] | None = None
 
+    @property
+    def running(self) -> bool:
+        """Whether an attempt is under way (a call now would wait for it)."""
+        return self._attempt is not None
+
     async def run(self, start: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """The outcome of the attempt under way, or of a new one made by `start()`."""
         attempt = self._attempt

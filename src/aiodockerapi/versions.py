@@ -169,12 +169,13 @@ class Versions:
             )
             return False  # a body stream was consumed: it cannot be sent again
         if self.spoken == spoken:  # nobody negotiated since `spoken` was refused
-            logger.debug(
-                "%s refused API %s (%s): negotiating again",
-                shown_url(self._host),
-                version_text(spoken),
-                exc.message,
-            )
+            if not self._flight.running:  # one record per negotiation, not per waiter
+                logger.debug(
+                    "%s refused API %s (%s): negotiating again",
+                    shown_url(self._host),
+                    version_text(spoken),
+                    exc.message,
+                )
             await self._flight.run(self._negotiate)
         return self.spoken != spoken
 
