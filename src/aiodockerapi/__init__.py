@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .client import Docker
 from .errors import (
     BadRequest,
+    ClientClosed,
     Conflict,
     CredentialsError,
     DockerConnectionError,
@@ -55,6 +56,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AuthConfig",
     "BadRequest",
+    "ClientClosed",
     "Conflict",
     "CredentialsError",
     "Docker",

@@ -7,7 +7,7 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable
 
-from .errors import DockerConnectionError, ServerError, StreamCut
+from .errors import ClientClosed, DockerConnectionError, ServerError, StreamCut
 from .models import EventMessage
 from .params import Since, timestamp
 
@@ -73,6 +73,8 @@ async def _follow(
                     delivered.discard(recent.popleft()[1])
                 yield ev
             # A stream that ended before `until` (or with none) was closed by the daemon.
+        except ClientClosed:
+            raise
         except (StreamCut, DockerConnectionError, ServerError):
             pass
         if deadline is not None and time.time() >= deadline:
