@@ -36,6 +36,7 @@ class Rule:
     cut_in_chunk: int | None = None  # close halfway through the data of the Nth chunk (1-based)
     fin_after_chunks: int | None = None  # close right after the Nth whole chunk
     garbage_status: bool = False  # answer a status line that is not HTTP's, then close
+    reset_at_head: bool = False  # reset (RST on TCP) instead of sending the response's head
     stall: bool = False  # never answer (the request still reaches the daemon)
     drip: float | None = None  # forward the response a few bytes at a time, this far apart
     latency: float = 0.0  # wait this long before forwarding the response's head
@@ -186,6 +187,9 @@ class _Connection:
                         await asyncio.sleep(rule.latency)
                     if rule.stall:
                         await self.client_gone.wait()
+                        return
+                    if rule.reset_at_head:
+                        self._end(True)
                         return
                     if rule.garbage_status:
                         writer.write(b"HTTX/9.9 what?\r\n\r\n")

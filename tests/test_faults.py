@@ -26,6 +26,7 @@ from aiodockerapi import (
     DockerStreamError,
     DockerTimeoutError,
     StreamCut,
+    TLSConfig,
 )
 from aiodockerapi import operations as ops
 from aiodockerapi.models import EventMessage
@@ -285,11 +286,33 @@ async def test_a_plain_call_cut_mid_body_is_a_connection_error_and_the_next_succ
     assert rule.hits == 1
 
 
-async def test_a_reset_before_the_head_is_a_connection_error(proxy: FaultProxy) -> None:
-    proxy.add(Rule("/info", garbage_status=False, reset_after=0, latency=0))
-    async with asyncio.timeout(BOUND), Docker(proxy.tcp_url) as docker:
-        with pytest.raises(DockerConnectionError):
+@pytest.mark.parametrize("via", ["unix", "tcp"])
+async def test_a_reset_before_the_head_is_a_connection_error(proxy: FaultProxy, via: str) -> None:
+    """aiohttp sends an idempotent request once more when its connection fails before the
+    head (the far end may have closed it just then): the second failure is what raises."""
+    rules = [proxy.add(Rule("/info", reset_at_head=True)) for _ in range(2)]
+    url = getattr(proxy, f"{via}_url")
+    async with asyncio.timeout(BOUND), Docker(url) as docker:
+        await docker.system.ping()
+        with pytest.raises(DockerConnectionError, match=r"GET /info on .* failed") as broke:
             await docker.system.info()
+        assert type(broke.value) is DockerConnectionError
+        assert (await docker.system.info()).id
+    assert [rule.hits for rule in rules] == [1, 1]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_tls_refused_is_a_connection_error(sandbox: Sandbox, stream: bool) -> None:
+    """The sandbox's TCP port wants a client certificate; a client without one is refused."""
+    assert sandbox.tls_files is not None and sandbox.tcp_url is not None
+    tls = TLSConfig(ca_cert=str(sandbox.tls_files.ca))
+    async with asyncio.timeout(BOUND), Docker(sandbox.tcp_url, tls=tls) as docker:
+        with pytest.raises(DockerConnectionError, match="client certificate"):
+            if stream:
+                async for _ in docker.system.events():
+                    pass
+            else:
+                await docker.system.ping()
 
 
 @pytest.mark.parametrize("what", ["plain", "stream"])
@@ -455,22 +478,33 @@ async def test_a_daemon_killed_under_concurrent_calls(
                     return
                 await asyncio.sleep(0)
 
+        since = time.time() - 1
+        await docker.volumes.create({"Name": "faults-killed"})
+        watching = asyncio.Semaphore(0)
+
         async def watcher() -> BaseException | None:
             try:
-                async for _ in docker.system.events():
-                    pass
+                async for _ in docker.system.events(since=since, filters={"type": "volume"}):
+                    watching.release()  # the stream runs: the volume's event came
             except Exception as exc:
                 return exc
             return None
 
         async with asyncio.timeout(90):
             watchers = [asyncio.create_task(watcher()) for _ in range(3)]
+            for _ in watchers:
+                await watching.acquire()
             workers = [asyncio.create_task(worker(i)) for i in range(50)]
             await asyncio.sleep(0.5)
             proc = killable._proc
             assert proc is not None
             proc.kill()
             await asyncio.to_thread(proc.wait)
+            # Its containerd dies with it (a parent-death signal), but this VM's init reaps
+            # the orphan lazily: a daemon started meanwhile would take the zombie its pid
+            # file names for a live containerd and wait on it.
+            await asyncio.to_thread(killable._kill_leftovers)
+            (killable.root / "exec" / "containerd" / "containerd.pid").unlink(missing_ok=True)
             await asyncio.sleep(0.3)  # calls meet a dead socket meanwhile
             await asyncio.to_thread(killable.relaunch)
             restarted.set()
