@@ -17,7 +17,7 @@ import socket
 import struct
 import tempfile
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["FaultProxy", "Rule"]
@@ -42,6 +42,7 @@ class Rule:
     latency: float = 0.0  # wait this long before forwarding the response's head
     close_idle: float | None = None  # close the connection this long after the response ends
     hits: int = 0  # how many responses it was applied to
+    applied: asyncio.Event = field(default_factory=asyncio.Event)  # set on the first
 
 
 class _Framing:
@@ -293,6 +294,7 @@ class FaultProxy:
             if rule.match in target:
                 del self.rules[i]
                 rule.hits += 1
+                rule.applied.set()
                 return rule
         return Rule()
 

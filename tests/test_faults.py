@@ -432,6 +432,22 @@ async def test_close_ends_live_streams_with_clientclosed(
             pass
 
 
+@pytest.mark.parametrize("via", ["unix", "tcp"])
+async def test_close_ends_a_plain_call_in_flight_with_clientclosed(
+    proxy: FaultProxy, via: str
+) -> None:
+    rule = proxy.add(Rule("/info", stall=True))
+    docker = Docker(getattr(proxy, f"{via}_url"))
+    await docker.system.ping()
+    call = asyncio.create_task(docker.system.info())
+    async with asyncio.timeout(BOUND):
+        await rule.applied.wait()  # the request reached the daemon, the answer is held
+        await docker.close()
+        with pytest.raises(ClientClosed):
+            await call
+        await proxy.wait_idle()
+
+
 async def test_closing_an_idle_client_leaves_nothing(proxy: FaultProxy) -> None:
     async with asyncio.timeout(BOUND):
         async with Docker(proxy.tcp_url) as docker:
