@@ -25,6 +25,7 @@ from aiodockerapi import (
     DockerConnectionError,
     DockerStreamError,
     DockerTimeoutError,
+    NotFound,
     StreamCut,
     TLSConfig,
 )
@@ -33,6 +34,7 @@ from aiodockerapi.models import EventMessage
 
 from .conftest import container_config, running_sandbox
 from .faultproxy import FaultProxy, Rule
+from .registry import Registry, registry  # noqa: F401
 from .sandbox import Sandbox
 
 pytestmark = pytest.mark.daemon
@@ -223,6 +225,53 @@ async def test_build_cut_raises_streamcut(proxy: FaultProxy, image: str, repo: s
         # a cut is still a DockerStreamError, as it was before it was a connection error
         assert isinstance(cut.value, DockerStreamError)
     assert len(got) == 1
+
+
+async def test_push_and_pull_cut_raise_streamcut(
+    sandbox: Sandbox,
+    proxy: FaultProxy,
+    image: str,
+    registry: Registry,  # noqa: F811
+    label: str,
+) -> None:
+    name = registry.image(f"aiodockerapi/faults{label}")
+    auth = registry.credentials
+    async with Docker(sandbox.unix_url) as direct:
+        await direct.images.tag(image, repo=name, tag="v1")
+        try:
+            async with asyncio.timeout(BOUND * 2), Docker(proxy.unix_url) as docker:
+                proxy.add(Rule("/push", cut_in_chunk=2))
+                with pytest.raises(StreamCut):
+                    async for _ in docker.images.push(f"{name}:v1", auth=auth):
+                        pass
+                async for _ in docker.images.push(f"{name}:v1", auth=auth):
+                    pass
+                await docker.images.delete(f"{name}:v1")
+                proxy.add(Rule("/images/create", cut_in_chunk=2))
+                with pytest.raises(StreamCut):
+                    async for _ in docker.images.pull(f"{name}:v1", auth=auth):
+                        pass
+        finally:
+            with contextlib.suppress(NotFound):
+                await direct.images.delete(f"{name}:v1", force=True)
+
+
+async def test_archive_downloads_cut_raise_streamcut(
+    proxy: FaultProxy, busy: str, image: str
+) -> None:
+    """An image export (over a socket of its own) and a container's archive (through the
+    pool, with its metadata header)."""
+    proxy.add(Rule("/images/", fin_after=5000))
+    proxy.add(Rule("/archive", fin_after=5000))
+    async with asyncio.timeout(BOUND), Docker(proxy.unix_url) as docker:
+        with pytest.raises(StreamCut):
+            async for _ in docker.images.get(image):
+                pass
+        with pytest.raises(StreamCut):
+            async for _ in docker.containers.get_archive(busy, path="/bin"):
+                pass
+        tar = b"".join([c async for c in docker.containers.get_archive(busy, path="/bin")])
+    assert len(tar) > 5000
 
 
 async def exec_output(docker: Docker, cid: str, script: str) -> list[bytes]:
