@@ -481,6 +481,20 @@ async def test_close_ends_live_streams_with_clientclosed(
             pass
 
 
+async def test_close_ends_an_attach_websocket(proxy: FaultProxy, busy: str) -> None:
+    docker = Docker(proxy.unix_url)
+    got: list[bytes] = []
+    async with asyncio.timeout(BOUND):
+        with pytest.raises(ClientClosed):
+            async with docker.containers.attach_websocket(busy, stdout=True, stream=True) as ws:
+                async for message in ws:
+                    got.append(message.data)
+                    if len(got) == 1:
+                        await docker.close()
+        await proxy.wait_idle()
+    assert got
+
+
 @pytest.mark.parametrize("via", ["unix", "tcp"])
 async def test_close_ends_a_plain_call_in_flight_with_clientclosed(
     proxy: FaultProxy, via: str

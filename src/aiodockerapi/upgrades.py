@@ -90,9 +90,16 @@ async def _upgrade(t: Transport, request: HTTPRequest) -> Upgraded:
 
 @asynccontextmanager
 async def websocket(t: Transport, req: Request) -> AsyncIterator[WebSocket]:
-    """A websocket to the daemon (attach/ws), closed on exit."""
+    """A websocket to the daemon (attach/ws), closed on exit. Closing the client closes its
+    connection too (with every other: not the websocket's closing handshake, which the
+    daemon may never answer), and the block then raises ClientClosed."""
     ws = await t.http.websocket(await t.versions.versioned(req))
     try:
-        yield ws
+        async with t.live.watching(_nothing, f"{req.method} {req.path} on {t.host}"):
+            yield ws
     finally:
         await ws.close()
+
+
+async def _nothing() -> None:
+    pass
