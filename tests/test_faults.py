@@ -303,6 +303,19 @@ async def test_exec_output_reset_raises_streamcut(proxy: FaultProxy, busy: str) 
             await exec_output(docker, busy, "echo one; sleep 0.3; echo two; sleep 30")
 
 
+async def test_attach_output_cut_inside_a_frame_raises_streamcut(
+    proxy: FaultProxy, busy: str
+) -> None:
+    proxy.add(Rule("/attach", fin_after=10))  # a frame header and 2 bytes of "line N\n"
+    got = []
+    async with asyncio.timeout(BOUND), Docker(proxy.unix_url) as docker:
+        with pytest.raises(StreamCut, match="inside a frame"):
+            async with docker.containers.attach(busy, stream=True, stdout=True) as stream:
+                async for frame in stream:
+                    got.append(frame)
+    assert got == []
+
+
 async def test_exec_output_ending_normally_ends(proxy: FaultProxy, busy: str) -> None:
     async with asyncio.timeout(BOUND), Docker(proxy.unix_url) as docker:
         got = await exec_output(docker, busy, "echo one; sleep 0.1; echo two")
