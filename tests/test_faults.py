@@ -554,10 +554,19 @@ async def test_a_daemon_killed_under_concurrent_calls(
 
         async def worker(i: int) -> None:
             nonlocal ok_after
-            calls = (docker.system.ping, docker.containers.list, docker.system.info)
+            made = 0
+
+            async def create_volume() -> None:
+                # A POST: aiohttp does not send it again when its connection breaks, so
+                # calls cut in flight show here (a GET's retry meets the refused socket).
+                nonlocal made
+                made += 1
+                await docker.volumes.create({"Name": f"faults-{i}-{made}"})
+
+            calls = (docker.system.ping, docker.containers.list, docker.system.info, create_volume)
             while True:
                 try:
-                    await calls[i % 3]()
+                    await calls[i % 4]()
                 except DockerConnectionError as exc:
                     failures.append(exc)
                     await asyncio.sleep(0.02)
