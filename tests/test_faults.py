@@ -229,9 +229,9 @@ async def test_build_cut_raises_streamcut(proxy: FaultProxy, image: str, repo: s
 
 async def test_push_and_pull_cut_raise_streamcut(
     sandbox: Sandbox,
-    proxy: FaultProxy,
     image: str,
-    registry: Registry,  # noqa: F811
+    registry: Registry,  # noqa: F811 (set up before the proxy's leak check starts)
+    proxy: FaultProxy,
     label: str,
 ) -> None:
     name = registry.image(f"aiodockerapi/faults{label}")
