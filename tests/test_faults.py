@@ -446,11 +446,12 @@ async def test_refused_is_a_connection_error(tmp_path: Any) -> None:
 async def test_close_ends_live_streams_with_clientclosed(
     sandbox: Sandbox, proxy: FaultProxy, busy: str
 ) -> None:
-    """A followed log, an events stream (own sockets), an events stream through the pool
-    and an exec's output: close() ends each with ClientClosed, at once, sockets closed."""
+    """A followed log, an events stream (own sockets), an events stream through the pool,
+    an exec's output and a resumable events stream (which must not reconnect): close() ends
+    each with ClientClosed, at once, sockets closed."""
     since, filters = await volume_events(sandbox, 1)
     docker = Docker(proxy.unix_url)
-    started = [asyncio.Event() for _ in range(4)]
+    started = [asyncio.Event() for _ in range(5)]
 
     async def drain(i: int, stream: AsyncIterator[Any]) -> None:
         async for _ in stream:
@@ -473,17 +474,17 @@ async def test_close_ends_live_streams_with_clientclosed(
         asyncio.create_task(drain(1, docker.system.events(since=since, filters=filters))),
         asyncio.create_task(drain(2, pooled)),
         asyncio.create_task(exec_waits()),
+        asyncio.create_task(
+            drain(4, docker.system.events(since=since, filters=filters, resume=True))
+        ),
     ]
     async with asyncio.timeout(BOUND):
         await asyncio.gather(*(s.wait() for s in started))
-        assert len(docker.transport.live) == 4, [
-            [s.what for s in docker.transport.live._live],
-            [t.done() and (t.exception() or t.result()) for t in tasks],
-        ]
+        assert len(docker.transport.live) == 5
         await docker.close()
         results = await asyncio.gather(*tasks, return_exceptions=True)
         await proxy.wait_idle()  # every connection the client had is closed
-    assert [type(r) for r in results] == [ClientClosed] * 4, results
+    assert [type(r) for r in results] == [ClientClosed] * 5, results
     assert all(isinstance(r, DockerConnectionError) for r in results)
     assert "the client was closed" in str(results[0])
     assert len(docker.transport.live) == 0
