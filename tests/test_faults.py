@@ -10,6 +10,7 @@ import gc
 import io
 import logging
 import os
+import socket
 import tarfile
 import time
 import uuid
@@ -438,6 +439,37 @@ async def test_refused_is_a_connection_error(tmp_path: Any) -> None:
     async with asyncio.timeout(BOUND), Docker(f"unix://{tmp_path}/none.sock") as docker:
         with pytest.raises(DockerConnectionError, match="cannot connect"):
             await docker.system.ping()
+
+
+async def test_no_connection_within_the_connect_timeout_is_a_timeout() -> None:
+    """A listener whose accept queue is full: the kernel drops further SYNs, so connecting
+    hangs until the client's 10 s connect timeout, in a plain call and in a stream."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [socket.socket() for _ in range(4)]
+        try:
+            for filler in fillers:
+                filler.setblocking(False)
+                filler.connect_ex(("127.0.0.1", port))
+            url = f"tcp://127.0.0.1:{port}"
+            async with asyncio.timeout(BOUND), Docker(url, api_version="1.41") as docker:
+
+                async def stream() -> None:
+                    async for _ in docker.system.events():
+                        pass
+
+                results = await asyncio.gather(
+                    docker.system.info(), stream(), return_exceptions=True
+                )
+        finally:
+            for filler in fillers:
+                filler.close()
+    for result in results:
+        assert isinstance(result, DockerTimeoutError), results
+        assert "cannot connect to the Docker daemon" in str(result)
+        assert "no connection within 10 s" in str(result)
 
 
 # -- close() -------------------------------------------------------------------------------
