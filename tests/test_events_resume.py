@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aiodockerapi import Conflict, Docker, DockerConnectionError, DockerError, Fleet
+from aiodockerapi import Conflict, Docker, DockerConnectionError, DockerError, Fleet, StreamCut
 from aiodockerapi.models import EventMessage
 
 from .conftest import DAEMON_API, TEST_IMAGE, container_config, running_sandbox
@@ -127,7 +127,7 @@ async def test_resume_loses_and_repeats_nothing_across_a_restart(
     assert [ev for ev in received if (ev.time_nano or 0) >= first_after] == after
 
 
-async def test_without_resume_the_stream_ends_when_the_daemon_goes(
+async def test_without_resume_the_stream_raises_streamcut_when_the_daemon_goes(
     restartable: Sandbox, restartable_image: str
 ) -> None:
     async with Docker(restartable.unix_url) as docker:
@@ -140,7 +140,9 @@ async def test_without_resume_the_stream_ends_when_the_daemon_goes(
         watcher = asyncio.create_task(watch())
         await asyncio.sleep(0.3)  # the stream's request reaches the daemon
         await asyncio.to_thread(restartable.restart)
-        await asyncio.wait_for(watcher, 30)  # ended, without an exception
+        # A stopping daemon closes the connection without ending the body: a cut.
+        with pytest.raises(StreamCut):
+            await asyncio.wait_for(watcher, 30)
         assert (await docker.system.ping()).api_version == DAEMON_API
 
 

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from aiodockerapi import (
+    ClientClosed,
     Docker,
     DockerConnectionError,
     DockerTimeoutError,
@@ -126,6 +127,38 @@ async def test_daemon_hanging_up_mid_stream_reads_the_same() -> None:
     where = f"GET /containers/c/stats on {re.escape(url)}"
     same(raised, rf"{where}: the daemon closed the stream before its end \(.+\)")
     assert isinstance(raised["pool"], StreamCut)
+
+
+async def test_plain_call_cut_mid_body_reads_the_same() -> None:
+    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"ID":')
+        await writer.drain()
+        writer.close()
+
+    async with serve(cut) as url:
+        raised = await failures(url, lambda d: d.system.info())
+    where = f"GET /info on {re.escape(url)}"
+    same(raised, rf"{where}: the connection broke before the end of the response \(.+\)")
+    assert type(raised["pool"]) is DockerConnectionError
+
+
+async def test_close_during_a_stream_reads_the_same() -> None:
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{}\n\r\n")
+        await writer.drain()
+        await reader.read()
+
+    async def closed_midway(docker: Docker) -> object:
+        async for _ in docker.containers.stats("c"):
+            await docker.close()
+        return None
+
+    async with serve(endless) as url:
+        raised = await failures(url, closed_midway)
+    same(raised, rf"GET /containers/c/stats on {re.escape(url)}: the client was closed")
+    assert isinstance(raised["pool"], ClientClosed)
 
 
 async def test_error_status_reads_the_same() -> None:

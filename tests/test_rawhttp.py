@@ -193,12 +193,17 @@ async def test_body_ending_mid_value(tmp_path: Path) -> None:
     assert got == EVENTS[:1]
 
 
-async def test_a_cut_ends_events_but_fails_logs(tmp_path: Path) -> None:
-    """An events stream ends when the daemon goes away (as `docker events` does); a cut in
-    logs or stats is an error, as their output is incomplete."""
+async def test_a_cut_fails_events_and_logs(tmp_path: Path) -> None:
+    """A body that ends before its last chunk is a cut, whatever the stream: the events
+    before it come first, then StreamCut (a DockerConnectionError)."""
     wire = head("200 OK", CHUNKED) + chunked(EVENT_LINES)
+    got_events: list[EventMessage] = []
     async with serve(tmp_path, wire[: wire.index(b"start") + 2]) as docker:
-        assert await events(docker) == EVENTS[:1]
+        with pytest.raises(DockerConnectionError) as cut:
+            async for event in docker.system.events():
+                got_events.append(event)
+    assert isinstance(cut.value, StreamCut)
+    assert got_events == EVENTS[:1]
     frame = b"\x01\x00\x00\x00\x00\x00\x00\x05hello"
     wire = head("200 OK", CHUNKED) + chunked([frame, frame])[:-12]
     got = []

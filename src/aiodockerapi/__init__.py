@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .client import Docker
 from .errors import (
     BadRequest,
+    ClientClosed,
     Conflict,
     CredentialsError,
     DockerConnectionError,
@@ -59,6 +60,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AuthConfig",
     "BadRequest",
+    "ClientClosed",
     "Conflict",
     "CredentialsError",
     "Docker",

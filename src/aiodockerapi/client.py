@@ -125,7 +125,8 @@ class Docker:
         return self.transport.api_version
 
     async def close(self) -> None:
-        """Close every connection; the client can't be used afterwards."""
+        """Close every connection, streams included: a stream still running raises
+        ClientClosed, as does any request made afterwards."""
         await self.transport.close()
 
     async def __aenter__(self) -> Docker:

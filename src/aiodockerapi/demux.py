@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping
 
-from .errors import DockerStreamError
+from .errors import DockerStreamError, StreamCut
 from .models import Frame, StreamType
 
 __all__ = [
@@ -124,7 +124,7 @@ async def demux_batches(
             yield batch
     if header or need:
         missing = f"{8 - len(header)} header bytes" if header else f"{need} payload bytes"
-        raise DockerStreamError(f"multiplexed stream ended inside a frame ({missing} missing)")
+        raise StreamCut(f"multiplexed stream ended inside a frame ({missing} missing)")
 
 
 def stream_type(headers: Mapping[str, str], spoken: tuple[int, int]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "BadRequest",
+    "ClientClosed",
     "Conflict",
     "ContextError",
     "CredentialsError",
@@ -71,7 +72,14 @@ class NoStatusError(DockerError):
 
 
 class DockerConnectionError(NoStatusError):
-    """The daemon could not be reached, or the connection broke mid-request."""
+    """The daemon could not be reached, or the connection broke: before the response, in the
+    middle of its body, or of a stream (StreamCut), or because the client was closed
+    (ClientClosed). Retrying may help."""
+
+
+class ClientClosed(DockerConnectionError):
+    """The client was closed (`Docker.close()`): a stream it was reading ends with this, and
+    so does any request made afterwards."""
 
 
 class DockerTimeoutError(NoStatusError, TimeoutError):
@@ -97,8 +105,10 @@ class CredentialsError(NoStatusError):
     """Credentials could not be read: a broken config file or a failing credential helper."""
 
 
-class StreamCut(DockerStreamError):
-    """The connection ended in the middle of a streamed body (a daemon restart, say)."""
+class StreamCut(DockerConnectionError, DockerStreamError):
+    """The connection ended in the middle of a stream (a daemon restart, say): before the
+    daemon's end of the body, or broken on a hijacked one (attach, exec). A broken connection,
+    so a DockerConnectionError; also a DockerStreamError, as it was before it was one."""
 
 
 class SessionNotSupported(NoStatusError, NotImplementedError):

@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from email.utils import parsedate_to_datetime
 
 from ._log import shown_url
-from .errors import DockerConnectionError, ServerError, StreamCut
+from .errors import ClientClosed, DockerConnectionError, ServerError, StreamCut
 from .models import EventMessage
 from .params import Since, timestamp
 
@@ -100,6 +100,8 @@ async def _follow(
                     delivered.discard(recent.popleft()[1])
                 yield ev
             # A stream that ended before `until` (or with none) was closed by the daemon.
+        except ClientClosed:
+            raise
         except (StreamCut, DockerConnectionError, ServerError) as exc:
             ended = f"{type(exc).__name__}: {exc}"
         if deadline is not None and time.time() >= deadline:

@@ -21,6 +21,9 @@ class AttachedStream:
     Iterate it for output frames (demuxed, or raw STDOUT with a TTY); `write` sends stdin,
     `close_write` sends EOF on stdin (so `cat` ends) and keeps reading, `resize` sets the
     TTY size. Use it as an async context manager, or call `close`.
+
+    The output ends when the daemon closes the connection (the protocol's end of stream); a
+    connection that breaks (reset) raises StreamCut, as does one that ends inside a frame.
     """
 
     def __init__(
@@ -29,15 +32,33 @@ class AttachedStream:
         writer: asyncio.StreamWriter,
         content_type: str,
         resize: Callable[[int, int], Awaitable[None]] | None = None,
+        *,
+        cut: Callable[[BaseException], BaseException] | None = None,
     ) -> None:
         self._reader = reader
         self._writer = writer
         self._resize = resize
+        self._cut = cut
+        self._ended: BaseException | None = None
+        self.on_close: Callable[[], None] | None = None
         self._frames = frames(content_type, self._chunks())
 
     async def _chunks(self) -> AsyncGenerator[bytes, None]:
-        while chunk := await self._reader.read(65536):
-            yield chunk
+        try:
+            while chunk := await self._reader.read(65536):
+                yield chunk
+        except OSError as exc:  # a reset, a TLS failure: the connection broke
+            if self._ended is not None:
+                raise self._ended from exc
+            raise (exc if self._cut is None else self._cut(exc)) from exc
+        if self._ended is not None:
+            raise self._ended
+
+    def end(self, error: BaseException) -> None:
+        """Close the connection from outside (Docker.close()): the output then raises
+        `error`, at once if it is being waited for."""
+        self._ended = error
+        self._writer.transport.abort()
 
     def __aiter__(self) -> AsyncIterator[Frame]:
         return self._frames
@@ -78,6 +99,8 @@ class AttachedStream:
         """Close the connection (the daemon then detaches). Stdin the daemon has not taken
         yet is dropped: a close that waited for it to flush would wait forever on a process
         that stopped reading (and so would the `async with` around a cancelled write)."""
+        if self.on_close is not None:
+            self.on_close()
         await self._frames.aclose()
         transport = self._writer.transport
         if transport.get_write_buffer_size():

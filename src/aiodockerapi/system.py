@@ -94,7 +94,7 @@ class System(Resource):
         resume: bool = False,
     ) -> AsyncGenerator[EventMessage, None]:
         """GET /events: follow the daemon's events; the stream ends at `until`, or when the
-        daemon closes it.
+        daemon ends it. A connection that breaks first raises StreamCut (unless `resume`).
 
         Args:
             since: events from this time on (a datetime, Unix seconds or a time string).
@@ -109,7 +109,7 @@ class System(Resource):
         end = time_param(until)  # bad input fails here, not later
         if not resume:
             req = ops.SystemEvents(since=time_param(since), until=end, filters=filters)
-            return self._t.stream_json(req, EventMessage, end_on_cut=True)
+            return self._t.stream_json(req, EventMessage)
         ops.SystemEvents(filters=filters)  # bad filters fail here, not later
 
         def open_stream(
@@ -130,4 +130,4 @@ class System(Resource):
         """`events` (without resume) in lists: the events each read of the connection
         completed, for a consumer that merges many daemons' events (Fleet.events)."""
         req = ops.SystemEvents(since=time_param(since), until=time_param(until), filters=filters)
-        return self._t.stream_json_batches(req, EventMessage, end_on_cut=True)
+        return self._t.stream_json_batches(req, EventMessage)

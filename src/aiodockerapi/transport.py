@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import aclosing, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar, overload
 
 import msgspec
@@ -19,11 +19,12 @@ import msgspec
 from . import docker_contexts
 from ._log import shown_url
 from .codec import decoder, json_body
-from .errors import BadRequest, DockerError, StreamCut
+from .errors import BadRequest, DockerError
 from .hosts import DEFAULT_HOST, TLSConfig, parse_host, tls_config
 from .http.base import DEFAULT_TIMEOUT, Body, HTTPRequest, HTTPTransport, Response
 from .http.default import DefaultTransport
 from .http.errors import status_error
+from .live import LiveStreams
 from .operation import Request, Version
 from .params import with_query
 from .versions import MAX_API_VERSION, MIN_API_VERSION, Versions
@@ -87,6 +88,7 @@ class Transport:
             http = DefaultTransport(self._host, pool_size=pool_size, ssh_options=ssh_options)
         self.http = http
         self.timeout = timeout
+        self.live = LiveStreams()
 
     @property
     def host(self) -> str:
@@ -103,7 +105,9 @@ class Transport:
         return await self.versions.negotiated()
 
     async def close(self) -> None:
-        """Close every connection and any ssh tunnel; idempotent."""
+        """Close every connection and any ssh tunnel; idempotent. Streams still running
+        raise ClientClosed."""
+        await self.live.close()
         await self.http.aclose()
 
     # -- requests ------------------------------------------------------------------------
@@ -274,8 +278,14 @@ class Transport:
         """The response of a streaming request; its body has no timeout unless one is given."""
         data, headers = json_body(body, data, headers)
         resp = await self._enter(req, data, headers, timeout, stream=True, versioned=versioned)
-        async with resp:
+        async with resp, self._live(req, resp):
             yield resp
+
+    def _live(self, req: Request, resp: Response) -> AbstractAsyncContextManager[None]:
+        """`resp` registered as a live stream: close() ends it (see live.py)."""
+        return self.live.watching(
+            lambda: resp.__aexit__(None, None, None), f"{req.method} {req.path} on {self.host}"
+        )
 
     @asynccontextmanager
     async def _streamed(
@@ -295,7 +305,7 @@ class Transport:
 
         data, headers = json_body(body, data, headers)
         resp = await self._enter(req, data, headers, timeout, stream=True, long_stream=True)
-        async with resp:
+        async with resp, self._live(req, resp):
             if on_headers is not None:
                 on_headers(resp.headers)
             chunks = resp.chunks()
@@ -312,7 +322,6 @@ class Transport:
         item: type[T],
         *,
         in_band_errors: bool = False,
-        end_on_cut: bool = False,
         body: Any = None,
         data: Body = None,
         headers: Mapping[str, str] | None = None,
@@ -320,15 +329,13 @@ class Transport:
         on_headers: Callable[[Mapping[str, str]], None] | None = None,
     ) -> AsyncGenerator[T, None]:
         """The JSON values of a streamed body, typed. With `in_band_errors`, a message carrying
-        an error raises DockerStreamError; with `end_on_cut`, a connection the daemon drops
-        mid-body ends the stream instead of raising StreamCut; `on_headers` is given the
-        response's headers."""
+        an error raises DockerStreamError. A connection that ends before the daemon ended the
+        body raises StreamCut; `on_headers` is given the response's headers."""
         from .jsonstream import in_band_error
 
         batches = self.stream_json_batches(
             req,
             item,
-            end_on_cut=end_on_cut,
             body=body,
             data=data,
             headers=headers,
@@ -350,7 +357,6 @@ class Transport:
         req: Request,
         item: type[T],
         *,
-        end_on_cut: bool = False,
         body: Any = None,
         data: Body = None,
         headers: Mapping[str, str] | None = None,
@@ -360,17 +366,14 @@ class Transport:
         """stream_json's values in lists, as each network read completed them (never empty)."""
         from . import jsonstream
 
-        try:
-            async with self._streamed(
-                req, body=body, data=data, headers=headers, timeout=timeout, on_headers=on_headers
-            ) as (_, chunks):
-                batches = jsonstream.json_batches(chunks, decoder(item))
-                async with aclosing(batches):
-                    async for batch in batches:
-                        yield batch
-        except StreamCut:
-            if not end_on_cut:
-                raise
+        streamed = self._streamed(
+            req, body=body, data=data, headers=headers, timeout=timeout, on_headers=on_headers
+        )
+        async with streamed as (_, chunks):
+            batches = jsonstream.json_batches(chunks, decoder(item))
+            async with aclosing(batches):
+                async for batch in batches:
+                    yield batch
 
     async def stream_frames(
         self, req: Request, *, timeout: Timeout = DEFAULT

@@ -12,7 +12,7 @@ from . import demux
 from .codec import encode
 from .errors import BadRequest, DockerError
 from .http.base import DEFAULT_TIMEOUT, HTTPRequest, Upgraded, WebSocket
-from .http.errors import status_error
+from .http.errors import STREAM, failure, status_error
 from .operation import Request
 from .streams import AttachedStream
 
@@ -55,7 +55,30 @@ async def attached(
     content_type = demux.stream_type(up.headers, versions.spoken)
     if tty is not None:
         content_type = demux.RAW if tty else demux.MULTIPLEXED
-    return AttachedStream(up.reader, up.writer, content_type, resize)
+
+    def cut(exc: BaseException) -> BaseException:
+        return failure(
+            exc,
+            host=t.host,
+            tls=False,  # only a failure before the response says whether TLS was in the way
+            method=request.method,
+            target=request.target,
+            phase=STREAM,
+            timeout=None,
+        )
+
+    stream = AttachedStream(up.reader, up.writer, content_type, resize, cut=cut)
+
+    async def end() -> None:
+        stream.end(live.error())
+
+    try:
+        live = t.live.add(end, f"{req.method} {req.path} on {t.host}")
+    except BaseException:
+        up.writer.close()
+        raise
+    stream.on_close = lambda: t.live.discard(live)
+    return stream
 
 
 async def _upgrade(t: Transport, request: HTTPRequest) -> Upgraded:
@@ -67,9 +90,16 @@ async def _upgrade(t: Transport, request: HTTPRequest) -> Upgraded:
 
 @asynccontextmanager
 async def websocket(t: Transport, req: Request) -> AsyncIterator[WebSocket]:
-    """A websocket to the daemon (attach/ws), closed on exit."""
+    """A websocket to the daemon (attach/ws), closed on exit. Closing the client closes its
+    connection too (with every other: not the websocket's closing handshake, which the
+    daemon may never answer), and the block then raises ClientClosed."""
     ws = await t.http.websocket(await t.versions.versioned(req))
     try:
-        yield ws
+        async with t.live.watching(_nothing, f"{req.method} {req.path} on {t.host}"):
+            yield ws
     finally:
         await ws.close()
+
+
+async def _nothing() -> None:
+    pass

@@ -17,6 +17,7 @@ import aiohttp
 import msgspec
 
 from ..errors import (
+    ClientClosed,
     DockerConnectionError,
     DockerError,
     DockerStreamError,
@@ -26,13 +27,25 @@ from ..errors import (
 )
 from .base import CONNECT_TIMEOUT, BodyError
 
-__all__ = ["BODY", "CONNECT", "FAILURES", "REQUEST", "failure", "message_of", "status_error"]
+__all__ = [
+    "BODY",
+    "CONNECT",
+    "FAILURES",
+    "REQUEST",
+    "STREAM",
+    "closed_error",
+    "failure",
+    "message_of",
+    "status_error",
+]
 
 # Where an exchange was when it failed: opening the connection, sending the request and
-# waiting for the response's head, or reading the response's body.
+# waiting for the response's head, reading a plain call's body whole, or reading a
+# streamed body (or a hijacked connection) piece by piece.
 CONNECT: Final = "connect"
 REQUEST: Final = "request"
 BODY: Final = "body"
+STREAM: Final = "stream"
 
 # What a transport lets `failure` map (anything else passes through untouched).
 FAILURES: Final = (aiohttp.ClientError, OSError, EOFError, BodyError, asyncio.TimeoutError)
@@ -68,10 +81,15 @@ def failure(
     target: str,
     phase: str,
     timeout: float | None,
+    closed: bool = False,
 ) -> BaseException:
     """The error to raise for `exc`, raised at `phase` of a request to `target` on `host`
     (reached over TLS if `tls`); `exc` itself when it is not a failure of the exchange
-    (the caller's own timeout around a stream, a cancellation, a bug)."""
+    (the caller's own timeout around a stream, a cancellation, a bug). Every broken
+    connection is a DockerConnectionError: ClientClosed once the client is `closed`,
+    StreamCut in a stream."""
+    if closed and isinstance(exc, FAILURES) and not isinstance(exc, asyncio.TimeoutError):
+        return closed_error(host, where(method, target, host))
     if isinstance(exc, aiohttp.ClientConnectorError):
         reason = (
             exc.certificate_error
@@ -90,29 +108,38 @@ def failure(
         return DockerConnectionError(f"cannot connect to the Docker daemon at {host}: {exc}")
     at = where(method, target, host)
     if isinstance(exc, asyncio.TimeoutError):
-        if phase == BODY and timeout is None:
+        if phase in (BODY, STREAM) and timeout is None:
             return exc  # not ours: the caller's own timeout, around a stream
         return DockerTimeoutError(f"{at} timed out after {timeout:g} s" if timeout else at)
     if isinstance(exc, aiohttp.ClientError):
         cause = exc.__cause__
         if isinstance(cause, OSError) and not isinstance(cause, ConnectionError | ssl.SSLError):
             return cause  # aiohttp wraps what the request body raised (a missing file)
-        if isinstance(exc, aiohttp.ClientPayloadError):
+        if isinstance(exc, aiohttp.ClientPayloadError) and phase == REQUEST:
             phase = BODY
     if not isinstance(exc, FAILURES):
         return exc
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, BodyError):
-        if phase == BODY:
+    if phase == STREAM:
+        if isinstance(exc, BodyError):
             return DockerStreamError(f"{at}: {text}")
-        return DockerConnectionError(f"{at} failed: {text}")
-    if phase == BODY:
         return StreamCut(f"{at}: the daemon closed the stream before its end ({text})")
+    if phase == BODY:
+        return DockerConnectionError(
+            f"{at}: the connection broke before the end of the response ({text})"
+        )
+    if isinstance(exc, BodyError):
+        return DockerConnectionError(f"{at} failed: {text}")
     if _PLAIN_TO_TLS in text or (
         tls and isinstance(exc, OSError | aiohttp.ServerDisconnectedError | EOFError)
     ):
         return DockerConnectionError(_tls_trouble(host, at, text))
     return DockerConnectionError(f"{at} failed: {text}")
+
+
+def closed_error(host: str, at: str = "") -> ClientClosed:
+    """What a request or a stream of a closed client raises."""
+    return ClientClosed(f"{at or host}: the client was closed")
 
 
 def status_error(status: int, body: bytes, reason: str, host: str) -> DockerError:

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from .._log import connection_kind, pool_traces, shown_url
-from ..errors import DockerError, error_for_status
+from ..errors import error_for_status
 from ..hosts import Host
 from .base import (
     CONNECT_TIMEOUT,
@@ -25,7 +25,7 @@ from .base import (
     WebSocketMessage,
     WebSocketOpcode,
 )
-from .errors import BODY, FAILURES, REQUEST, failure
+from .errors import BODY, FAILURES, REQUEST, STREAM, closed_error, failure
 
 __all__ = ["Pool"]
 
@@ -63,7 +63,7 @@ class Pool(HTTPTransport):
         """The session, created on first use; the ssh tunnel's start, shared by the requests
         that wait for it, is given at most `timeout` seconds by each."""
         if self.closed:
-            raise DockerError(None, f"the client for {self.host.url} is closed")
+            raise closed_error(self.host.url)
         if self.session is None:
             connector: aiohttp.BaseConnector
             socket_path = await asyncio.wait_for(self._socket_path(), timeout)
@@ -127,6 +127,7 @@ class Pool(HTTPTransport):
             target=target,
             phase=phase,
             timeout=timeout,
+            closed=self.closed,
         )
 
 
@@ -139,12 +140,13 @@ class _Exchange(Response):
     async generator per request costs a measurable share of a fast one.
     """
 
-    __slots__ = ("_pool", "_request", "_resp", "headers", "reason", "status")
+    __slots__ = ("_pool", "_request", "_resp", "_streamed", "headers", "reason", "status")
 
     def __init__(self, pool: Pool, request: HTTPRequest) -> None:
         self._pool = pool
         self._request = request
         self._resp: aiohttp.ClientResponse | None = None
+        self._streamed = False
 
     async def __aenter__(self) -> _Exchange:
         if self._resp is not None:
@@ -184,6 +186,10 @@ class _Exchange(Response):
 
     def chunks(self) -> AsyncIterator[bytes]:
         assert self._resp is not None
+        self._streamed = True
+        # aiohttp ends the body only at the chunked terminator (or at the Content-Length, or
+        # at EOF for a body framed by neither); a connection lost before raises
+        # ClientPayloadError, and one this side closed raises ClientConnectionError.
         return self._resp.content.iter_any()
 
     def _finish(self, exc: BaseException | None) -> None:
@@ -199,7 +205,7 @@ class _Exchange(Response):
                 exc,
                 request.method,
                 request.target,
-                REQUEST if resp is None else BODY,
+                REQUEST if resp is None else STREAM if self._streamed else BODY,
                 request.timeout,
             )
             if mapped is not exc:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
 from .. import rawhttp
 from .._log import connection_kind, shown_url, target_path
-from ..errors import DockerError
 from ..hosts import Host
 from ..paths import check_text
 from .base import (
@@ -27,7 +27,7 @@ from .base import (
     Upgraded,
     read_error,
 )
-from .errors import BODY, CONNECT, FAILURES, REQUEST, failure
+from .errors import BODY, CONNECT, FAILURES, REQUEST, STREAM, closed_error, failure
 
 __all__ = ["Sockets"]
 
@@ -38,12 +38,14 @@ _Opened = tuple[asyncio.StreamReader, asyncio.StreamWriter, int, Headers]
 
 class Sockets(HTTPTransport):
     """One socket per request to the host (its unix socket, the ssh tunnel's, or its TCP
-    address with its TLS). The timeout bounds the wait for the response's head."""
+    address with its TLS). The timeout bounds the wait for the response's head. Closing
+    closes every socket still open, upgraded ones included."""
 
     def __init__(self, host: Host, socket_path: Callable[[], Awaitable[str | None]]) -> None:
         self.host = host
         self._socket_path = socket_path
         self.closed = False
+        self._open: weakref.WeakSet[asyncio.StreamWriter] = weakref.WeakSet()
 
     def send(self, request: HTTPRequest) -> _SocketExchange:
         return _SocketExchange(self, request)
@@ -54,6 +56,9 @@ class Sockets(HTTPTransport):
 
     async def aclose(self) -> None:
         self.closed = True
+        for writer in list(self._open):
+            writer.close()
+        self._open.clear()
 
     async def exchange(self, request: HTTPRequest) -> _Opened:
         """Send `request` on a new socket: its reader (with the body), writer, status and
@@ -71,6 +76,10 @@ class Sockets(HTTPTransport):
             reader, writer = await asyncio.wait_for(self._connect(), CONNECT_TIMEOUT)
         except FAILURES as exc:
             raise self.failure(exc, request, CONNECT) from None
+        if self.closed:  # closed while connecting
+            writer.close()
+            raise closed_error(self.host.url)
+        self._open.add(writer)
         host = self.host
         if logger.isEnabledFor(logging.DEBUG):
             path = None if host.hostname else writer.get_extra_info("peername")
@@ -104,7 +113,7 @@ class Sockets(HTTPTransport):
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self.closed:
-            raise DockerError(None, f"the client for {self.host.url} is closed")
+            raise closed_error(self.host.url)
         host = self.host
         socket_path = await self._socket_path()
         if socket_path is not None:
@@ -125,6 +134,7 @@ class Sockets(HTTPTransport):
             target=request.target,
             phase=phase,
             timeout=request.timeout,
+            closed=self.closed,
         )
 
 
@@ -153,6 +163,7 @@ class _SocketExchange(Response):
     ) -> None:
         if self._writer is not None:
             self._writer.close()
+            self._sockets._open.discard(self._writer)
             if logger.isEnabledFor(logging.DEBUG):
                 request = self._request
                 logger.debug(
@@ -165,18 +176,19 @@ class _SocketExchange(Response):
     async def read(self) -> bytes:
         if self.status >= 400:
             return await read_error(self._reader, self.headers)
-        return b"".join([chunk async for chunk in self._chunks()])
+        return b"".join([chunk async for chunk in self._chunks(BODY)])
 
     def chunks(self) -> AsyncIterator[bytes]:
-        return self._chunks()
+        return self._chunks(STREAM)
 
-    async def _chunks(self) -> AsyncGenerator[bytes, None]:
-        """The body in large blocks; a body that ends early raises StreamCut."""
+    async def _chunks(self, phase: str) -> AsyncGenerator[bytes, None]:
+        """The body in large blocks; a body that ends before the end its framing says
+        (rawhttp.body) raises StreamCut in a stream, DockerConnectionError read whole."""
         try:
             async for chunk in rawhttp.body(self._reader, self.headers):
                 yield chunk
         except FAILURES as exc:
-            mapped = self._sockets.failure(exc, self._request, BODY)
+            mapped = self._sockets.failure(exc, self._request, phase)
             if mapped is exc:
                 raise
             raise mapped from None
