@@ -908,3 +908,75 @@ def test_daemon_answers_decode(sandbox: Any) -> None:
         assert net.name and net.id and net.driver and net.scope
     for vol in get("/volumes", models.VolumeListResponse).volumes or []:
         assert vol.name and vol.driver and vol.mountpoint
+
+
+# What user code writes against inspect results: it must pass mypy --strict as it stands,
+# with no None check where the daemon always sends the field (docs/typing.md).
+USER_SCRIPT = """
+from aiodockerapi import Docker
+
+
+async def report(docker: Docker, cid: str, image: str) -> list[str]:
+    info = await docker.containers.inspect(cid)
+    lines = [info.state.status, info.name, info.config.image, info.host_config.network_mode]
+    running: bool = info.state.running
+    code: int = info.state.exit_code
+    if info.state.health is not None:  # only with a healthcheck
+        lines.append(info.state.health.status)
+    lines += [m.destination for m in info.mounts]
+    lines += info.config.env or []  # a Go slice: null when empty
+    img = await docker.images.inspect(image)
+    layers: list[str] = img.root_fs.layers
+    lines += img.repo_tags + layers
+    if img.config is not None:
+        lines += img.config.env or []
+    for c in await docker.containers.list(all=True):
+        lines += c.names + [c.state, c.host_config.network_mode]
+    net = await docker.networks.inspect("bridge")
+    lines += [net.name, net.driver, net.scope, net.ipam.driver]
+    vol = await docker.volumes.inspect("v")
+    lines += [vol.name, vol.mountpoint, vol.created_at]
+    ex = await docker.exec.inspect("e")
+    lines += [ex.container_id, str(ex.running), str(ex.pid)]
+    service = await docker.services.inspect("s")
+    lines += [service.spec.name, str(service.version.index), service.created_at]
+    spec = service.spec.task_template.container_spec
+    if spec is not None:
+        lines.append(spec.image)
+    task = await docker.tasks.inspect("t")
+    lines += [task.status.state, task.status.message, task.node_id, str(task.slot)]
+    node = await docker.nodes.inspect("n")
+    lines += [node.description.hostname, node.status.addr, node.spec.role]
+    if node.manager_status is not None:
+        leader: bool = node.manager_status.leader
+        lines.append(node.manager_status.addr if leader else "")
+    swarm = await docker.swarm.inspect()
+    lines += [swarm.id, swarm.join_tokens.worker, str(swarm.spec.raft.election_tick)]
+    plugin = await docker.plugins.inspect("p")
+    lines += [plugin.name, plugin.config.entrypoint[0] if plugin.config.entrypoint else ""]
+    system = await docker.system.info()
+    lines += [system.server_version, system.swarm.local_node_state, str(system.ncpu)]
+    lines += [system.plugins.volume[0] if system.plugins.volume else ""]
+    version = await docker.system.version()
+    lines += [version.api_version, version.platform.name] + [c.name for c in version.components]
+    usage = await docker.system.data_usage()
+    lines += [str(usage.layers_size or 0)]
+    return lines if running or code else []
+"""
+
+
+def test_user_code_type_checks(tmp_path: Path) -> None:
+    """One mypy --strict run over a script using inspect results of every kind."""
+    import subprocess
+
+    script = tmp_path / "user_script.py"
+    script.write_text(USER_SCRIPT, "utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -136,6 +136,8 @@ ALWAYS_FILLED: dict[tuple[str, str], str] = {
     ("ContainerInspectResponse", "NetworkSettings"): "the daemon builds it for every container",
     ("ContainerInspectResponse", "Mounts"): "the daemon builds the list, empty without mounts",
     ("ContainerSummary", "Names"): "every container has at least one name",
+    ("ImageInspect", "RepoTags"): "the daemon sends [] for an image without tags",
+    ("ImageInspect", "RepoDigests"): "the daemon sends [] for an image without digests",
     ("EventActor", "Attributes"): "every daemon event builds its attributes map",
 }
 
