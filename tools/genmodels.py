@@ -17,12 +17,14 @@ an optional field), so older daemons' answers still decode; where a version
 renamed a definition (``RENAMED``), the old name stays as an alias.  The type of
 a property is the newest version's.
 
-Types: a property the newest spec marks ``required`` whose type is a string,
-number or boolean (unless ``MAYBE_NULL`` lists it), and a property listed in
-``ALWAYS_SENT``, gets a plain type
-with a zero-value default (``""``, ``0``, ``False``, an empty list, dict or
-Struct); every other property is ``X | None = None``, since the daemon can leave
-it out or send JSON null (Go's nil slices, maps and pointers).
+Types: whether a property is ``X | None = None`` or a plain type with a
+zero-value default (``""``, ``0``, ``False``, an empty list, dict or Struct)
+comes from moby's Go types of the daemon's answers, read by tools/gonull.py into
+tools/gotypes/nullability.json (see GO_TYPES, ALWAYS_FILLED and docs/typing.md).
+A class that is no answer (a request body, a progress message) keeps the spec's
+word: its ``required`` scalars are plain, the rest Optional.  A property only
+older versions have, or one the spec marks ``x-nullable``, is always Optional.
+Free-form JSON (a schema with no type) is ``object``.
 
 Naming rules (kept stable on purpose, the rest of the package imports these):
 
@@ -977,7 +979,7 @@ def load_specs(directory: Path) -> list[dict[str, Any]]:
 
 def generate_from_dir(directory: Path) -> str:
     """Module source for a directory of specs; with more than one, every entry of RENAMED
-    and ALWAYS_SENT must be used (a stale table is an error)."""
+    and ALWAYS_FILLED must be used (a stale table is an error)."""
     specs = load_specs(directory)
     return generate(*specs, strict=len(specs) > 1)
 
