@@ -980,3 +980,35 @@ def test_user_code_type_checks(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_stats_models_follow_go_types() -> None:
+    """The hand-written stats models type each field as genmodels would from the Go types
+    (tools/gotypes/nullability.json): plain where every moby version sends it non-null."""
+    from aiodockerapi.models import extra
+
+    tags = list(genmodels.load_go_types()["tags"].values())
+    checked: set[str] = set()
+
+    def walk(cls: type[msgspec.Struct], keys: list[str]) -> None:
+        checked.add(cls.__name__)
+        versions = [tag["structs"][key] for tag, key in zip(tags, keys, strict=True)]
+        info = msgspec.inspect.type_info(cls)
+        assert isinstance(info, msgspec.inspect.StructType)
+        for f in info.fields:
+            probe = genmodels.Field(f.name, f.encode_name, genmodels.TypeExpr("prim", "str"))
+            verdict = genmodels.go_verdict(probe, versions)
+            plain = not isinstance(f.type, msgspec.inspect.UnionType)
+            assert plain == (verdict == "plain"), (cls.__name__, f.name, verdict)
+            inner: Any = f.type
+            if isinstance(inner, msgspec.inspect.UnionType):
+                inner = next(t for t in inner.types if not isinstance(t, msgspec.inspect.NoneType))
+            if isinstance(inner, msgspec.inspect.ListType):
+                inner = inner.item_type
+            elif isinstance(inner, msgspec.inspect.DictType):
+                inner = inner.value_type
+            if isinstance(inner, msgspec.inspect.StructType):
+                walk(inner.cls, [v[f.encode_name].partition(" ")[2] for v in versions])
+
+    walk(extra.ContainerStats, [tag["roots"]["ContainerStatsResponse"] for tag in tags])
+    assert checked >= {"ContainerStats", "CPUStats", "CPUUsage", "MemoryStats", "BlkioStats"}

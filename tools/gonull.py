@@ -69,6 +69,10 @@ ROOTS: dict[str, dict[str, str]] = {
         "v20.10.24": "container.ContainerUpdateOKBody",
         **dict.fromkeys(_SAME, "container.UpdateResponse"),
     },
+    "ContainerStatsResponse": {
+        "v20.10.24": "types.StatsJSON",
+        **dict.fromkeys(_SAME, "container.StatsResponse"),
+    },
     "ContainerPruneResponse": {
         "v20.10.24": "types.ContainersPruneReport",
         **dict.fromkeys(_SAME, "container.PruneReport"),

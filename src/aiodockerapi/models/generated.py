@@ -2501,27 +2501,29 @@ class ContainerUpdateResponse(msgspec.Struct, kw_only=True, omit_defaults=True, 
 class ContainerCPUUsage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerCPUUsage`."""
 
-    total_usage: int | None = None
+    total_usage: int = 0
     percpu_usage: list[int] | None = None
-    usage_in_kernelmode: int | None = None
-    usage_in_usermode: int | None = None
+    usage_in_kernelmode: int = 0
+    usage_in_usermode: int = 0
 
 
 class ContainerThrottlingData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerThrottlingData`."""
 
-    periods: int | None = None
-    throttled_periods: int | None = None
-    throttled_time: int | None = None
+    periods: int = 0
+    throttled_periods: int = 0
+    throttled_time: int = 0
 
 
 class ContainerCPUStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerCPUStats`."""
 
-    cpu_usage: ContainerCPUUsage | None = None
+    cpu_usage: ContainerCPUUsage = msgspec.field(default_factory=ContainerCPUUsage)
     system_cpu_usage: int | None = None
     online_cpus: int | None = None
-    throttling_data: ContainerThrottlingData | None = None
+    throttling_data: ContainerThrottlingData = msgspec.field(
+        default_factory=ContainerThrottlingData
+    )
 
 
 class ContainerMemoryStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2529,7 +2531,7 @@ class ContainerMemoryStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
 
     usage: int | None = None
     max_usage: int | None = None
-    stats: dict[str, int | None] | None = None
+    stats: dict[str, int | None] = msgspec.field(default_factory=dict)
     failcnt: int | None = None
     limit: int | None = None
     commitbytes: int | None = None
@@ -2540,14 +2542,14 @@ class ContainerMemoryStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
 class ContainerNetworkStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerNetworkStats`."""
 
-    rx_bytes: int | None = None
-    rx_packets: int | None = None
-    rx_errors: int | None = None
-    rx_dropped: int | None = None
-    tx_bytes: int | None = None
-    tx_packets: int | None = None
-    tx_errors: int | None = None
-    tx_dropped: int | None = None
+    rx_bytes: int = 0
+    rx_packets: int = 0
+    rx_errors: int = 0
+    rx_dropped: int = 0
+    tx_bytes: int = 0
+    tx_packets: int = 0
+    tx_errors: int = 0
+    tx_dropped: int = 0
     endpoint_id: str | None = None
     instance_id: str | None = None
 
@@ -2562,10 +2564,10 @@ class ContainerPidsStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fa
 class ContainerBlkioStatEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerBlkioStatEntry`."""
 
-    major: int | None = None
-    minor: int | None = None
-    op: str | None = None
-    value: int | None = None
+    major: int = 0
+    minor: int = 0
+    op: str = ""
+    value: int = 0
 
 
 class ContainerBlkioStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2596,16 +2598,16 @@ class ContainerStatsResponse(msgspec.Struct, kw_only=True, omit_defaults=True, g
     id: str | None = None
     name: str | None = None
     os_type: str | None = None
-    read: str | None = None
-    cpu_stats: ContainerCPUStats | None = None
-    memory_stats: ContainerMemoryStats | None = None
+    read: str = ""
+    cpu_stats: ContainerCPUStats = msgspec.field(default_factory=ContainerCPUStats)
+    memory_stats: ContainerMemoryStats = msgspec.field(default_factory=ContainerMemoryStats)
     networks: dict[str, ContainerNetworkStats] | None = None
-    pids_stats: ContainerPidsStats | None = None
-    blkio_stats: ContainerBlkioStats | None = None
-    num_procs: int | None = None
-    storage_stats: ContainerStorageStats | None = None
-    preread: str | None = None
-    precpu_stats: ContainerCPUStats | None = None
+    pids_stats: ContainerPidsStats = msgspec.field(default_factory=ContainerPidsStats)
+    blkio_stats: ContainerBlkioStats = msgspec.field(default_factory=ContainerBlkioStats)
+    num_procs: int = 0
+    storage_stats: ContainerStorageStats = msgspec.field(default_factory=ContainerStorageStats)
+    preread: str = ""
+    precpu_stats: ContainerCPUStats = msgspec.field(default_factory=ContainerCPUStats)
 
 
 class ContainerTopResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
