@@ -127,6 +127,13 @@ RENAMED: dict[str, str] = {
 # struct lacks a field counts as "absent": fine but for a struct value.
 GO_TYPES = Path(__file__).resolve().parent / "gotypes" / "nullability.json"
 
+# Properties whose Go type is not the class the spec names, keyed by (class, wire name):
+# the Go struct's fields say nothing about that class, so the generator does not follow
+# them (the class keeps what its other answers say).
+SPEC_MISMATCH: dict[tuple[str, str], str] = {
+    ("NetworkAttachment", "Network"): "the daemon sends a swarm.Network (ID, Spec, ...) there",
+}
+
 # CORRECTIONS: fields Go could send as null (a pointer, slice or map without
 # omitempty) that the daemon always fills in the answer the class is, keyed by
 # the class that declares the property, with the reason.  tests/test_nullability.py
@@ -716,24 +723,24 @@ def load_go_types(path: Path = GO_TYPES) -> dict[str, Any]:
 
 def go_facts(models: dict[str, Model], go: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
     """Class -> the Go fields (JSON name -> "kind[,flags] [struct]") of each moby version
-    whose answers it is part of: the roots, then what their fields' Go types lead to."""
+    whose answers it is part of: the roots, then what their fields' Go types lead to.  A
+    class that two Go structs lead to (a shared definition) gets both: both must agree."""
     facts: dict[str, list[dict[str, str]]] = {}
     for tag in go["tags"].values():
         structs: dict[str, dict[str, str]] = tag["structs"]
-        mapping: dict[str, str] = {}
+        seen: set[tuple[str, str]] = set()
         todo = [(cls, key) for cls, key in tag["roots"].items() if cls in models]
         while todo:
             cls, key = todo.pop(0)
-            if cls in mapping:
+            if (cls, key) in seen:
                 continue
-            mapping[cls] = key
+            seen.add((cls, key))
+            facts.setdefault(cls, []).append(structs[key])
             for f in models[cls].fields:
                 parts = structs[key].get(f.wire, "").split(" ")
                 nested = _struct_ref(f.type, models)
-                if len(parts) == 2 and nested is not None and nested not in mapping:
+                if len(parts) == 2 and nested is not None and (cls, f.wire) not in SPEC_MISMATCH:
                     todo.append((nested, parts[1]))
-        for cls, key in mapping.items():
-            facts.setdefault(cls, []).append(structs[key])
     return facts
 
 
@@ -961,6 +968,10 @@ def generate(*specs: dict[str, Any], strict: bool = False) -> str:
         unused = sorted(set(ALWAYS_FILLED) - typing.corrected)
         if unused:
             raise ValueError(f"ALWAYS_FILLED entries Go already types plainly or lacks: {unused}")
+        declared = {(m.name, f.wire) for m in merged.models.values() for f in m.fields}
+        stale = sorted(set(SPEC_MISMATCH) - declared)
+        if stale:
+            raise ValueError(f"SPEC_MISMATCH entries the specs lack: {stale}")
         roots = {cls for tag in load_go_types()["tags"].values() for cls in tag["roots"]}
         missing = sorted(roots - set(merged.models))
         if missing:
