@@ -1012,3 +1012,69 @@ def test_stats_models_follow_go_types() -> None:
 
     walk(extra.ContainerStats, [tag["roots"]["ContainerStatsResponse"] for tag in tags])
     assert checked >= {"ContainerStats", "CPUStats", "CPUUsage", "MemoryStats", "BlkioStats"}
+
+
+GO_SNIPPET = """
+package types
+
+import (
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/go-connections/nat"
+)
+
+// Words is a named slice.
+type Words []string
+
+type Base struct {
+	ID      string `json:"Id"`
+	State   *container.State
+	Args    []string
+	Skipped string `json:"-"`
+	hidden  int
+}
+
+type Answer struct {
+	*Base
+	Created  time.Time
+	Ports    nat.PortMap `json:",omitempty"`
+	Words    Words
+	Size     *int64 `json:",omitempty"`
+	Platform struct{ Name string } `json:",omitempty"`
+	When     container.Health `json:"when,omitzero"`
+	Callback func() (string, error) `json:"-"`
+	A, B     int
+}
+"""
+
+
+def test_gonull_reads_go_structs() -> None:
+    """tools/gonull.py: JSON names, omitempty/omitzero, kinds through named types, embedded
+    pointers promoted, inline structs named after their field."""
+    spec = importlib.util.spec_from_file_location("_gonull", REPO_ROOT / "tools" / "gonull.py")
+    assert spec is not None and spec.loader is not None
+    gonull = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = gonull
+    spec.loader.exec_module(gonull)
+
+    text = GO_SNIPPET.replace("\n\t", "\n    ")
+    decls = gonull.Parser(gonull.tokenize(text), "types", gonull._imports(text)).declarations()
+    assert set(decls) == {"types.Words", "types.Base", "types.Answer"}
+    decls["container.State"] = decls["container.Health"] = decls["types.Base"]
+    inline: dict[str, Any] = {}
+    fields = gonull.json_fields("types.Answer", decls["types.Answer"], decls, inline)
+    assert fields == {
+        "Id": "scalar",
+        "State": "ptr container.State",
+        "Args": "slice",
+        "Created": "scalar",
+        "Ports": "map,omitempty",
+        "Words": "slice",
+        "Size": "ptr,omitempty",
+        "Platform": "struct,omitempty types.Answer.Platform",
+        "when": "struct,omitzero container.Health",
+        "A": "scalar",
+        "B": "scalar",
+    }
+    assert list(inline) == ["types.Answer.Platform"]
