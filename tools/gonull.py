@@ -192,32 +192,21 @@ ROOTS: dict[str, dict[str, str]] = {
     },
 }
 
-# Types from outside api/types the structs use, by package name and type name,
-# with how they encode: "struct" (a value, always sent) or another kind.
+# Types from outside api/types that answers hold as values, by package (the import
+# path's last element) and name, with how they encode: "struct" (always sent) or
+# another kind.  A pointer to any type needs no entry.
 EXTERNAL: dict[str, str] = {
     "time.Time": "scalar",  # a string
     "time.Duration": "scalar",
     "os.FileMode": "scalar",
     "netip.Addr": "scalar",  # a string ("" when zero)
     "netip.Prefix": "scalar",
-    "net.IP": "slice",  # a []byte that encodes as a string, "" or null when nil
-    "net.IPNet": "struct",
-    "net.HardwareAddr": "slice",
-    "json.RawMessage": "slice",
-    "nat.Port": "scalar",
+    "net.HardwareAddr": "slice",  # a []byte: null when nil
     "nat.PortMap": "map",
     "nat.PortSet": "map",
-    "nat.PortBinding": "struct",
-    "units.Ulimit": "struct",
     "digest.Digest": "scalar",
-    "ocispec.Descriptor": "struct",
-    "ocispec.Platform": "struct",
-    "v1.Descriptor": "struct",
+    "v1.Descriptor": "struct",  # OCI image-spec's specs-go/v1
     "v1.Platform": "struct",
-    "dockerspec.DockerOCIImageConfig": "struct",
-    "filters.Args": "struct",
-    "mount.Type": "scalar",
-    "network.HardwareAddr": "slice",  # v29: a []byte that encodes as a string
 }
 
 BASIC = frozenset(
@@ -436,8 +425,6 @@ def _package_key(import_path: str) -> str:
     match = re.search(r"/api/types(?:/(.+))?$", import_path)
     if match:
         return match.group(1) or "types"
-    if import_path.endswith("/api/server/router/system") or import_path.endswith("/backend"):
-        return import_path.split("/")[-1]
     return import_path.rstrip("/").split("/")[-1].removeprefix("go-")
 
 
