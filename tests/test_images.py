@@ -219,7 +219,7 @@ async def test_tag_delete_and_prune(docker: Docker, image: str, tags: str, label
     assert [i.repo_tags for i in await docker.images.list(filters={"reference": f"{tags}:alias"})]
     deleted = await docker.images.delete(f"{tags}:alias")
     assert [d.untagged for d in deleted] == [as_listed(f"{tags}:alias")]
-    assert all(d.deleted is None for d in deleted)  # the image itself is still tagged
+    assert all(d.deleted == "" for d in deleted)  # the image itself is still tagged
     with pytest.raises(NotFound):
         await docker.images.inspect(f"{tags}:alias")
 

@@ -530,7 +530,7 @@ async def test_service_update_and_rollback(
     assert third.spec.labels == mine
     assert third.spec.task_template is not None
     assert third.spec.task_template.container_spec is not None
-    assert third.spec.task_template.container_spec.env is None
+    assert third.spec.task_template.container_spec.env == []
 
 
 async def test_service_scale(
@@ -669,7 +669,7 @@ async def test_secrets(sw: Docker, mine: dict[str, str], label: str) -> None:
     assert secret.id == created.id
     assert secret.spec is not None and secret.spec.name == name
     assert secret.spec.labels == mine
-    assert secret.spec.data is None  # never returned
+    assert secret.spec.data == ""  # never returned
     assert (await sw.secrets.inspect(name)).id == created.id
 
     mine_filter = {"label": f"aiodockerapi.test={label}"}

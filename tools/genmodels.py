@@ -17,12 +17,14 @@ an optional field), so older daemons' answers still decode; where a version
 renamed a definition (``RENAMED``), the old name stays as an alias.  The type of
 a property is the newest version's.
 
-Types: a property the newest spec marks ``required`` whose type is a string,
-number or boolean (unless ``MAYBE_NULL`` lists it), and a property listed in
-``ALWAYS_SENT``, gets a plain type
-with a zero-value default (``""``, ``0``, ``False``, an empty list, dict or
-Struct); every other property is ``X | None = None``, since the daemon can leave
-it out or send JSON null (Go's nil slices, maps and pointers).
+Types: whether a property is ``X | None = None`` or a plain type with a
+zero-value default (``""``, ``0``, ``False``, an empty list, dict or Struct)
+comes from moby's Go types of the daemon's answers, read by tools/gonull.py into
+tools/gotypes/nullability.json (see GO_TYPES, ALWAYS_FILLED and docs/typing.md).
+A class that is no answer (a request body, a progress message) keeps the spec's
+word: its ``required`` scalars are plain, the rest Optional.  A property only
+older versions have, or one the spec marks ``x-nullable``, is always Optional.
+Free-form JSON (a schema with no type) is ``object``.
 
 Naming rules (kept stable on purpose, the rest of the package imports these):
 
@@ -111,77 +113,41 @@ RENAMED: dict[str, str] = {
     "VolumeCreateOptions": "VolumeCreateRequest",  # 1.52
 }
 
-# Properties the daemon always sends and never as null although the spec does
-# not mark them required (or, for lists, maps and objects, although it may not
-# say so): they get plain types with zero-value defaults.  Keyed by the class
-# that declares the property, each with the reason.  Checked against dockerd
-# 20.10's answers (tests/test_models.py keeps them as recorded payloads).
-ALWAYS_SENT: dict[tuple[str, str], str] = {
-    # ContainerSummary (types.Container): non-pointer Go fields without omitempty;
-    # Names is never empty, every container has a name.
-    ("ContainerSummary", "Id"): "Go string",
-    ("ContainerSummary", "Names"): "every container has at least one name",
-    ("ContainerSummary", "Image"): "Go string",
-    ("ContainerSummary", "ImageID"): "Go string",
-    ("ContainerSummary", "Command"): "Go string",
-    ("ContainerSummary", "Created"): "Go int64",
-    ("ContainerSummary", "State"): "Go string",
-    ("ContainerSummary", "Status"): "Go string",
-    # SystemInfo (system.Info): non-pointer Go fields without omitempty.
-    ("SystemInfo", "ID"): "Go string",
-    ("SystemInfo", "Containers"): "Go int",
-    ("SystemInfo", "ContainersRunning"): "Go int",
-    ("SystemInfo", "ContainersPaused"): "Go int",
-    ("SystemInfo", "ContainersStopped"): "Go int",
-    ("SystemInfo", "Images"): "Go int",
-    ("SystemInfo", "Driver"): "Go string",
-    ("SystemInfo", "DockerRootDir"): "Go string",
-    ("SystemInfo", "NCPU"): "Go int",
-    ("SystemInfo", "MemTotal"): "Go int64",
-    ("SystemInfo", "Name"): "Go string",
-    ("SystemInfo", "ServerVersion"): "Go string",
-    ("SystemInfo", "KernelVersion"): "Go string",
-    ("SystemInfo", "OperatingSystem"): "Go string",
-    ("SystemInfo", "OSType"): "Go string",
-    ("SystemInfo", "Architecture"): "Go string",
-    # SystemVersion (types.Version): Platform is a Go struct value, never null.
-    ("SystemVersion", "Platform"): "Go struct value",
-    ("SystemVersion", "Version"): "Go string",
-    ("SystemVersion", "ApiVersion"): "Go string",
-    ("SystemVersion", "MinAPIVersion"): "Go string",
-    ("SystemVersion", "GitCommit"): "Go string",
-    ("SystemVersion", "GoVersion"): "Go string",
-    ("SystemVersion", "Os"): "Go string",
-    ("SystemVersion", "Arch"): "Go string",
-    ("SystemVersion", "KernelVersion"): "Go string",
-    # EventMessage (events.Message): Actor is a Go struct value, never null, and every
-    # daemon event builds its Attributes map (none null in 20.10's container, image,
-    # volume, network, builder, node, service, secret and config events).
-    ("EventMessage", "Type"): "Go string",
-    ("EventMessage", "Action"): "Go string",
-    ("EventMessage", "Actor"): "Go struct value",
-    ("EventMessage", "time"): "Go int64",
-    ("EventMessage", "timeNano"): "Go int64",
-    ("EventActor", "ID"): "Go string",
-    ("EventActor", "Attributes"): "always a map built by the daemon",
-    # Network (network.Inspect / Summary): non-pointer Go strings.
-    ("Network", "Name"): "Go string",
-    ("Network", "Id"): "Go string",
-    ("Network", "Scope"): "Go string",
-    ("Network", "Driver"): "Go string",
-    # Prune reports: SpaceReclaimed is a Go uint64 without omitempty.
-    ("ContainerPruneResponse", "SpaceReclaimed"): "Go uint64",
-    ("ImagePruneResponse", "SpaceReclaimed"): "Go uint64",
-    ("VolumePruneResponse", "SpaceReclaimed"): "Go uint64",
-    ("BuildPruneResponse", "SpaceReclaimed"): "Go uint64",
+# Nullability comes from moby's Go types of the daemon's answers, read by
+# tools/gonull.py into GO_TYPES (see docs/typing.md).  A class that is (part of) an
+# answer maps to a Go struct per moby version read; a field of it gets a plain type
+# with a zero-value default when every version sends it and never as null:
+#
+# * a non-pointer scalar or struct value (omitempty or not: absent means zero);
+# * a slice or map with omitempty (absent means empty);
+#
+# and ``X | None = None`` otherwise: a pointer (null when nil, or absent with
+# omitempty), a slice or map without omitempty (null when nil), an interface, a
+# struct value with omitzero, a field no version read declares.  A version whose
+# struct lacks a field counts as "absent": fine but for a struct value.
+GO_TYPES = Path(__file__).resolve().parent / "gotypes" / "nullability.json"
+
+# Properties whose Go type is not the class the spec names, keyed by (class, wire name):
+# the Go struct's fields say nothing about that class, so the generator does not follow
+# them (the class keeps what its other answers say).
+SPEC_MISMATCH: dict[tuple[str, str], str] = {
+    ("NetworkAttachment", "Network"): "the daemon sends a swarm.Network (ID, Spec, ...) there",
 }
 
-# Properties the spec marks required that the daemon can send as JSON null: they
-# stay Optional.  Keyed by the class that declares the property, with the reason.
-MAYBE_NULL: dict[tuple[str, str], str] = {
-    ("PluginMount", "Source"): "Go *string (types.PluginMount): null when the mount has none",
-    ("PluginDevice", "Path"): "Go *string (types.PluginDevice): null when the device has none",
-    ("PluginEnv", "Value"): "Go *string (types.PluginEnv): null when the variable has none",
+# CORRECTIONS: fields Go could send as null (a pointer, slice or map without
+# omitempty) that the daemon always fills in the answer the class is, keyed by
+# the class that declares the property, with the reason.  tests/test_nullability.py
+# proves each one on every daemon of the test matrix, Podman included.
+ALWAYS_FILLED: dict[tuple[str, str], str] = {
+    ("ContainerInspectResponse", "State"): "the daemon builds State for every container",
+    ("ContainerInspectResponse", "Config"): "every container has its creation config",
+    ("ContainerInspectResponse", "HostConfig"): "every container has its host config",
+    ("ContainerInspectResponse", "NetworkSettings"): "the daemon builds it for every container",
+    ("ContainerInspectResponse", "Mounts"): "the daemon builds the list, empty without mounts",
+    ("ContainerSummary", "Names"): "every container has at least one name",
+    ("ImageInspect", "RepoTags"): "the daemon sends [] for an image without tags",
+    ("ImageInspect", "RepoDigests"): "the daemon sends [] for an image without digests",
+    ("EventActor", "Attributes"): "every daemon event builds its attributes map",
 }
 
 # Properties the daemon sends but the spec does not describe, keyed by the
@@ -326,7 +292,7 @@ class TypeExpr:
         if self.kind in ("prim", "ref"):
             text = self.name
         elif self.kind == "any":
-            return "Any"
+            return "object"  # any JSON value: a user narrows it with isinstance
         elif self.kind == "list":
             assert self.inner is not None
             text = f"list[{self.inner.render()}]"
@@ -344,9 +310,6 @@ class TypeExpr:
             yield self.name
         if self.inner is not None:
             yield from self.inner.refs()
-
-    def uses_any(self) -> bool:
-        return self.kind == "any" or (self.inner is not None and self.inner.uses_any())
 
 
 ANY = TypeExpr("any")
@@ -662,7 +625,7 @@ def merge(versions: list[tuple[str, dict[str, Model]]], *, strict: bool = False)
     """One model set from the models of each API version (oldest first): the newest
     version's, plus what only older versions have (classes, and properties as optional
     fields; newest older version first).  ``strict`` checks that every entry of RENAMED
-    and ALWAYS_SENT is used."""
+    is used."""
     merged = dict(versions[-1][1])
     aliases: dict[str, str] = {}
     for version, models in reversed(versions[:-1]):
@@ -695,10 +658,6 @@ def merge(versions: list[tuple[str, dict[str, Model]]], *, strict: bool = False)
         unused = sorted(set(RENAMED) - set(aliases))
         if unused:
             raise ValueError(f"RENAMED entries no spec has: {unused}")
-        declared = {(f.owner, f.wire) for m in merged.values() for f in m.fields if not f.legacy}
-        unused_sent = sorted((set(ALWAYS_SENT) | set(MAYBE_NULL)) - declared)
-        if unused_sent:
-            raise ValueError(f"ALWAYS_SENT/MAYBE_NULL entries the newest spec lacks: {unused_sent}")
     return Merged(merged, dict(sorted(aliases.items())))
 
 
@@ -746,13 +705,101 @@ def _resolve(expr: TypeExpr, models: dict[str, Model]) -> TypeExpr:
     return expr
 
 
-def is_plain(f: Field, models: dict[str, Model]) -> bool:
-    """Whether a field gets a plain type with a zero-value default (see the docstring)."""
-    if f.legacy or f.nullable or f.type.kind == "any" or (f.owner, f.wire) in MAYBE_NULL:
-        return False
-    if (f.owner, f.wire) in ALWAYS_SENT:
-        return True
-    return f.required and _resolve(f.type, models).kind == "prim"
+def _struct_ref(expr: TypeExpr, models: dict[str, Model]) -> str | None:
+    """The struct model a field's value (or list item, or map value) is, if any."""
+    expr = _resolve(expr, models)
+    while expr.kind in ("list", "dict") and expr.inner is not None:
+        expr = _resolve(expr.inner, models)
+    if expr.kind == "ref" and models[expr.name].alias is None:
+        return expr.name
+    return None
+
+
+def load_go_types(path: Path = GO_TYPES) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+def go_facts(models: dict[str, Model], go: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """Class -> the Go fields (JSON name -> "kind[,flags] [struct]") of each moby version
+    whose answers it is part of: the roots, then what their fields' Go types lead to.  A
+    class that two Go structs lead to (a shared definition) gets both: both must agree."""
+    facts: dict[str, list[dict[str, str]]] = {}
+    for tag in go["tags"].values():
+        structs: dict[str, dict[str, str]] = tag["structs"]
+        seen: set[tuple[str, str]] = set()
+        todo = [(cls, key) for cls, key in tag["roots"].items() if cls in models]
+        while todo:
+            cls, key = todo.pop(0)
+            if (cls, key) in seen:
+                continue
+            seen.add((cls, key))
+            facts.setdefault(cls, []).append(structs[key])
+            for f in models[cls].fields:
+                parts = structs[key].get(f.wire, "").split(" ")
+                nested = _struct_ref(f.type, models)
+                if len(parts) == 2 and nested is not None and (cls, f.wire) not in SPEC_MISMATCH:
+                    todo.append((nested, parts[1]))
+    return facts
+
+
+def go_verdict(f: Field, versions: list[dict[str, str]]) -> str:
+    """ "plain", "null" (only a nil pointer, slice or map makes it Optional) or "optional",
+    from the Go fields of each version (see GO_TYPES)."""
+    entries = [v.get(f.wire) for v in versions]
+    if all(e is None for e in entries):
+        return "optional"  # no version read declares it
+    verdict = "plain"
+    for entry in entries:
+        if entry is None:
+            continue  # absent from this version: a zero value (structs are below)
+        kind, *flags = entry.split(" ")[0].split(",")
+        if kind == "struct" and "omitzero" not in flags:
+            if None in entries:
+                return "optional"
+        elif kind == "scalar":
+            continue
+        elif kind in ("slice", "map") and "omitempty" in flags:
+            continue
+        elif kind in ("ptr", "slice", "map") and not flags:
+            verdict = "null"
+        else:
+            return "optional"
+    return verdict
+
+
+@dataclass
+class Typing:
+    """Which fields get plain types, and how each correction was used."""
+
+    plain: set[tuple[str, str]]  # (class, wire)
+    corrected: set[tuple[str, str]]  # (owner, wire) of ALWAYS_FILLED entries used
+    go_classes: set[str]
+
+
+def decide(models: dict[str, Model], go: dict[str, Any]) -> Typing:
+    facts = go_facts(models, go)
+    plain: set[tuple[str, str]] = set()
+    corrected: set[tuple[str, str]] = set()
+    for model in models.values():
+        versions = facts.get(model.name)
+        for f in model.fields:
+            if f.legacy or f.nullable or f.type.kind == "any":
+                continue
+            if versions is None:
+                # Not an answer read from Go (a request body, a progress message): the
+                # spec's required scalars, which the daemon always sends.
+                if f.required and _resolve(f.type, models).kind == "prim":
+                    plain.add((model.name, f.wire))
+                continue
+            verdict = go_verdict(f, versions)
+            if verdict == "null" and (f.owner, f.wire) in ALWAYS_FILLED:
+                corrected.add((f.owner, f.wire))
+                verdict = "plain"
+            if verdict == "plain":
+                plain.add((model.name, f.wire))
+    return Typing(plain, corrected, set(facts))
 
 
 def _default(f: Field, models: dict[str, Model]) -> tuple[str, str]:
@@ -813,14 +860,12 @@ def _class_header(name: str) -> list[str]:
     return [f"class {name}(", f"{INDENT}{bases}", "):"]
 
 
-def render(models: dict[str, Model], spec_version: str, aliases: dict[str, str]) -> str:
+def render(
+    models: dict[str, Model], spec_version: str, aliases: dict[str, str], typing: Typing
+) -> str:
     ordered = _order(models)
-    uses_any = any(
-        (m.alias is not None and m.alias.uses_any()) or any(f.type.uses_any() for f in m.fields)
-        for m in ordered
-    )
     uses_alias = any(m.alias is not None for m in ordered)
-    typing_names = [n for n, used in (("Any", uses_any), ("TypeAlias", uses_alias)) if used]
+    typing_names = ["TypeAlias"] if uses_alias else []
 
     out: list[str] = [
         "# This file is generated by tools/genmodels.py from the Docker Engine API",
@@ -854,7 +899,7 @@ def render(models: dict[str, Model], spec_version: str, aliases: dict[str, str])
                 out.append("")
             for f in model.fields:
                 annotation = f.type.render()
-                plain = is_plain(f, models)
+                plain = (model.name, f.wire) in typing.plain
                 if f.type.kind != "any" and not plain:
                     annotation += " | None"
                 if any(dep not in emitted and dep != model.name for dep in f.type.refs()) or (
@@ -918,9 +963,22 @@ def spec_version(spec: dict[str, Any]) -> str:
 def generate(*specs: dict[str, Any], strict: bool = False) -> str:
     """Module source for parsed specs, oldest first (the newest decides the types)."""
     merged = merge([(spec_version(s), Generator(s).run()) for s in specs], strict=strict)
+    typing = decide(merged.models, load_go_types())
+    if strict:
+        unused = sorted(set(ALWAYS_FILLED) - typing.corrected)
+        if unused:
+            raise ValueError(f"ALWAYS_FILLED entries Go already types plainly or lacks: {unused}")
+        declared = {(m.name, f.wire) for m in merged.models.values() for f in m.fields}
+        stale = sorted(set(SPEC_MISMATCH) - declared)
+        if stale:
+            raise ValueError(f"SPEC_MISMATCH entries the specs lack: {stale}")
+        roots = {cls for tag in load_go_types()["tags"].values() for cls in tag["roots"]}
+        missing = sorted(roots - set(merged.models))
+        if missing:
+            raise ValueError(f"gotypes roots the specs lack: {missing}")
     versions = [spec_version(s) for s in specs]
     text = versions[0] if len(versions) == 1 else f"{versions[0]} to {versions[-1]}"
-    return render(merged.models, text, merged.aliases)
+    return render(merged.models, text, merged.aliases, typing)
 
 
 def load_specs(directory: Path) -> list[dict[str, Any]]:
@@ -932,7 +990,7 @@ def load_specs(directory: Path) -> list[dict[str, Any]]:
 
 def generate_from_dir(directory: Path) -> str:
     """Module source for a directory of specs; with more than one, every entry of RENAMED
-    and ALWAYS_SENT must be used (a stale table is an error)."""
+    and ALWAYS_FILLED must be used (a stale table is an error)."""
     specs = load_specs(directory)
     return generate(*specs, strict=len(specs) > 1)
 

@@ -1,4 +1,8 @@
-"""Hand-written models for what the spec leaves untyped (gc=False, as the generated ones)."""
+"""Hand-written models for what the spec leaves untyped (gc=False, as the generated ones).
+
+Fields are typed by the rule of docs/typing.md, from moby's container.StatsResponse and
+swarm.SecretCreateResponse (tests/test_models.py checks the stats models against
+tools/gotypes/nullability.json)."""
 
 from __future__ import annotations
 
@@ -53,7 +57,7 @@ class CPUUsage(msgspec.Struct, kw_only=True, gc=False):
     """CPU time used, in nanoseconds."""
 
     total_usage: int = 0
-    percpu_usage: list[int] | None = None
+    percpu_usage: list[int] = msgspec.field(default_factory=list)
     usage_in_kernelmode: int = 0
     usage_in_usermode: int = 0
 
@@ -69,27 +73,27 @@ class ThrottlingData(msgspec.Struct, kw_only=True, gc=False):
 class CPUStats(msgspec.Struct, kw_only=True, gc=False):
     """CPU usage of the container and of the whole system."""
 
-    cpu_usage: CPUUsage | None = None
-    system_cpu_usage: int | None = None
-    online_cpus: int | None = None
-    throttling_data: ThrottlingData | None = None
+    cpu_usage: CPUUsage = msgspec.field(default_factory=CPUUsage)
+    system_cpu_usage: int = 0
+    online_cpus: int = 0
+    throttling_data: ThrottlingData = msgspec.field(default_factory=ThrottlingData)
 
 
 class MemoryStats(msgspec.Struct, kw_only=True, gc=False):
     """Memory use and limits, in bytes."""
 
-    usage: int | None = None
-    max_usage: int | None = None
-    limit: int | None = None
-    failcnt: int | None = None
-    stats: dict[str, int] | None = None
+    usage: int = 0
+    max_usage: int = 0
+    limit: int = 0
+    failcnt: int = 0
+    stats: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 class PidsStats(msgspec.Struct, kw_only=True, gc=False):
     """How many processes run, and the limit."""
 
-    current: int | None = None
-    limit: int | None = None
+    current: int = 0
+    limit: int = 0
 
 
 class BlkioEntry(msgspec.Struct, kw_only=True, gc=False):
@@ -124,21 +128,21 @@ class NetworkStats(msgspec.Struct, kw_only=True, gc=False):
 class ContainerStats(msgspec.Struct, kw_only=True, gc=False):
     """One sample of GET /containers/{id}/stats (the spec leaves it untyped)."""
 
-    id: str | None = None
-    name: str | None = None
-    read: str | None = None
-    preread: str | None = None
-    num_procs: int | None = None
-    pids_stats: PidsStats | None = None
-    cpu_stats: CPUStats | None = None
-    precpu_stats: CPUStats | None = None
-    memory_stats: MemoryStats | None = None
-    blkio_stats: BlkioStats | None = None
-    networks: dict[str, NetworkStats] | None = None
+    id: str = ""
+    name: str = ""
+    read: str = ""
+    preread: str = ""
+    num_procs: int = 0
+    pids_stats: PidsStats = msgspec.field(default_factory=PidsStats)
+    cpu_stats: CPUStats = msgspec.field(default_factory=CPUStats)
+    precpu_stats: CPUStats = msgspec.field(default_factory=CPUStats)
+    memory_stats: MemoryStats = msgspec.field(default_factory=MemoryStats)
+    blkio_stats: BlkioStats = msgspec.field(default_factory=BlkioStats)
+    networks: dict[str, NetworkStats] = msgspec.field(default_factory=dict)
 
 
 class SwarmIdResponse(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """The id of a created secret or config: the daemon sends {"ID": ...}, not the
     {"Id": ...} of the spec's IdResponse."""
 
-    id: str | None = msgspec.field(default=None, name="ID")
+    id: str = msgspec.field(default="", name="ID")

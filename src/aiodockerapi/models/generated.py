@@ -3,7 +3,7 @@
 # the generator and run `python tools/genmodels.py` instead.
 """msgspec models for the Docker Engine API (generated)."""
 
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import msgspec
 
@@ -319,9 +319,9 @@ class ImageHistoryResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True,
 class PortSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PortSummary`."""
 
-    ip: str | None = msgspec.field(default=None, name="IP")
+    ip: str = msgspec.field(default="", name="IP")
     private_port: int = msgspec.field(default=0, name="PrivatePort")
-    public_port: int | None = msgspec.field(default=None, name="PublicPort")
+    public_port: int = msgspec.field(default=0, name="PublicPort")
     type: str = msgspec.field(default="", name="Type")
 
 
@@ -332,29 +332,29 @@ MountType: TypeAlias = str
 class MountPoint(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.MountPoint`."""
 
-    type: MountType | None = msgspec.field(default=None, name="Type")
-    name: str | None = msgspec.field(default=None, name="Name")
-    source: str | None = msgspec.field(default=None, name="Source")
-    destination: str | None = msgspec.field(default=None, name="Destination")
-    driver: str | None = msgspec.field(default=None, name="Driver")
-    mode: str | None = msgspec.field(default=None, name="Mode")
-    rw: bool | None = msgspec.field(default=None, name="RW")
-    propagation: str | None = msgspec.field(default=None, name="Propagation")
+    type: MountType = msgspec.field(default="", name="Type")
+    name: str = msgspec.field(default="", name="Name")
+    source: str = msgspec.field(default="", name="Source")
+    destination: str = msgspec.field(default="", name="Destination")
+    driver: str = msgspec.field(default="", name="Driver")
+    mode: str = msgspec.field(default="", name="Mode")
+    rw: bool = msgspec.field(default=False, name="RW")
+    propagation: str = msgspec.field(default="", name="Propagation")
 
 
 class DeviceMapping(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.DeviceMapping`."""
 
-    path_on_host: str | None = msgspec.field(default=None, name="PathOnHost")
-    path_in_container: str | None = msgspec.field(default=None, name="PathInContainer")
-    cgroup_permissions: str | None = msgspec.field(default=None, name="CgroupPermissions")
+    path_on_host: str = msgspec.field(default="", name="PathOnHost")
+    path_in_container: str = msgspec.field(default="", name="PathInContainer")
+    cgroup_permissions: str = msgspec.field(default="", name="CgroupPermissions")
 
 
 class DeviceRequest(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.DeviceRequest`."""
 
-    driver: str | None = msgspec.field(default=None, name="Driver")
-    count: int | None = msgspec.field(default=None, name="Count")
+    driver: str = msgspec.field(default="", name="Driver")
+    count: int = msgspec.field(default=0, name="Count")
     device_ids: list[str] | None = msgspec.field(default=None, name="DeviceIDs")
     capabilities: list[list[str]] | None = msgspec.field(default=None, name="Capabilities")
     options: dict[str, str] | None = msgspec.field(default=None, name="Options")
@@ -363,62 +363,60 @@ class DeviceRequest(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class ThrottleDevice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ThrottleDevice`."""
 
-    path: str | None = msgspec.field(default=None, name="Path")
-    rate: int | None = msgspec.field(default=None, name="Rate")
+    path: str = msgspec.field(default="", name="Path")
+    rate: int = msgspec.field(default=0, name="Rate")
 
 
 class MountBindOptions(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Mount.BindOptions`."""
 
-    propagation: str | None = msgspec.field(default=None, name="Propagation")
-    non_recursive: bool | None = msgspec.field(default=None, name="NonRecursive")
-    create_mountpoint: bool | None = msgspec.field(default=None, name="CreateMountpoint")
-    read_only_non_recursive: bool | None = msgspec.field(default=None, name="ReadOnlyNonRecursive")
-    read_only_force_recursive: bool | None = msgspec.field(
-        default=None, name="ReadOnlyForceRecursive"
-    )
+    propagation: str = msgspec.field(default="", name="Propagation")
+    non_recursive: bool = msgspec.field(default=False, name="NonRecursive")
+    create_mountpoint: bool = msgspec.field(default=False, name="CreateMountpoint")
+    read_only_non_recursive: bool = msgspec.field(default=False, name="ReadOnlyNonRecursive")
+    read_only_force_recursive: bool = msgspec.field(default=False, name="ReadOnlyForceRecursive")
 
 
 class MountVolumeOptionsDriverConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `MountVolumeOptions.DriverConfig`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
-    options: dict[str, str] | None = msgspec.field(default=None, name="Options")
+    name: str = msgspec.field(default="", name="Name")
+    options: dict[str, str] = msgspec.field(default_factory=dict, name="Options")
 
 
 class MountVolumeOptions(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Mount.VolumeOptions`."""
 
-    no_copy: bool | None = msgspec.field(default=None, name="NoCopy")
-    labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
+    no_copy: bool = msgspec.field(default=False, name="NoCopy")
+    labels: dict[str, str] = msgspec.field(default_factory=dict, name="Labels")
     driver_config: MountVolumeOptionsDriverConfig | None = msgspec.field(
         default=None, name="DriverConfig"
     )
-    subpath: str | None = msgspec.field(default=None, name="Subpath")
+    subpath: str = msgspec.field(default="", name="Subpath")
 
 
 class MountImageOptions(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Mount.ImageOptions`."""
 
-    subpath: str | None = msgspec.field(default=None, name="Subpath")
+    subpath: str = msgspec.field(default="", name="Subpath")
 
 
 class MountTmpfsOptions(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Mount.TmpfsOptions`."""
 
-    size_bytes: int | None = msgspec.field(default=None, name="SizeBytes")
-    mode: int | None = msgspec.field(default=None, name="Mode")
-    options: list[list[str]] | None = msgspec.field(default=None, name="Options")
+    size_bytes: int = msgspec.field(default=0, name="SizeBytes")
+    mode: int = msgspec.field(default=0, name="Mode")
+    options: list[list[str]] = msgspec.field(default_factory=list, name="Options")
 
 
 class Mount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Mount`."""
 
-    target: str | None = msgspec.field(default=None, name="Target")
-    source: str | None = msgspec.field(default=None, name="Source")
-    type: MountType | None = msgspec.field(default=None, name="Type")
-    read_only: bool | None = msgspec.field(default=None, name="ReadOnly")
-    consistency: str | None = msgspec.field(default=None, name="Consistency")
+    target: str = msgspec.field(default="", name="Target")
+    source: str = msgspec.field(default="", name="Source")
+    type: MountType = msgspec.field(default="", name="Type")
+    read_only: bool = msgspec.field(default=False, name="ReadOnly")
+    consistency: str = msgspec.field(default="", name="Consistency")
     bind_options: MountBindOptions | None = msgspec.field(default=None, name="BindOptions")
     volume_options: MountVolumeOptions | None = msgspec.field(default=None, name="VolumeOptions")
     image_options: MountImageOptions | None = msgspec.field(default=None, name="ImageOptions")
@@ -428,15 +426,15 @@ class Mount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class RestartPolicy(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.RestartPolicy`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
-    maximum_retry_count: int | None = msgspec.field(default=None, name="MaximumRetryCount")
+    name: str = msgspec.field(default="", name="Name")
+    maximum_retry_count: int = msgspec.field(default=0, name="MaximumRetryCount")
 
 
 class ResourcesBlkioWeightDeviceItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Resources.BlkioWeightDevice[]`."""
 
-    path: str | None = msgspec.field(default=None, name="Path")
-    weight: int | None = msgspec.field(default=None, name="Weight")
+    path: str = msgspec.field(default="", name="Path")
+    weight: int = msgspec.field(default=0, name="Weight")
 
 
 class ResourcesUlimitsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -497,16 +495,16 @@ class Resources(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class Limit(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Limit`."""
 
-    nano_cpus: int | None = msgspec.field(default=None, name="NanoCPUs")
-    memory_bytes: int | None = msgspec.field(default=None, name="MemoryBytes")
-    pids: int | None = msgspec.field(default=None, name="Pids")
+    nano_cpus: int = msgspec.field(default=0, name="NanoCPUs")
+    memory_bytes: int = msgspec.field(default=0, name="MemoryBytes")
+    pids: int = msgspec.field(default=0, name="Pids")
 
 
 class GenericResourcesNamedResourceSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `GenericResources.NamedResourceSpec`."""
 
-    kind: str | None = msgspec.field(default=None, name="Kind")
-    value: str | None = msgspec.field(default=None, name="Value")
+    kind: str = msgspec.field(default="", name="Kind")
+    value: str = msgspec.field(default="", name="Value")
 
 
 class GenericResourcesDiscreteResourceSpec(
@@ -514,8 +512,8 @@ class GenericResourcesDiscreteResourceSpec(
 ):
     """Generated from `GenericResources.DiscreteResourceSpec`."""
 
-    kind: str | None = msgspec.field(default=None, name="Kind")
-    value: int | None = msgspec.field(default=None, name="Value")
+    kind: str = msgspec.field(default="", name="Kind")
+    value: int = msgspec.field(default=0, name="Value")
 
 
 class GenericResources(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -532,53 +530,53 @@ class GenericResources(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fals
 class ResourceObject(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ResourceObject`."""
 
-    nano_cpus: int | None = msgspec.field(default=None, name="NanoCPUs")
-    memory_bytes: int | None = msgspec.field(default=None, name="MemoryBytes")
-    generic_resources: list[GenericResources] | None = msgspec.field(
-        default=None, name="GenericResources"
+    nano_cpus: int = msgspec.field(default=0, name="NanoCPUs")
+    memory_bytes: int = msgspec.field(default=0, name="MemoryBytes")
+    generic_resources: list[GenericResources] = msgspec.field(
+        default_factory=list, name="GenericResources"
     )
 
 
 class HealthConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.HealthConfig`."""
 
-    test: list[str] | None = msgspec.field(default=None, name="Test")
-    interval: int | None = msgspec.field(default=None, name="Interval")
-    timeout: int | None = msgspec.field(default=None, name="Timeout")
-    retries: int | None = msgspec.field(default=None, name="Retries")
-    start_period: int | None = msgspec.field(default=None, name="StartPeriod")
+    test: list[str] = msgspec.field(default_factory=list, name="Test")
+    interval: int = msgspec.field(default=0, name="Interval")
+    timeout: int = msgspec.field(default=0, name="Timeout")
+    retries: int = msgspec.field(default=0, name="Retries")
+    start_period: int = msgspec.field(default=0, name="StartPeriod")
     start_interval: int | None = msgspec.field(default=None, name="StartInterval")
 
 
 class HealthcheckResult(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.HealthcheckResult`."""
 
-    start: str | None = msgspec.field(default=None, name="Start")
-    end: str | None = msgspec.field(default=None, name="End")
-    exit_code: int | None = msgspec.field(default=None, name="ExitCode")
-    output: str | None = msgspec.field(default=None, name="Output")
+    start: str = msgspec.field(default="", name="Start")
+    end: str = msgspec.field(default="", name="End")
+    exit_code: int = msgspec.field(default=0, name="ExitCode")
+    output: str = msgspec.field(default="", name="Output")
 
 
 class Health(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Health`."""
 
-    status: str | None = msgspec.field(default=None, name="Status")
-    failing_streak: int | None = msgspec.field(default=None, name="FailingStreak")
+    status: str = msgspec.field(default="", name="Status")
+    failing_streak: int = msgspec.field(default=0, name="FailingStreak")
     log: list[HealthcheckResult] | None = msgspec.field(default=None, name="Log")
 
 
 class HostConfigLogConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `HostConfig.LogConfig`."""
 
-    type: str | None = msgspec.field(default=None, name="Type")
+    type: str = msgspec.field(default="", name="Type")
     config: dict[str, str] | None = msgspec.field(default=None, name="Config")
 
 
 class PortBinding(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PortBinding`."""
 
-    host_ip: str | None = msgspec.field(default=None, name="HostIp")
-    host_port: str | None = msgspec.field(default=None, name="HostPort")
+    host_ip: str = msgspec.field(default="", name="HostIp")
+    host_port: str = msgspec.field(default="", name="HostPort")
 
 
 # Generated from `definitions.PortMap`.
@@ -588,10 +586,10 @@ PortMap: TypeAlias = dict[str, list[PortBinding] | None]
 class HostConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.HostConfig`."""
 
-    cpu_shares: int | None = msgspec.field(default=None, name="CpuShares")
-    memory: int | None = msgspec.field(default=None, name="Memory")
-    cgroup_parent: str | None = msgspec.field(default=None, name="CgroupParent")
-    blkio_weight: int | None = msgspec.field(default=None, name="BlkioWeight")
+    cpu_shares: int = msgspec.field(default=0, name="CpuShares")
+    memory: int = msgspec.field(default=0, name="Memory")
+    cgroup_parent: str = msgspec.field(default="", name="CgroupParent")
+    blkio_weight: int = msgspec.field(default=0, name="BlkioWeight")
     blkio_weight_device: list[ResourcesBlkioWeightDeviceItem] | None = msgspec.field(
         default=None, name="BlkioWeightDevice"
     )
@@ -607,64 +605,68 @@ class HostConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     blkio_device_write_iops: list[ThrottleDevice] | None = msgspec.field(
         default=None, name="BlkioDeviceWriteIOps"
     )
-    cpu_period: int | None = msgspec.field(default=None, name="CpuPeriod")
-    cpu_quota: int | None = msgspec.field(default=None, name="CpuQuota")
-    cpu_realtime_period: int | None = msgspec.field(default=None, name="CpuRealtimePeriod")
-    cpu_realtime_runtime: int | None = msgspec.field(default=None, name="CpuRealtimeRuntime")
-    cpuset_cpus: str | None = msgspec.field(default=None, name="CpusetCpus")
-    cpuset_mems: str | None = msgspec.field(default=None, name="CpusetMems")
+    cpu_period: int = msgspec.field(default=0, name="CpuPeriod")
+    cpu_quota: int = msgspec.field(default=0, name="CpuQuota")
+    cpu_realtime_period: int = msgspec.field(default=0, name="CpuRealtimePeriod")
+    cpu_realtime_runtime: int = msgspec.field(default=0, name="CpuRealtimeRuntime")
+    cpuset_cpus: str = msgspec.field(default="", name="CpusetCpus")
+    cpuset_mems: str = msgspec.field(default="", name="CpusetMems")
     devices: list[DeviceMapping] | None = msgspec.field(default=None, name="Devices")
     device_cgroup_rules: list[str] | None = msgspec.field(default=None, name="DeviceCgroupRules")
     device_requests: list[DeviceRequest] | None = msgspec.field(default=None, name="DeviceRequests")
-    memory_reservation: int | None = msgspec.field(default=None, name="MemoryReservation")
-    memory_swap: int | None = msgspec.field(default=None, name="MemorySwap")
+    memory_reservation: int = msgspec.field(default=0, name="MemoryReservation")
+    memory_swap: int = msgspec.field(default=0, name="MemorySwap")
     memory_swappiness: int | None = msgspec.field(default=None, name="MemorySwappiness")
-    nano_cpus: int | None = msgspec.field(default=None, name="NanoCpus")
+    nano_cpus: int = msgspec.field(default=0, name="NanoCpus")
     oom_kill_disable: bool | None = msgspec.field(default=None, name="OomKillDisable")
     init: bool | None = msgspec.field(default=None, name="Init")
     pids_limit: int | None = msgspec.field(default=None, name="PidsLimit")
     ulimits: list[ResourcesUlimitsItem] | None = msgspec.field(default=None, name="Ulimits")
-    cpu_count: int | None = msgspec.field(default=None, name="CpuCount")
-    cpu_percent: int | None = msgspec.field(default=None, name="CpuPercent")
-    io_maximum_iops: int | None = msgspec.field(default=None, name="IOMaximumIOps")
-    io_maximum_bandwidth: int | None = msgspec.field(default=None, name="IOMaximumBandwidth")
+    cpu_count: int = msgspec.field(default=0, name="CpuCount")
+    cpu_percent: int = msgspec.field(default=0, name="CpuPercent")
+    io_maximum_iops: int = msgspec.field(default=0, name="IOMaximumIOps")
+    io_maximum_bandwidth: int = msgspec.field(default=0, name="IOMaximumBandwidth")
     binds: list[str] | None = msgspec.field(default=None, name="Binds")
-    container_id_file: str | None = msgspec.field(default=None, name="ContainerIDFile")
-    log_config: HostConfigLogConfig | None = msgspec.field(default=None, name="LogConfig")
-    network_mode: str | None = msgspec.field(default=None, name="NetworkMode")
+    container_id_file: str = msgspec.field(default="", name="ContainerIDFile")
+    log_config: HostConfigLogConfig = msgspec.field(
+        default_factory=HostConfigLogConfig, name="LogConfig"
+    )
+    network_mode: str = msgspec.field(default="", name="NetworkMode")
     port_bindings: PortMap | None = msgspec.field(default=None, name="PortBindings")
-    restart_policy: RestartPolicy | None = msgspec.field(default=None, name="RestartPolicy")
-    auto_remove: bool | None = msgspec.field(default=None, name="AutoRemove")
-    volume_driver: str | None = msgspec.field(default=None, name="VolumeDriver")
+    restart_policy: RestartPolicy = msgspec.field(
+        default_factory=RestartPolicy, name="RestartPolicy"
+    )
+    auto_remove: bool = msgspec.field(default=False, name="AutoRemove")
+    volume_driver: str = msgspec.field(default="", name="VolumeDriver")
     volumes_from: list[str] | None = msgspec.field(default=None, name="VolumesFrom")
-    mounts: list[Mount] | None = msgspec.field(default=None, name="Mounts")
+    mounts: list[Mount] = msgspec.field(default_factory=list, name="Mounts")
     console_size: list[int] | None = msgspec.field(default=None, name="ConsoleSize")
-    annotations: dict[str, str] | None = msgspec.field(default=None, name="Annotations")
+    annotations: dict[str, str] = msgspec.field(default_factory=dict, name="Annotations")
     cap_add: list[str] | None = msgspec.field(default=None, name="CapAdd")
     cap_drop: list[str] | None = msgspec.field(default=None, name="CapDrop")
-    cgroupns_mode: str | None = msgspec.field(default=None, name="CgroupnsMode")
+    cgroupns_mode: str = msgspec.field(default="", name="CgroupnsMode")
     dns: list[str] | None = msgspec.field(default=None, name="Dns")
     dns_options: list[str] | None = msgspec.field(default=None, name="DnsOptions")
     dns_search: list[str] | None = msgspec.field(default=None, name="DnsSearch")
     extra_hosts: list[str] | None = msgspec.field(default=None, name="ExtraHosts")
     group_add: list[str] | None = msgspec.field(default=None, name="GroupAdd")
-    ipc_mode: str | None = msgspec.field(default=None, name="IpcMode")
-    cgroup: str | None = msgspec.field(default=None, name="Cgroup")
+    ipc_mode: str = msgspec.field(default="", name="IpcMode")
+    cgroup: str = msgspec.field(default="", name="Cgroup")
     links: list[str] | None = msgspec.field(default=None, name="Links")
-    oom_score_adj: int | None = msgspec.field(default=None, name="OomScoreAdj")
-    pid_mode: str | None = msgspec.field(default=None, name="PidMode")
-    privileged: bool | None = msgspec.field(default=None, name="Privileged")
-    publish_all_ports: bool | None = msgspec.field(default=None, name="PublishAllPorts")
-    readonly_rootfs: bool | None = msgspec.field(default=None, name="ReadonlyRootfs")
+    oom_score_adj: int = msgspec.field(default=0, name="OomScoreAdj")
+    pid_mode: str = msgspec.field(default="", name="PidMode")
+    privileged: bool = msgspec.field(default=False, name="Privileged")
+    publish_all_ports: bool = msgspec.field(default=False, name="PublishAllPorts")
+    readonly_rootfs: bool = msgspec.field(default=False, name="ReadonlyRootfs")
     security_opt: list[str] | None = msgspec.field(default=None, name="SecurityOpt")
-    storage_opt: dict[str, str] | None = msgspec.field(default=None, name="StorageOpt")
-    tmpfs: dict[str, str] | None = msgspec.field(default=None, name="Tmpfs")
-    uts_mode: str | None = msgspec.field(default=None, name="UTSMode")
-    userns_mode: str | None = msgspec.field(default=None, name="UsernsMode")
-    shm_size: int | None = msgspec.field(default=None, name="ShmSize")
+    storage_opt: dict[str, str] = msgspec.field(default_factory=dict, name="StorageOpt")
+    tmpfs: dict[str, str] = msgspec.field(default_factory=dict, name="Tmpfs")
+    uts_mode: str = msgspec.field(default="", name="UTSMode")
+    userns_mode: str = msgspec.field(default="", name="UsernsMode")
+    shm_size: int = msgspec.field(default=0, name="ShmSize")
     sysctls: dict[str, str] | None = msgspec.field(default=None, name="Sysctls")
     runtime: str | None = msgspec.field(default=None, name="Runtime")
-    isolation: str | None = msgspec.field(default=None, name="Isolation")
+    isolation: str = msgspec.field(default="", name="Isolation")
     masked_paths: list[str] | None = msgspec.field(default=None, name="MaskedPaths")
     readonly_paths: list[str] | None = msgspec.field(default=None, name="ReadonlyPaths")
     kernel_memory_tcp: int | None = msgspec.field(default=None, name="KernelMemoryTCP")
@@ -674,25 +676,25 @@ class HostConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class ContainerConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerConfig`."""
 
-    hostname: str | None = msgspec.field(default=None, name="Hostname")
-    domainname: str | None = msgspec.field(default=None, name="Domainname")
-    user: str | None = msgspec.field(default=None, name="User")
-    attach_stdin: bool | None = msgspec.field(default=None, name="AttachStdin")
-    attach_stdout: bool | None = msgspec.field(default=None, name="AttachStdout")
-    attach_stderr: bool | None = msgspec.field(default=None, name="AttachStderr")
-    exposed_ports: dict[str, dict[str, Any]] | None = msgspec.field(
+    hostname: str = msgspec.field(default="", name="Hostname")
+    domainname: str = msgspec.field(default="", name="Domainname")
+    user: str = msgspec.field(default="", name="User")
+    attach_stdin: bool = msgspec.field(default=False, name="AttachStdin")
+    attach_stdout: bool = msgspec.field(default=False, name="AttachStdout")
+    attach_stderr: bool = msgspec.field(default=False, name="AttachStderr")
+    exposed_ports: dict[str, dict[str, object]] | None = msgspec.field(
         default=None, name="ExposedPorts"
     )
-    tty: bool | None = msgspec.field(default=None, name="Tty")
-    open_stdin: bool | None = msgspec.field(default=None, name="OpenStdin")
-    stdin_once: bool | None = msgspec.field(default=None, name="StdinOnce")
+    tty: bool = msgspec.field(default=False, name="Tty")
+    open_stdin: bool = msgspec.field(default=False, name="OpenStdin")
+    stdin_once: bool = msgspec.field(default=False, name="StdinOnce")
     env: list[str] | None = msgspec.field(default=None, name="Env")
     cmd: list[str] | None = msgspec.field(default=None, name="Cmd")
     healthcheck: HealthConfig | None = msgspec.field(default=None, name="Healthcheck")
     args_escaped: bool | None = msgspec.field(default=None, name="ArgsEscaped")
-    image: str | None = msgspec.field(default=None, name="Image")
-    volumes: dict[str, dict[str, Any]] | None = msgspec.field(default=None, name="Volumes")
-    working_dir: str | None = msgspec.field(default=None, name="WorkingDir")
+    image: str = msgspec.field(default="", name="Image")
+    volumes: dict[str, dict[str, object]] | None = msgspec.field(default=None, name="Volumes")
+    working_dir: str = msgspec.field(default="", name="WorkingDir")
     entrypoint: list[str] | None = msgspec.field(default=None, name="Entrypoint")
     network_disabled: bool | None = msgspec.field(default=None, name="NetworkDisabled")
     on_build: list[str] | None = msgspec.field(default=None, name="OnBuild")
@@ -706,16 +708,16 @@ class ContainerConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 class ImageConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ImageConfig`."""
 
-    user: str | None = msgspec.field(default=None, name="User")
-    exposed_ports: dict[str, dict[str, Any]] | None = msgspec.field(
+    user: str = msgspec.field(default="", name="User")
+    exposed_ports: dict[str, dict[str, object]] | None = msgspec.field(
         default=None, name="ExposedPorts"
     )
     env: list[str] | None = msgspec.field(default=None, name="Env")
     cmd: list[str] | None = msgspec.field(default=None, name="Cmd")
     healthcheck: HealthConfig | None = msgspec.field(default=None, name="Healthcheck")
     args_escaped: bool | None = msgspec.field(default=None, name="ArgsEscaped")
-    volumes: dict[str, dict[str, Any]] | None = msgspec.field(default=None, name="Volumes")
-    working_dir: str | None = msgspec.field(default=None, name="WorkingDir")
+    volumes: dict[str, dict[str, object]] | None = msgspec.field(default=None, name="Volumes")
+    working_dir: str = msgspec.field(default="", name="WorkingDir")
     entrypoint: list[str] | None = msgspec.field(default=None, name="Entrypoint")
     on_build: list[str] | None = msgspec.field(default=None, name="OnBuild")
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
@@ -738,9 +740,9 @@ class ImageConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class EndpointIPAMConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.EndpointIPAMConfig`."""
 
-    ipv4_address: str | None = msgspec.field(default=None, name="IPv4Address")
-    ipv6_address: str | None = msgspec.field(default=None, name="IPv6Address")
-    link_local_ips: list[str] | None = msgspec.field(default=None, name="LinkLocalIPs")
+    ipv4_address: str = msgspec.field(default="", name="IPv4Address")
+    ipv6_address: str = msgspec.field(default="", name="IPv6Address")
+    link_local_ips: list[str] = msgspec.field(default_factory=list, name="LinkLocalIPs")
 
 
 class EndpointSettings(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -751,15 +753,15 @@ class EndpointSettings(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fals
     mac_address: str | None = msgspec.field(default=None, name="MacAddress")
     aliases: list[str] | None = msgspec.field(default=None, name="Aliases")
     driver_opts: dict[str, str] | None = msgspec.field(default=None, name="DriverOpts")
-    gw_priority: int | None = msgspec.field(default=None, name="GwPriority")
-    network_id: str | None = msgspec.field(default=None, name="NetworkID")
-    endpoint_id: str | None = msgspec.field(default=None, name="EndpointID")
-    gateway: str | None = msgspec.field(default=None, name="Gateway")
-    ip_address: str | None = msgspec.field(default=None, name="IPAddress")
-    ip_prefix_len: int | None = msgspec.field(default=None, name="IPPrefixLen")
-    ipv6_gateway: str | None = msgspec.field(default=None, name="IPv6Gateway")
-    global_ipv6_address: str | None = msgspec.field(default=None, name="GlobalIPv6Address")
-    global_ipv6_prefix_len: int | None = msgspec.field(default=None, name="GlobalIPv6PrefixLen")
+    gw_priority: int = msgspec.field(default=0, name="GwPriority")
+    network_id: str = msgspec.field(default="", name="NetworkID")
+    endpoint_id: str = msgspec.field(default="", name="EndpointID")
+    gateway: str = msgspec.field(default="", name="Gateway")
+    ip_address: str = msgspec.field(default="", name="IPAddress")
+    ip_prefix_len: int = msgspec.field(default=0, name="IPPrefixLen")
+    ipv6_gateway: str = msgspec.field(default="", name="IPv6Gateway")
+    global_ipv6_address: str = msgspec.field(default="", name="GlobalIPv6Address")
+    global_ipv6_prefix_len: int = msgspec.field(default=0, name="GlobalIPv6PrefixLen")
     dns_names: list[str] | None = msgspec.field(default=None, name="DNSNames")
 
 
@@ -774,15 +776,15 @@ class NetworkingConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fals
 class Address(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Address`."""
 
-    addr: str | None = msgspec.field(default=None, name="Addr")
-    prefix_len: int | None = msgspec.field(default=None, name="PrefixLen")
+    addr: str = msgspec.field(default="", name="Addr")
+    prefix_len: int = msgspec.field(default=0, name="PrefixLen")
 
 
 class NetworkSettings(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NetworkSettings`."""
 
-    sandbox_id: str | None = msgspec.field(default=None, name="SandboxID")
-    sandbox_key: str | None = msgspec.field(default=None, name="SandboxKey")
+    sandbox_id: str = msgspec.field(default="", name="SandboxID")
+    sandbox_key: str = msgspec.field(default="", name="SandboxKey")
     ports: PortMap | None = msgspec.field(default=None, name="Ports")
     networks: dict[str, EndpointSettings] | None = msgspec.field(default=None, name="Networks")
     bridge: str | None = msgspec.field(default=None, name="Bridge")
@@ -817,7 +819,7 @@ class DriverData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class RootFSStorageSnapshot(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.RootFSStorageSnapshot`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
+    name: str = msgspec.field(default="", name="Name")
 
 
 class RootFSStorage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -881,9 +883,9 @@ SignatureTimestampType: TypeAlias = str
 class SignatureTimestamp(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.SignatureTimestamp`."""
 
-    type: SignatureTimestampType | None = msgspec.field(default=None, name="Type")
-    uri: str | None = msgspec.field(default=None, name="URI")
-    timestamp: str | None = msgspec.field(default=None, name="Timestamp")
+    type: SignatureTimestampType = msgspec.field(default="", name="Type")
+    uri: str = msgspec.field(default="", name="URI")
+    timestamp: str = msgspec.field(default="", name="Timestamp")
 
 
 # Generated from `definitions.KnownSignerIdentity`.
@@ -893,34 +895,26 @@ KnownSignerIdentity: TypeAlias = str
 class SignerIdentity(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.SignerIdentity`."""
 
-    certificate_issuer: str | None = msgspec.field(default=None, name="CertificateIssuer")
-    subject_alternative_name: str | None = msgspec.field(
-        default=None, name="SubjectAlternativeName"
+    certificate_issuer: str = msgspec.field(default="", name="CertificateIssuer")
+    subject_alternative_name: str = msgspec.field(default="", name="SubjectAlternativeName")
+    issuer: str = msgspec.field(default="", name="Issuer")
+    build_signer_uri: str = msgspec.field(default="", name="BuildSignerURI")
+    build_signer_digest: str = msgspec.field(default="", name="BuildSignerDigest")
+    runner_environment: str = msgspec.field(default="", name="RunnerEnvironment")
+    source_repository_uri: str = msgspec.field(default="", name="SourceRepositoryURI")
+    source_repository_digest: str = msgspec.field(default="", name="SourceRepositoryDigest")
+    source_repository_ref: str = msgspec.field(default="", name="SourceRepositoryRef")
+    source_repository_identifier: str = msgspec.field(default="", name="SourceRepositoryIdentifier")
+    source_repository_owner_uri: str = msgspec.field(default="", name="SourceRepositoryOwnerURI")
+    source_repository_owner_identifier: str = msgspec.field(
+        default="", name="SourceRepositoryOwnerIdentifier"
     )
-    issuer: str | None = msgspec.field(default=None, name="Issuer")
-    build_signer_uri: str | None = msgspec.field(default=None, name="BuildSignerURI")
-    build_signer_digest: str | None = msgspec.field(default=None, name="BuildSignerDigest")
-    runner_environment: str | None = msgspec.field(default=None, name="RunnerEnvironment")
-    source_repository_uri: str | None = msgspec.field(default=None, name="SourceRepositoryURI")
-    source_repository_digest: str | None = msgspec.field(
-        default=None, name="SourceRepositoryDigest"
-    )
-    source_repository_ref: str | None = msgspec.field(default=None, name="SourceRepositoryRef")
-    source_repository_identifier: str | None = msgspec.field(
-        default=None, name="SourceRepositoryIdentifier"
-    )
-    source_repository_owner_uri: str | None = msgspec.field(
-        default=None, name="SourceRepositoryOwnerURI"
-    )
-    source_repository_owner_identifier: str | None = msgspec.field(
-        default=None, name="SourceRepositoryOwnerIdentifier"
-    )
-    build_config_uri: str | None = msgspec.field(default=None, name="BuildConfigURI")
-    build_config_digest: str | None = msgspec.field(default=None, name="BuildConfigDigest")
-    build_trigger: str | None = msgspec.field(default=None, name="BuildTrigger")
-    run_invocation_uri: str | None = msgspec.field(default=None, name="RunInvocationURI")
-    source_repository_visibility_at_signing: str | None = msgspec.field(
-        default=None, name="SourceRepositoryVisibilityAtSigning"
+    build_config_uri: str = msgspec.field(default="", name="BuildConfigURI")
+    build_config_digest: str = msgspec.field(default="", name="BuildConfigDigest")
+    build_trigger: str = msgspec.field(default="", name="BuildTrigger")
+    run_invocation_uri: str = msgspec.field(default="", name="RunInvocationURI")
+    source_repository_visibility_at_signing: str = msgspec.field(
+        default="", name="SourceRepositoryVisibilityAtSigning"
     )
 
 
@@ -931,27 +925,27 @@ SignatureType: TypeAlias = str
 class SignatureIdentity(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.SignatureIdentity`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
+    name: str = msgspec.field(default="", name="Name")
     timestamps: list[SignatureTimestamp] | None = msgspec.field(default=None, name="Timestamps")
-    known_signer: KnownSignerIdentity | None = msgspec.field(default=None, name="KnownSigner")
-    docker_reference: str | None = msgspec.field(default=None, name="DockerReference")
+    known_signer: KnownSignerIdentity = msgspec.field(default="", name="KnownSigner")
+    docker_reference: str = msgspec.field(default="", name="DockerReference")
     signer: SignerIdentity | None = msgspec.field(default=None, name="Signer")
-    signature_type: SignatureType | None = msgspec.field(default=None, name="SignatureType")
-    error: str | None = msgspec.field(default=None, name="Error")
+    signature_type: SignatureType = msgspec.field(default="", name="SignatureType")
+    error: str = msgspec.field(default="", name="Error")
     warnings: list[str] | None = msgspec.field(default=None, name="Warnings")
 
 
 class PullIdentity(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PullIdentity`."""
 
-    repository: str | None = msgspec.field(default=None, name="Repository")
+    repository: str = msgspec.field(default="", name="Repository")
 
 
 class BuildIdentity(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.BuildIdentity`."""
 
-    ref: str | None = msgspec.field(default=None, name="Ref")
-    created_at: str | None = msgspec.field(default=None, name="CreatedAt")
+    ref: str = msgspec.field(default="", name="Ref")
+    created_at: str = msgspec.field(default="", name="CreatedAt")
 
 
 class Identity(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -971,10 +965,12 @@ class ImageManifestSummaryImageDataSize(msgspec.Struct, kw_only=True, omit_defau
 class ImageManifestSummaryImageData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ImageManifestSummary.ImageData`."""
 
-    platform: OCIPlatform | None = msgspec.field(default=None, name="Platform")
+    platform: OCIPlatform = msgspec.field(default_factory=OCIPlatform, name="Platform")
     identity: Identity | None = msgspec.field(default=None, name="Identity")
     containers: list[str] | None = msgspec.field(default=None, name="Containers")
-    size: ImageManifestSummaryImageDataSize | None = msgspec.field(default=None, name="Size")
+    size: ImageManifestSummaryImageDataSize = msgspec.field(
+        default_factory=ImageManifestSummaryImageDataSize, name="Size"
+    )
 
 
 class ImageManifestSummaryAttestationData(
@@ -989,9 +985,11 @@ class ImageManifestSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
     """Generated from `definitions.ImageManifestSummary`."""
 
     id: str = msgspec.field(default="", name="ID")
-    descriptor: OCIDescriptor | None = msgspec.field(default=None, name="Descriptor")
+    descriptor: OCIDescriptor = msgspec.field(default_factory=OCIDescriptor, name="Descriptor")
     available: bool = msgspec.field(default=False, name="Available")
-    size: ImageManifestSummarySize | None = msgspec.field(default=None, name="Size")
+    size: ImageManifestSummarySize = msgspec.field(
+        default_factory=ImageManifestSummarySize, name="Size"
+    )
     kind: str = msgspec.field(default="", name="Kind")
     image_data: ImageManifestSummaryImageData | None = msgspec.field(default=None, name="ImageData")
     attestation_data: ImageManifestSummaryAttestationData | None = msgspec.field(
@@ -1003,7 +1001,7 @@ class ImageInspectRootFS(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fa
     """Generated from `ImageInspect.RootFS`."""
 
     type: str = msgspec.field(default="", name="Type")
-    layers: list[str] | None = msgspec.field(default=None, name="Layers")
+    layers: list[str] = msgspec.field(default_factory=list, name="Layers")
     base_layer: str | None = msgspec.field(default=None, name="BaseLayer")
 
 
@@ -1016,24 +1014,26 @@ class ImageInspectMetadata(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
 class ImageInspect(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ImageInspect`."""
 
-    id: str | None = msgspec.field(default=None, name="Id")
+    id: str = msgspec.field(default="", name="Id")
     descriptor: OCIDescriptor | None = msgspec.field(default=None, name="Descriptor")
     manifests: list[ImageManifestSummary] | None = msgspec.field(default=None, name="Manifests")
     identity: Identity | None = msgspec.field(default=None, name="Identity")
-    repo_tags: list[str] | None = msgspec.field(default=None, name="RepoTags")
-    repo_digests: list[str] | None = msgspec.field(default=None, name="RepoDigests")
+    repo_tags: list[str] = msgspec.field(default_factory=list, name="RepoTags")
+    repo_digests: list[str] = msgspec.field(default_factory=list, name="RepoDigests")
     comment: str | None = msgspec.field(default=None, name="Comment")
     created: str | None = msgspec.field(default=None, name="Created")
     author: str | None = msgspec.field(default=None, name="Author")
     config: ImageConfig | None = msgspec.field(default=None, name="Config")
-    architecture: str | None = msgspec.field(default=None, name="Architecture")
+    architecture: str = msgspec.field(default="", name="Architecture")
     variant: str | None = msgspec.field(default=None, name="Variant")
-    os: str | None = msgspec.field(default=None, name="Os")
+    os: str = msgspec.field(default="", name="Os")
     os_version: str | None = msgspec.field(default=None, name="OsVersion")
-    size: int | None = msgspec.field(default=None, name="Size")
+    size: int = msgspec.field(default=0, name="Size")
     graph_driver: DriverData | None = msgspec.field(default=None, name="GraphDriver")
-    root_fs: ImageInspectRootFS | None = msgspec.field(default=None, name="RootFS")
-    metadata: ImageInspectMetadata | None = msgspec.field(default=None, name="Metadata")
+    root_fs: ImageInspectRootFS = msgspec.field(default_factory=ImageInspectRootFS, name="RootFS")
+    metadata: ImageInspectMetadata = msgspec.field(
+        default_factory=ImageInspectMetadata, name="Metadata"
+    )
     parent: str | None = msgspec.field(default=None, name="Parent")
     docker_version: str | None = msgspec.field(default=None, name="DockerVersion")
     container: str | None = msgspec.field(default=None, name="Container")
@@ -1053,7 +1053,7 @@ class ImageSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     shared_size: int = msgspec.field(default=0, name="SharedSize")
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
     containers: int = msgspec.field(default=0, name="Containers")
-    manifests: list[ImageManifestSummary] | None = msgspec.field(default=None, name="Manifests")
+    manifests: list[ImageManifestSummary] = msgspec.field(default_factory=list, name="Manifests")
     descriptor: OCIDescriptor | None = msgspec.field(default=None, name="Descriptor")
     virtual_size: int | None = msgspec.field(default=None, name="VirtualSize")
 
@@ -1061,11 +1061,11 @@ class ImageSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class ImagesDiskUsage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ImagesDiskUsage`."""
 
-    active_count: int | None = msgspec.field(default=None, name="ActiveCount")
-    total_count: int | None = msgspec.field(default=None, name="TotalCount")
-    reclaimable: int | None = msgspec.field(default=None, name="Reclaimable")
-    total_size: int | None = msgspec.field(default=None, name="TotalSize")
-    items: list[Any] | None = msgspec.field(default=None, name="Items")
+    active_count: int = msgspec.field(default=0, name="ActiveCount")
+    total_count: int = msgspec.field(default=0, name="TotalCount")
+    reclaimable: int = msgspec.field(default=0, name="Reclaimable")
+    total_size: int = msgspec.field(default=0, name="TotalSize")
+    items: list[object] = msgspec.field(default_factory=list, name="Items")
 
 
 class SpecAuthConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1081,23 +1081,23 @@ class AuthResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.AuthResponse`."""
 
     status: str = msgspec.field(default="", name="Status")
-    identity_token: str | None = msgspec.field(default=None, name="IdentityToken")
+    identity_token: str = msgspec.field(default="", name="IdentityToken")
 
 
 class ProcessConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ProcessConfig`."""
 
     privileged: bool | None = None
-    user: str | None = None
-    tty: bool | None = None
-    entrypoint: str | None = None
+    user: str = ""
+    tty: bool = False
+    entrypoint: str = ""
     arguments: list[str] | None = None
 
 
 class ObjectVersion(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ObjectVersion`."""
 
-    index: int | None = msgspec.field(default=None, name="Index")
+    index: int = msgspec.field(default=0, name="Index")
 
 
 class ClusterVolumeSpecAccessModeSecretsItem(
@@ -1112,7 +1112,7 @@ class ClusterVolumeSpecAccessModeSecretsItem(
 class Topology(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Topology`."""
 
-    segments: dict[str, str] | None = msgspec.field(default=None, name="Segments")
+    segments: dict[str, str] = msgspec.field(default_factory=dict, name="Segments")
 
 
 class ClusterVolumeSpecAccessModeAccessibilityRequirements(
@@ -1136,9 +1136,9 @@ class ClusterVolumeSpecAccessModeCapacityRange(
 class ClusterVolumeSpecAccessMode(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ClusterVolumeSpec.AccessMode`."""
 
-    scope: str | None = msgspec.field(default=None, name="Scope")
-    sharing: str | None = msgspec.field(default=None, name="Sharing")
-    mount_volume: dict[str, Any] | None = msgspec.field(default=None, name="MountVolume")
+    scope: str = msgspec.field(default="", name="Scope")
+    sharing: str = msgspec.field(default="", name="Sharing")
+    mount_volume: dict[str, object] | None = msgspec.field(default=None, name="MountVolume")
     secrets: list[ClusterVolumeSpecAccessModeSecretsItem] | None = msgspec.field(
         default=None, name="Secrets"
     )
@@ -1154,40 +1154,40 @@ class ClusterVolumeSpecAccessMode(msgspec.Struct, kw_only=True, omit_defaults=Tr
 class ClusterVolumeSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ClusterVolumeSpec`."""
 
-    group: str | None = msgspec.field(default=None, name="Group")
+    group: str = msgspec.field(default="", name="Group")
     access_mode: ClusterVolumeSpecAccessMode | None = msgspec.field(default=None, name="AccessMode")
 
 
 class ClusterVolumeInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ClusterVolume.Info`."""
 
-    capacity_bytes: int | None = msgspec.field(default=None, name="CapacityBytes")
-    volume_context: dict[str, str] | None = msgspec.field(default=None, name="VolumeContext")
-    volume_id: str | None = msgspec.field(default=None, name="VolumeID")
-    accessible_topology: list[Topology] | None = msgspec.field(
-        default=None, name="AccessibleTopology"
+    capacity_bytes: int = msgspec.field(default=0, name="CapacityBytes")
+    volume_context: dict[str, str] = msgspec.field(default_factory=dict, name="VolumeContext")
+    volume_id: str = msgspec.field(default="", name="VolumeID")
+    accessible_topology: list[Topology] = msgspec.field(
+        default_factory=list, name="AccessibleTopology"
     )
 
 
 class ClusterVolumePublishStatusItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ClusterVolume.PublishStatus[]`."""
 
-    node_id: str | None = msgspec.field(default=None, name="NodeID")
-    state: str | None = msgspec.field(default=None, name="State")
-    publish_context: dict[str, str] | None = msgspec.field(default=None, name="PublishContext")
+    node_id: str = msgspec.field(default="", name="NodeID")
+    state: str = msgspec.field(default="", name="State")
+    publish_context: dict[str, str] = msgspec.field(default_factory=dict, name="PublishContext")
 
 
 class ClusterVolume(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ClusterVolume`."""
 
-    id: str | None = msgspec.field(default=None, name="ID")
-    version: ObjectVersion | None = msgspec.field(default=None, name="Version")
-    created_at: str | None = msgspec.field(default=None, name="CreatedAt")
-    updated_at: str | None = msgspec.field(default=None, name="UpdatedAt")
-    spec: ClusterVolumeSpec | None = msgspec.field(default=None, name="Spec")
+    id: str = msgspec.field(default="", name="ID")
+    version: ObjectVersion = msgspec.field(default_factory=ObjectVersion, name="Version")
+    created_at: str = msgspec.field(default="", name="CreatedAt")
+    updated_at: str = msgspec.field(default="", name="UpdatedAt")
+    spec: ClusterVolumeSpec = msgspec.field(default_factory=ClusterVolumeSpec, name="Spec")
     info: ClusterVolumeInfo | None = msgspec.field(default=None, name="Info")
-    publish_status: list[ClusterVolumePublishStatusItem] | None = msgspec.field(
-        default=None, name="PublishStatus"
+    publish_status: list[ClusterVolumePublishStatusItem] = msgspec.field(
+        default_factory=list, name="PublishStatus"
     )
 
 
@@ -1204,8 +1204,8 @@ class Volume(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     name: str = msgspec.field(default="", name="Name")
     driver: str = msgspec.field(default="", name="Driver")
     mountpoint: str = msgspec.field(default="", name="Mountpoint")
-    created_at: str | None = msgspec.field(default=None, name="CreatedAt")
-    status: dict[str, dict[str, Any]] | None = msgspec.field(default=None, name="Status")
+    created_at: str = msgspec.field(default="", name="CreatedAt")
+    status: dict[str, dict[str, object]] = msgspec.field(default_factory=dict, name="Status")
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
     scope: str = msgspec.field(default="", name="Scope")
     cluster_volume: ClusterVolume | None = msgspec.field(default=None, name="ClusterVolume")
@@ -1216,11 +1216,11 @@ class Volume(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class VolumesDiskUsage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.VolumesDiskUsage`."""
 
-    active_count: int | None = msgspec.field(default=None, name="ActiveCount")
-    total_count: int | None = msgspec.field(default=None, name="TotalCount")
-    reclaimable: int | None = msgspec.field(default=None, name="Reclaimable")
-    total_size: int | None = msgspec.field(default=None, name="TotalSize")
-    items: list[Any] | None = msgspec.field(default=None, name="Items")
+    active_count: int = msgspec.field(default=0, name="ActiveCount")
+    total_count: int = msgspec.field(default=0, name="TotalCount")
+    reclaimable: int = msgspec.field(default=0, name="Reclaimable")
+    total_size: int = msgspec.field(default=0, name="TotalSize")
+    items: list[object] = msgspec.field(default_factory=list, name="Items")
 
 
 class VolumeCreateRequest(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1245,18 +1245,18 @@ class VolumeListResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fa
 class IPAMConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.IPAMConfig`."""
 
-    subnet: str | None = msgspec.field(default=None, name="Subnet")
-    ip_range: str | None = msgspec.field(default=None, name="IPRange")
-    gateway: str | None = msgspec.field(default=None, name="Gateway")
-    auxiliary_addresses: dict[str, str] | None = msgspec.field(
-        default=None, name="AuxiliaryAddresses"
+    subnet: str = msgspec.field(default="", name="Subnet")
+    ip_range: str = msgspec.field(default="", name="IPRange")
+    gateway: str = msgspec.field(default="", name="Gateway")
+    auxiliary_addresses: dict[str, str] = msgspec.field(
+        default_factory=dict, name="AuxiliaryAddresses"
     )
 
 
 class IPAM(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.IPAM`."""
 
-    driver: str | None = msgspec.field(default=None, name="Driver")
+    driver: str = msgspec.field(default="", name="Driver")
     config: list[IPAMConfig] | None = msgspec.field(default=None, name="Config")
     options: dict[str, str] | None = msgspec.field(default=None, name="Options")
 
@@ -1264,24 +1264,24 @@ class IPAM(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class ConfigReference(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ConfigReference`."""
 
-    network: str | None = msgspec.field(default=None, name="Network")
+    network: str = msgspec.field(default="", name="Network")
 
 
 class PeerInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PeerInfo`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
-    ip: str | None = msgspec.field(default=None, name="IP")
+    name: str = msgspec.field(default="", name="Name")
+    ip: str = msgspec.field(default="", name="IP")
 
 
 class EndpointResource(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.EndpointResource`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
-    endpoint_id: str | None = msgspec.field(default=None, name="EndpointID")
+    name: str = msgspec.field(default="", name="Name")
+    endpoint_id: str = msgspec.field(default="", name="EndpointID")
     mac_address: str | None = msgspec.field(default=None, name="MacAddress")
-    ipv4_address: str | None = msgspec.field(default=None, name="IPv4Address")
-    ipv6_address: str | None = msgspec.field(default=None, name="IPv6Address")
+    ipv4_address: str = msgspec.field(default="", name="IPv4Address")
+    ipv6_address: str = msgspec.field(default="", name="IPv6Address")
 
 
 class Network(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1289,20 +1289,20 @@ class Network(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
     name: str = msgspec.field(default="", name="Name")
     id: str = msgspec.field(default="", name="Id")
-    created: str | None = msgspec.field(default=None, name="Created")
+    created: str = msgspec.field(default="", name="Created")
     scope: str = msgspec.field(default="", name="Scope")
     driver: str = msgspec.field(default="", name="Driver")
-    enable_ipv4: bool | None = msgspec.field(default=None, name="EnableIPv4")
-    enable_ipv6: bool | None = msgspec.field(default=None, name="EnableIPv6")
-    ipam: IPAM | None = msgspec.field(default=None, name="IPAM")
-    internal: bool | None = msgspec.field(default=None, name="Internal")
-    attachable: bool | None = msgspec.field(default=None, name="Attachable")
-    ingress: bool | None = msgspec.field(default=None, name="Ingress")
-    config_from: ConfigReference | None = msgspec.field(default=None, name="ConfigFrom")
-    config_only: bool | None = msgspec.field(default=None, name="ConfigOnly")
+    enable_ipv4: bool = msgspec.field(default=False, name="EnableIPv4")
+    enable_ipv6: bool = msgspec.field(default=False, name="EnableIPv6")
+    ipam: IPAM = msgspec.field(default_factory=IPAM, name="IPAM")
+    internal: bool = msgspec.field(default=False, name="Internal")
+    attachable: bool = msgspec.field(default=False, name="Attachable")
+    ingress: bool = msgspec.field(default=False, name="Ingress")
+    config_from: ConfigReference = msgspec.field(default_factory=ConfigReference, name="ConfigFrom")
+    config_only: bool = msgspec.field(default=False, name="ConfigOnly")
     options: dict[str, str] | None = msgspec.field(default=None, name="Options")
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
-    peers: list[PeerInfo] | None = msgspec.field(default=None, name="Peers")
+    peers: list[PeerInfo] = msgspec.field(default_factory=list, name="Peers")
     containers: dict[str, EndpointResource] | None = msgspec.field(default=None, name="Containers")
 
 
@@ -1311,39 +1311,39 @@ class NetworkSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False)
 
     name: str = msgspec.field(default="", name="Name")
     id: str = msgspec.field(default="", name="Id")
-    created: str | None = msgspec.field(default=None, name="Created")
+    created: str = msgspec.field(default="", name="Created")
     scope: str = msgspec.field(default="", name="Scope")
     driver: str = msgspec.field(default="", name="Driver")
-    enable_ipv4: bool | None = msgspec.field(default=None, name="EnableIPv4")
-    enable_ipv6: bool | None = msgspec.field(default=None, name="EnableIPv6")
-    ipam: IPAM | None = msgspec.field(default=None, name="IPAM")
-    internal: bool | None = msgspec.field(default=None, name="Internal")
-    attachable: bool | None = msgspec.field(default=None, name="Attachable")
-    ingress: bool | None = msgspec.field(default=None, name="Ingress")
-    config_from: ConfigReference | None = msgspec.field(default=None, name="ConfigFrom")
-    config_only: bool | None = msgspec.field(default=None, name="ConfigOnly")
+    enable_ipv4: bool = msgspec.field(default=False, name="EnableIPv4")
+    enable_ipv6: bool = msgspec.field(default=False, name="EnableIPv6")
+    ipam: IPAM = msgspec.field(default_factory=IPAM, name="IPAM")
+    internal: bool = msgspec.field(default=False, name="Internal")
+    attachable: bool = msgspec.field(default=False, name="Attachable")
+    ingress: bool = msgspec.field(default=False, name="Ingress")
+    config_from: ConfigReference = msgspec.field(default_factory=ConfigReference, name="ConfigFrom")
+    config_only: bool = msgspec.field(default=False, name="ConfigOnly")
     options: dict[str, str] | None = msgspec.field(default=None, name="Options")
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
-    peers: list[PeerInfo] | None = msgspec.field(default=None, name="Peers")
+    peers: list[PeerInfo] = msgspec.field(default_factory=list, name="Peers")
 
 
 class SubnetStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.SubnetStatus`."""
 
-    ips_in_use: int | None = msgspec.field(default=None, name="IPsInUse")
-    dynamic_ips_available: int | None = msgspec.field(default=None, name="DynamicIPsAvailable")
+    ips_in_use: int = msgspec.field(default=0, name="IPsInUse")
+    dynamic_ips_available: int = msgspec.field(default=0, name="DynamicIPsAvailable")
 
 
 class IPAMStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.IPAMStatus`."""
 
-    subnets: dict[str, SubnetStatus] | None = msgspec.field(default=None, name="Subnets")
+    subnets: dict[str, SubnetStatus] = msgspec.field(default_factory=dict, name="Subnets")
 
 
 class NetworkStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NetworkStatus`."""
 
-    ipam: IPAMStatus | None = msgspec.field(default=None, name="IPAM")
+    ipam: IPAMStatus = msgspec.field(default_factory=IPAMStatus, name="IPAM")
 
 
 class NetworkInspect(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1351,22 +1351,22 @@ class NetworkInspect(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False)
 
     name: str = msgspec.field(default="", name="Name")
     id: str = msgspec.field(default="", name="Id")
-    created: str | None = msgspec.field(default=None, name="Created")
+    created: str = msgspec.field(default="", name="Created")
     scope: str = msgspec.field(default="", name="Scope")
     driver: str = msgspec.field(default="", name="Driver")
-    enable_ipv4: bool | None = msgspec.field(default=None, name="EnableIPv4")
-    enable_ipv6: bool | None = msgspec.field(default=None, name="EnableIPv6")
-    ipam: IPAM | None = msgspec.field(default=None, name="IPAM")
-    internal: bool | None = msgspec.field(default=None, name="Internal")
-    attachable: bool | None = msgspec.field(default=None, name="Attachable")
-    ingress: bool | None = msgspec.field(default=None, name="Ingress")
-    config_from: ConfigReference | None = msgspec.field(default=None, name="ConfigFrom")
-    config_only: bool | None = msgspec.field(default=None, name="ConfigOnly")
+    enable_ipv4: bool = msgspec.field(default=False, name="EnableIPv4")
+    enable_ipv6: bool = msgspec.field(default=False, name="EnableIPv6")
+    ipam: IPAM = msgspec.field(default_factory=IPAM, name="IPAM")
+    internal: bool = msgspec.field(default=False, name="Internal")
+    attachable: bool = msgspec.field(default=False, name="Attachable")
+    ingress: bool = msgspec.field(default=False, name="Ingress")
+    config_from: ConfigReference = msgspec.field(default_factory=ConfigReference, name="ConfigFrom")
+    config_only: bool = msgspec.field(default=False, name="ConfigOnly")
     options: dict[str, str] | None = msgspec.field(default=None, name="Options")
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
-    peers: list[PeerInfo] | None = msgspec.field(default=None, name="Peers")
+    peers: list[PeerInfo] = msgspec.field(default_factory=list, name="Peers")
     containers: dict[str, EndpointResource] | None = msgspec.field(default=None, name="Containers")
-    services: dict[str, Any] | None = msgspec.field(default=None, name="Services")
+    services: dict[str, object] = msgspec.field(default_factory=dict, name="Services")
     status: NetworkStatus | None = msgspec.field(default=None, name="Status")
 
 
@@ -1431,27 +1431,27 @@ class BuildInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class BuildCache(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.BuildCache`."""
 
-    id: str | None = msgspec.field(default=None, name="ID")
+    id: str = msgspec.field(default="", name="ID")
     parents: list[str] | None = msgspec.field(default=None, name="Parents")
-    type: str | None = msgspec.field(default=None, name="Type")
-    description: str | None = msgspec.field(default=None, name="Description")
-    in_use: bool | None = msgspec.field(default=None, name="InUse")
-    shared: bool | None = msgspec.field(default=None, name="Shared")
-    size: int | None = msgspec.field(default=None, name="Size")
-    created_at: str | None = msgspec.field(default=None, name="CreatedAt")
+    type: str = msgspec.field(default="", name="Type")
+    description: str = msgspec.field(default="", name="Description")
+    in_use: bool = msgspec.field(default=False, name="InUse")
+    shared: bool = msgspec.field(default=False, name="Shared")
+    size: int = msgspec.field(default=0, name="Size")
+    created_at: str = msgspec.field(default="", name="CreatedAt")
     last_used_at: str | None = msgspec.field(default=None, name="LastUsedAt")
-    usage_count: int | None = msgspec.field(default=None, name="UsageCount")
+    usage_count: int = msgspec.field(default=0, name="UsageCount")
     parent: str | None = msgspec.field(default=None, name="Parent")
 
 
 class BuildCacheDiskUsage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.BuildCacheDiskUsage`."""
 
-    active_count: int | None = msgspec.field(default=None, name="ActiveCount")
-    total_count: int | None = msgspec.field(default=None, name="TotalCount")
-    reclaimable: int | None = msgspec.field(default=None, name="Reclaimable")
-    total_size: int | None = msgspec.field(default=None, name="TotalSize")
-    items: list[Any] | None = msgspec.field(default=None, name="Items")
+    active_count: int = msgspec.field(default=0, name="ActiveCount")
+    total_count: int = msgspec.field(default=0, name="TotalCount")
+    reclaimable: int = msgspec.field(default=0, name="Reclaimable")
+    total_size: int = msgspec.field(default=0, name="TotalSize")
+    items: list[object] = msgspec.field(default_factory=list, name="Items")
 
 
 class CreateImageInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1488,14 +1488,14 @@ class PushImageInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class DeviceInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.DeviceInfo`."""
 
-    source: str | None = msgspec.field(default=None, name="Source")
-    id: str | None = msgspec.field(default=None, name="ID")
+    source: str = msgspec.field(default="", name="Source")
+    id: str = msgspec.field(default="", name="ID")
 
 
 class NRIInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NRIInfo`."""
 
-    info: list[list[str]] | None = msgspec.field(default=None, name="Info")
+    info: list[list[str]] = msgspec.field(default_factory=list, name="Info")
 
 
 class ErrorResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1557,8 +1557,8 @@ class PluginEnv(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class PluginPrivilege(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PluginPrivilege`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
-    description: str | None = msgspec.field(default=None, name="Description")
+    name: str = msgspec.field(default="", name="Name")
+    description: str = msgspec.field(default="", name="Description")
     value: list[str] | None = msgspec.field(default=None, name="Value")
 
 
@@ -1576,14 +1576,14 @@ class PluginConfigInterface(msgspec.Struct, kw_only=True, omit_defaults=True, gc
 
     types: list[str] | None = msgspec.field(default=None, name="Types")
     socket: str = msgspec.field(default="", name="Socket")
-    protocol_scheme: str | None = msgspec.field(default=None, name="ProtocolScheme")
+    protocol_scheme: str = msgspec.field(default="", name="ProtocolScheme")
 
 
 class PluginConfigUser(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `PluginConfig.User`."""
 
-    uid: int | None = msgspec.field(default=None, name="UID")
-    gid: int | None = msgspec.field(default=None, name="GID")
+    uid: int = msgspec.field(default=0, name="UID")
+    gid: int = msgspec.field(default=0, name="GID")
 
 
 class PluginConfigNetwork(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1612,7 +1612,7 @@ class PluginConfigArgs(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fals
 class PluginConfigRootfs(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `PluginConfig.rootfs`."""
 
-    type: str | None = None
+    type: str = ""
     diff_ids: list[str] | None = None
 
 
@@ -1621,18 +1621,22 @@ class PluginConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
     description: str = msgspec.field(default="", name="Description")
     documentation: str = msgspec.field(default="", name="Documentation")
-    interface: PluginConfigInterface | None = msgspec.field(default=None, name="Interface")
+    interface: PluginConfigInterface = msgspec.field(
+        default_factory=PluginConfigInterface, name="Interface"
+    )
     entrypoint: list[str] | None = msgspec.field(default=None, name="Entrypoint")
     work_dir: str = msgspec.field(default="", name="WorkDir")
-    user: PluginConfigUser | None = msgspec.field(default=None, name="User")
-    network: PluginConfigNetwork | None = msgspec.field(default=None, name="Network")
-    linux: PluginConfigLinux | None = msgspec.field(default=None, name="Linux")
+    user: PluginConfigUser = msgspec.field(default_factory=PluginConfigUser, name="User")
+    network: PluginConfigNetwork = msgspec.field(
+        default_factory=PluginConfigNetwork, name="Network"
+    )
+    linux: PluginConfigLinux = msgspec.field(default_factory=PluginConfigLinux, name="Linux")
     propagated_mount: str = msgspec.field(default="", name="PropagatedMount")
     ipc_host: bool = msgspec.field(default=False, name="IpcHost")
     pid_host: bool = msgspec.field(default=False, name="PidHost")
     mounts: list[PluginMount] | None = msgspec.field(default=None, name="Mounts")
     env: list[PluginEnv] | None = msgspec.field(default=None, name="Env")
-    args: PluginConfigArgs | None = msgspec.field(default=None, name="Args")
+    args: PluginConfigArgs = msgspec.field(default_factory=PluginConfigArgs, name="Args")
     rootfs: PluginConfigRootfs | None = None
     docker_version: str | None = msgspec.field(default=None, name="DockerVersion")
 
@@ -1640,61 +1644,63 @@ class PluginConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class Plugin(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Plugin`."""
 
-    id: str | None = msgspec.field(default=None, name="Id")
+    id: str = msgspec.field(default="", name="Id")
     name: str = msgspec.field(default="", name="Name")
     enabled: bool = msgspec.field(default=False, name="Enabled")
-    settings: PluginSettings | None = msgspec.field(default=None, name="Settings")
-    plugin_reference: str | None = msgspec.field(default=None, name="PluginReference")
-    config: PluginConfig | None = msgspec.field(default=None, name="Config")
+    settings: PluginSettings = msgspec.field(default_factory=PluginSettings, name="Settings")
+    plugin_reference: str = msgspec.field(default="", name="PluginReference")
+    config: PluginConfig = msgspec.field(default_factory=PluginConfig, name="Config")
 
 
 class NodeSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NodeSpec`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
+    name: str = msgspec.field(default="", name="Name")
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
-    role: str | None = msgspec.field(default=None, name="Role")
-    availability: str | None = msgspec.field(default=None, name="Availability")
+    role: str = msgspec.field(default="", name="Role")
+    availability: str = msgspec.field(default="", name="Availability")
 
 
 class Platform(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Platform`."""
 
-    architecture: str | None = msgspec.field(default=None, name="Architecture")
-    os: str | None = msgspec.field(default=None, name="OS")
+    architecture: str = msgspec.field(default="", name="Architecture")
+    os: str = msgspec.field(default="", name="OS")
 
 
 class EngineDescriptionPluginsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `EngineDescription.Plugins[]`."""
 
-    type: str | None = msgspec.field(default=None, name="Type")
-    name: str | None = msgspec.field(default=None, name="Name")
+    type: str = msgspec.field(default="", name="Type")
+    name: str = msgspec.field(default="", name="Name")
 
 
 class EngineDescription(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.EngineDescription`."""
 
-    engine_version: str | None = msgspec.field(default=None, name="EngineVersion")
-    labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
-    plugins: list[EngineDescriptionPluginsItem] | None = msgspec.field(default=None, name="Plugins")
+    engine_version: str = msgspec.field(default="", name="EngineVersion")
+    labels: dict[str, str] = msgspec.field(default_factory=dict, name="Labels")
+    plugins: list[EngineDescriptionPluginsItem] = msgspec.field(
+        default_factory=list, name="Plugins"
+    )
 
 
 class TLSInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.TLSInfo`."""
 
-    trust_root: str | None = msgspec.field(default=None, name="TrustRoot")
-    cert_issuer_subject: str | None = msgspec.field(default=None, name="CertIssuerSubject")
-    cert_issuer_public_key: str | None = msgspec.field(default=None, name="CertIssuerPublicKey")
+    trust_root: str = msgspec.field(default="", name="TrustRoot")
+    cert_issuer_subject: str = msgspec.field(default="", name="CertIssuerSubject")
+    cert_issuer_public_key: str = msgspec.field(default="", name="CertIssuerPublicKey")
 
 
 class NodeDescription(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NodeDescription`."""
 
-    hostname: str | None = msgspec.field(default=None, name="Hostname")
-    platform: Platform | None = msgspec.field(default=None, name="Platform")
-    resources: ResourceObject | None = msgspec.field(default=None, name="Resources")
-    engine: EngineDescription | None = msgspec.field(default=None, name="Engine")
-    tls_info: TLSInfo | None = msgspec.field(default=None, name="TLSInfo")
+    hostname: str = msgspec.field(default="", name="Hostname")
+    platform: Platform = msgspec.field(default_factory=Platform, name="Platform")
+    resources: ResourceObject = msgspec.field(default_factory=ResourceObject, name="Resources")
+    engine: EngineDescription = msgspec.field(default_factory=EngineDescription, name="Engine")
+    tls_info: TLSInfo = msgspec.field(default_factory=TLSInfo, name="TLSInfo")
 
 
 # Generated from `definitions.NodeState`.
@@ -1704,9 +1710,9 @@ NodeState: TypeAlias = str
 class NodeStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NodeStatus`."""
 
-    state: NodeState | None = msgspec.field(default=None, name="State")
-    message: str | None = msgspec.field(default=None, name="Message")
-    addr: str | None = msgspec.field(default=None, name="Addr")
+    state: NodeState = msgspec.field(default="", name="State")
+    message: str = msgspec.field(default="", name="Message")
+    addr: str = msgspec.field(default="", name="Addr")
 
 
 # Generated from `definitions.Reachability`.
@@ -1716,21 +1722,23 @@ Reachability: TypeAlias = str
 class ManagerStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ManagerStatus`."""
 
-    leader: bool | None = msgspec.field(default=None, name="Leader")
-    reachability: Reachability | None = msgspec.field(default=None, name="Reachability")
-    addr: str | None = msgspec.field(default=None, name="Addr")
+    leader: bool = msgspec.field(default=False, name="Leader")
+    reachability: Reachability = msgspec.field(default="", name="Reachability")
+    addr: str = msgspec.field(default="", name="Addr")
 
 
 class Node(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Node`."""
 
-    id: str | None = msgspec.field(default=None, name="ID")
-    version: ObjectVersion | None = msgspec.field(default=None, name="Version")
-    created_at: str | None = msgspec.field(default=None, name="CreatedAt")
-    updated_at: str | None = msgspec.field(default=None, name="UpdatedAt")
-    spec: NodeSpec | None = msgspec.field(default=None, name="Spec")
-    description: NodeDescription | None = msgspec.field(default=None, name="Description")
-    status: NodeStatus | None = msgspec.field(default=None, name="Status")
+    id: str = msgspec.field(default="", name="ID")
+    version: ObjectVersion = msgspec.field(default_factory=ObjectVersion, name="Version")
+    created_at: str = msgspec.field(default="", name="CreatedAt")
+    updated_at: str = msgspec.field(default="", name="UpdatedAt")
+    spec: NodeSpec = msgspec.field(default_factory=NodeSpec, name="Spec")
+    description: NodeDescription = msgspec.field(
+        default_factory=NodeDescription, name="Description"
+    )
+    status: NodeStatus = msgspec.field(default_factory=NodeStatus, name="Status")
     manager_status: ManagerStatus | None = msgspec.field(default=None, name="ManagerStatus")
 
 
@@ -1745,53 +1753,53 @@ class SwarmSpecOrchestration(msgspec.Struct, kw_only=True, omit_defaults=True, g
 class SwarmSpecRaft(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpec.Raft`."""
 
-    snapshot_interval: int | None = msgspec.field(default=None, name="SnapshotInterval")
+    snapshot_interval: int = msgspec.field(default=0, name="SnapshotInterval")
     keep_old_snapshots: int | None = msgspec.field(default=None, name="KeepOldSnapshots")
-    log_entries_for_slow_followers: int | None = msgspec.field(
-        default=None, name="LogEntriesForSlowFollowers"
+    log_entries_for_slow_followers: int = msgspec.field(
+        default=0, name="LogEntriesForSlowFollowers"
     )
-    election_tick: int | None = msgspec.field(default=None, name="ElectionTick")
-    heartbeat_tick: int | None = msgspec.field(default=None, name="HeartbeatTick")
+    election_tick: int = msgspec.field(default=0, name="ElectionTick")
+    heartbeat_tick: int = msgspec.field(default=0, name="HeartbeatTick")
 
 
 class SwarmSpecDispatcher(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpec.Dispatcher`."""
 
-    heartbeat_period: int | None = msgspec.field(default=None, name="HeartbeatPeriod")
+    heartbeat_period: int = msgspec.field(default=0, name="HeartbeatPeriod")
 
 
 class SwarmSpecCAConfigExternalCAsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpecCAConfig.ExternalCAs[]`."""
 
-    protocol: str | None = msgspec.field(default=None, name="Protocol")
-    url: str | None = msgspec.field(default=None, name="URL")
-    options: dict[str, str] | None = msgspec.field(default=None, name="Options")
-    ca_cert: str | None = msgspec.field(default=None, name="CACert")
+    protocol: str = msgspec.field(default="", name="Protocol")
+    url: str = msgspec.field(default="", name="URL")
+    options: dict[str, str] = msgspec.field(default_factory=dict, name="Options")
+    ca_cert: str = msgspec.field(default="", name="CACert")
 
 
 class SwarmSpecCAConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpec.CAConfig`."""
 
-    node_cert_expiry: int | None = msgspec.field(default=None, name="NodeCertExpiry")
-    external_cas: list[SwarmSpecCAConfigExternalCAsItem] | None = msgspec.field(
-        default=None, name="ExternalCAs"
+    node_cert_expiry: int = msgspec.field(default=0, name="NodeCertExpiry")
+    external_cas: list[SwarmSpecCAConfigExternalCAsItem] = msgspec.field(
+        default_factory=list, name="ExternalCAs"
     )
-    signing_ca_cert: str | None = msgspec.field(default=None, name="SigningCACert")
-    signing_ca_key: str | None = msgspec.field(default=None, name="SigningCAKey")
-    force_rotate: int | None = msgspec.field(default=None, name="ForceRotate")
+    signing_ca_cert: str = msgspec.field(default="", name="SigningCACert")
+    signing_ca_key: str = msgspec.field(default="", name="SigningCAKey")
+    force_rotate: int = msgspec.field(default=0, name="ForceRotate")
 
 
 class SwarmSpecEncryptionConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpec.EncryptionConfig`."""
 
-    auto_lock_managers: bool | None = msgspec.field(default=None, name="AutoLockManagers")
+    auto_lock_managers: bool = msgspec.field(default=False, name="AutoLockManagers")
 
 
 class SwarmSpecTaskDefaultsLogDriver(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SwarmSpecTaskDefaults.LogDriver`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
-    options: dict[str, str] | None = msgspec.field(default=None, name="Options")
+    name: str = msgspec.field(default="", name="Name")
+    options: dict[str, str] = msgspec.field(default_factory=dict, name="Options")
 
 
 class SwarmSpecTaskDefaults(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1805,58 +1813,56 @@ class SwarmSpecTaskDefaults(msgspec.Struct, kw_only=True, omit_defaults=True, gc
 class SwarmSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.SwarmSpec`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
+    name: str = msgspec.field(default="", name="Name")
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
     orchestration: SwarmSpecOrchestration | None = msgspec.field(default=None, name="Orchestration")
-    raft: SwarmSpecRaft | None = msgspec.field(default=None, name="Raft")
+    raft: SwarmSpecRaft = msgspec.field(default_factory=SwarmSpecRaft, name="Raft")
     dispatcher: SwarmSpecDispatcher | None = msgspec.field(default=None, name="Dispatcher")
     ca_config: SwarmSpecCAConfig | None = msgspec.field(default=None, name="CAConfig")
-    encryption_config: SwarmSpecEncryptionConfig | None = msgspec.field(
-        default=None, name="EncryptionConfig"
+    encryption_config: SwarmSpecEncryptionConfig = msgspec.field(
+        default_factory=SwarmSpecEncryptionConfig, name="EncryptionConfig"
     )
-    task_defaults: SwarmSpecTaskDefaults | None = msgspec.field(default=None, name="TaskDefaults")
+    task_defaults: SwarmSpecTaskDefaults = msgspec.field(
+        default_factory=SwarmSpecTaskDefaults, name="TaskDefaults"
+    )
 
 
 class ClusterInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ClusterInfo`."""
 
-    id: str | None = msgspec.field(default=None, name="ID")
-    version: ObjectVersion | None = msgspec.field(default=None, name="Version")
-    created_at: str | None = msgspec.field(default=None, name="CreatedAt")
-    updated_at: str | None = msgspec.field(default=None, name="UpdatedAt")
-    spec: SwarmSpec | None = msgspec.field(default=None, name="Spec")
-    tls_info: TLSInfo | None = msgspec.field(default=None, name="TLSInfo")
-    root_rotation_in_progress: bool | None = msgspec.field(
-        default=None, name="RootRotationInProgress"
-    )
-    data_path_port: int | None = msgspec.field(default=None, name="DataPathPort")
+    id: str = msgspec.field(default="", name="ID")
+    version: ObjectVersion = msgspec.field(default_factory=ObjectVersion, name="Version")
+    created_at: str = msgspec.field(default="", name="CreatedAt")
+    updated_at: str = msgspec.field(default="", name="UpdatedAt")
+    spec: SwarmSpec = msgspec.field(default_factory=SwarmSpec, name="Spec")
+    tls_info: TLSInfo = msgspec.field(default_factory=TLSInfo, name="TLSInfo")
+    root_rotation_in_progress: bool = msgspec.field(default=False, name="RootRotationInProgress")
+    data_path_port: int = msgspec.field(default=0, name="DataPathPort")
     default_addr_pool: list[str] | None = msgspec.field(default=None, name="DefaultAddrPool")
-    subnet_size: int | None = msgspec.field(default=None, name="SubnetSize")
+    subnet_size: int = msgspec.field(default=0, name="SubnetSize")
 
 
 class JoinTokens(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.JoinTokens`."""
 
-    worker: str | None = msgspec.field(default=None, name="Worker")
-    manager: str | None = msgspec.field(default=None, name="Manager")
+    worker: str = msgspec.field(default="", name="Worker")
+    manager: str = msgspec.field(default="", name="Manager")
 
 
 class Swarm(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Swarm`."""
 
-    id: str | None = msgspec.field(default=None, name="ID")
-    version: ObjectVersion | None = msgspec.field(default=None, name="Version")
-    created_at: str | None = msgspec.field(default=None, name="CreatedAt")
-    updated_at: str | None = msgspec.field(default=None, name="UpdatedAt")
-    spec: SwarmSpec | None = msgspec.field(default=None, name="Spec")
-    tls_info: TLSInfo | None = msgspec.field(default=None, name="TLSInfo")
-    root_rotation_in_progress: bool | None = msgspec.field(
-        default=None, name="RootRotationInProgress"
-    )
-    data_path_port: int | None = msgspec.field(default=None, name="DataPathPort")
+    id: str = msgspec.field(default="", name="ID")
+    version: ObjectVersion = msgspec.field(default_factory=ObjectVersion, name="Version")
+    created_at: str = msgspec.field(default="", name="CreatedAt")
+    updated_at: str = msgspec.field(default="", name="UpdatedAt")
+    spec: SwarmSpec = msgspec.field(default_factory=SwarmSpec, name="Spec")
+    tls_info: TLSInfo = msgspec.field(default_factory=TLSInfo, name="TLSInfo")
+    root_rotation_in_progress: bool = msgspec.field(default=False, name="RootRotationInProgress")
+    data_path_port: int = msgspec.field(default=0, name="DataPathPort")
     default_addr_pool: list[str] | None = msgspec.field(default=None, name="DefaultAddrPool")
-    subnet_size: int | None = msgspec.field(default=None, name="SubnetSize")
-    join_tokens: JoinTokens | None = msgspec.field(default=None, name="JoinTokens")
+    subnet_size: int = msgspec.field(default=0, name="SubnetSize")
+    join_tokens: JoinTokens = msgspec.field(default_factory=JoinTokens, name="JoinTokens")
 
 
 class TaskSpecPluginSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1875,9 +1881,9 @@ class TaskSpecContainerSpecPrivilegesCredentialSpec(
 ):
     """Generated from `TaskSpecContainerSpecPrivileges.CredentialSpec`."""
 
-    config: str | None = msgspec.field(default=None, name="Config")
-    file: str | None = msgspec.field(default=None, name="File")
-    registry: str | None = msgspec.field(default=None, name="Registry")
+    config: str = msgspec.field(default="", name="Config")
+    file: str = msgspec.field(default="", name="File")
+    registry: str = msgspec.field(default="", name="Registry")
 
 
 class TaskSpecContainerSpecPrivilegesSELinuxContext(
@@ -1885,11 +1891,11 @@ class TaskSpecContainerSpecPrivilegesSELinuxContext(
 ):
     """Generated from `TaskSpecContainerSpecPrivileges.SELinuxContext`."""
 
-    disable: bool | None = msgspec.field(default=None, name="Disable")
-    user: str | None = msgspec.field(default=None, name="User")
-    role: str | None = msgspec.field(default=None, name="Role")
-    type: str | None = msgspec.field(default=None, name="Type")
-    level: str | None = msgspec.field(default=None, name="Level")
+    disable: bool = msgspec.field(default=False, name="Disable")
+    user: str = msgspec.field(default="", name="User")
+    role: str = msgspec.field(default="", name="Role")
+    type: str = msgspec.field(default="", name="Type")
+    level: str = msgspec.field(default="", name="Level")
 
 
 class TaskSpecContainerSpecPrivilegesSeccomp(
@@ -1897,8 +1903,8 @@ class TaskSpecContainerSpecPrivilegesSeccomp(
 ):
     """Generated from `TaskSpecContainerSpecPrivileges.Seccomp`."""
 
-    mode: str | None = msgspec.field(default=None, name="Mode")
-    profile: str | None = msgspec.field(default=None, name="Profile")
+    mode: str = msgspec.field(default="", name="Mode")
+    profile: str = msgspec.field(default="", name="Profile")
 
 
 class TaskSpecContainerSpecPrivilegesAppArmor(
@@ -1906,7 +1912,7 @@ class TaskSpecContainerSpecPrivilegesAppArmor(
 ):
     """Generated from `TaskSpecContainerSpecPrivileges.AppArmor`."""
 
-    mode: str | None = msgspec.field(default=None, name="Mode")
+    mode: str = msgspec.field(default="", name="Mode")
 
 
 class TaskSpecContainerSpecPrivileges(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1924,15 +1930,15 @@ class TaskSpecContainerSpecPrivileges(msgspec.Struct, kw_only=True, omit_default
     app_armor: TaskSpecContainerSpecPrivilegesAppArmor | None = msgspec.field(
         default=None, name="AppArmor"
     )
-    no_new_privileges: bool | None = msgspec.field(default=None, name="NoNewPrivileges")
+    no_new_privileges: bool = msgspec.field(default=False, name="NoNewPrivileges")
 
 
 class TaskSpecContainerSpecDNSConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpecContainerSpec.DNSConfig`."""
 
-    nameservers: list[str] | None = msgspec.field(default=None, name="Nameservers")
-    search: list[str] | None = msgspec.field(default=None, name="Search")
-    options: list[str] | None = msgspec.field(default=None, name="Options")
+    nameservers: list[str] = msgspec.field(default_factory=list, name="Nameservers")
+    search: list[str] = msgspec.field(default_factory=list, name="Search")
+    options: list[str] = msgspec.field(default_factory=list, name="Options")
 
 
 class TaskSpecContainerSpecSecretsItemFile(
@@ -1940,18 +1946,18 @@ class TaskSpecContainerSpecSecretsItemFile(
 ):
     """Generated from `TaskSpecContainerSpecSecretsItem.File`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
-    uid: str | None = msgspec.field(default=None, name="UID")
-    gid: str | None = msgspec.field(default=None, name="GID")
-    mode: int | None = msgspec.field(default=None, name="Mode")
+    name: str = msgspec.field(default="", name="Name")
+    uid: str = msgspec.field(default="", name="UID")
+    gid: str = msgspec.field(default="", name="GID")
+    mode: int = msgspec.field(default=0, name="Mode")
 
 
 class TaskSpecContainerSpecSecretsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpecContainerSpec.Secrets[]`."""
 
     file: TaskSpecContainerSpecSecretsItemFile | None = msgspec.field(default=None, name="File")
-    secret_id: str | None = msgspec.field(default=None, name="SecretID")
-    secret_name: str | None = msgspec.field(default=None, name="SecretName")
+    secret_id: str = msgspec.field(default="", name="SecretID")
+    secret_name: str = msgspec.field(default="", name="SecretName")
 
 
 class TaskSpecContainerSpecConfigsItemFile(
@@ -1959,19 +1965,19 @@ class TaskSpecContainerSpecConfigsItemFile(
 ):
     """Generated from `TaskSpecContainerSpecConfigsItem.File`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
-    uid: str | None = msgspec.field(default=None, name="UID")
-    gid: str | None = msgspec.field(default=None, name="GID")
-    mode: int | None = msgspec.field(default=None, name="Mode")
+    name: str = msgspec.field(default="", name="Name")
+    uid: str = msgspec.field(default="", name="UID")
+    gid: str = msgspec.field(default="", name="GID")
+    mode: int = msgspec.field(default=0, name="Mode")
 
 
 class TaskSpecContainerSpecConfigsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpecContainerSpec.Configs[]`."""
 
     file: TaskSpecContainerSpecConfigsItemFile | None = msgspec.field(default=None, name="File")
-    runtime: dict[str, Any] | None = msgspec.field(default=None, name="Runtime")
-    config_id: str | None = msgspec.field(default=None, name="ConfigID")
-    config_name: str | None = msgspec.field(default=None, name="ConfigName")
+    runtime: dict[str, object] | None = msgspec.field(default=None, name="Runtime")
+    config_id: str = msgspec.field(default="", name="ConfigID")
+    config_name: str = msgspec.field(default="", name="ConfigName")
 
 
 class TaskSpecContainerSpecUlimitsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -1985,50 +1991,50 @@ class TaskSpecContainerSpecUlimitsItem(msgspec.Struct, kw_only=True, omit_defaul
 class TaskSpecContainerSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpec.ContainerSpec`."""
 
-    image: str | None = msgspec.field(default=None, name="Image")
-    labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
-    command: list[str] | None = msgspec.field(default=None, name="Command")
-    args: list[str] | None = msgspec.field(default=None, name="Args")
-    hostname: str | None = msgspec.field(default=None, name="Hostname")
-    env: list[str] | None = msgspec.field(default=None, name="Env")
-    dir: str | None = msgspec.field(default=None, name="Dir")
-    user: str | None = msgspec.field(default=None, name="User")
-    groups: list[str] | None = msgspec.field(default=None, name="Groups")
+    image: str = msgspec.field(default="", name="Image")
+    labels: dict[str, str] = msgspec.field(default_factory=dict, name="Labels")
+    command: list[str] = msgspec.field(default_factory=list, name="Command")
+    args: list[str] = msgspec.field(default_factory=list, name="Args")
+    hostname: str = msgspec.field(default="", name="Hostname")
+    env: list[str] = msgspec.field(default_factory=list, name="Env")
+    dir: str = msgspec.field(default="", name="Dir")
+    user: str = msgspec.field(default="", name="User")
+    groups: list[str] = msgspec.field(default_factory=list, name="Groups")
     privileges: TaskSpecContainerSpecPrivileges | None = msgspec.field(
         default=None, name="Privileges"
     )
-    tty: bool | None = msgspec.field(default=None, name="TTY")
-    open_stdin: bool | None = msgspec.field(default=None, name="OpenStdin")
-    read_only: bool | None = msgspec.field(default=None, name="ReadOnly")
-    mounts: list[Mount] | None = msgspec.field(default=None, name="Mounts")
-    stop_signal: str | None = msgspec.field(default=None, name="StopSignal")
+    tty: bool = msgspec.field(default=False, name="TTY")
+    open_stdin: bool = msgspec.field(default=False, name="OpenStdin")
+    read_only: bool = msgspec.field(default=False, name="ReadOnly")
+    mounts: list[Mount] = msgspec.field(default_factory=list, name="Mounts")
+    stop_signal: str = msgspec.field(default="", name="StopSignal")
     stop_grace_period: int | None = msgspec.field(default=None, name="StopGracePeriod")
     health_check: HealthConfig | None = msgspec.field(default=None, name="HealthCheck")
-    hosts: list[str] | None = msgspec.field(default=None, name="Hosts")
+    hosts: list[str] = msgspec.field(default_factory=list, name="Hosts")
     dns_config: TaskSpecContainerSpecDNSConfig | None = msgspec.field(
         default=None, name="DNSConfig"
     )
-    secrets: list[TaskSpecContainerSpecSecretsItem] | None = msgspec.field(
-        default=None, name="Secrets"
+    secrets: list[TaskSpecContainerSpecSecretsItem] = msgspec.field(
+        default_factory=list, name="Secrets"
     )
-    oom_score_adj: int | None = msgspec.field(default=None, name="OomScoreAdj")
-    configs: list[TaskSpecContainerSpecConfigsItem] | None = msgspec.field(
-        default=None, name="Configs"
+    oom_score_adj: int = msgspec.field(default=0, name="OomScoreAdj")
+    configs: list[TaskSpecContainerSpecConfigsItem] = msgspec.field(
+        default_factory=list, name="Configs"
     )
-    isolation: str | None = msgspec.field(default=None, name="Isolation")
+    isolation: str = msgspec.field(default="", name="Isolation")
     init: bool | None = msgspec.field(default=None, name="Init")
-    sysctls: dict[str, str] | None = msgspec.field(default=None, name="Sysctls")
-    capability_add: list[str] | None = msgspec.field(default=None, name="CapabilityAdd")
-    capability_drop: list[str] | None = msgspec.field(default=None, name="CapabilityDrop")
-    ulimits: list[TaskSpecContainerSpecUlimitsItem] | None = msgspec.field(
-        default=None, name="Ulimits"
+    sysctls: dict[str, str] = msgspec.field(default_factory=dict, name="Sysctls")
+    capability_add: list[str] = msgspec.field(default_factory=list, name="CapabilityAdd")
+    capability_drop: list[str] = msgspec.field(default_factory=list, name="CapabilityDrop")
+    ulimits: list[TaskSpecContainerSpecUlimitsItem] = msgspec.field(
+        default_factory=list, name="Ulimits"
     )
 
 
 class TaskSpecNetworkAttachmentSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpec.NetworkAttachmentSpec`."""
 
-    container_id: str | None = msgspec.field(default=None, name="ContainerID")
+    container_id: str = msgspec.field(default="", name="ContainerID")
 
 
 class TaskSpecResources(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2043,7 +2049,7 @@ class TaskSpecResources(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fal
 class TaskSpecRestartPolicy(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpec.RestartPolicy`."""
 
-    condition: str | None = msgspec.field(default=None, name="Condition")
+    condition: str = msgspec.field(default="", name="Condition")
     delay: int | None = msgspec.field(default=None, name="Delay")
     max_attempts: int | None = msgspec.field(default=None, name="MaxAttempts")
     window: int | None = msgspec.field(default=None, name="Window")
@@ -2054,7 +2060,7 @@ class TaskSpecPlacementPreferencesItemSpread(
 ):
     """Generated from `TaskSpecPlacementPreferencesItem.Spread`."""
 
-    spread_descriptor: str | None = msgspec.field(default=None, name="SpreadDescriptor")
+    spread_descriptor: str = msgspec.field(default="", name="SpreadDescriptor")
 
 
 class TaskSpecPlacementPreferencesItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2068,27 +2074,27 @@ class TaskSpecPlacementPreferencesItem(msgspec.Struct, kw_only=True, omit_defaul
 class TaskSpecPlacement(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpec.Placement`."""
 
-    constraints: list[str] | None = msgspec.field(default=None, name="Constraints")
-    preferences: list[TaskSpecPlacementPreferencesItem] | None = msgspec.field(
-        default=None, name="Preferences"
+    constraints: list[str] = msgspec.field(default_factory=list, name="Constraints")
+    preferences: list[TaskSpecPlacementPreferencesItem] = msgspec.field(
+        default_factory=list, name="Preferences"
     )
-    max_replicas: int | None = msgspec.field(default=None, name="MaxReplicas")
-    platforms: list[Platform] | None = msgspec.field(default=None, name="Platforms")
+    max_replicas: int = msgspec.field(default=0, name="MaxReplicas")
+    platforms: list[Platform] = msgspec.field(default_factory=list, name="Platforms")
 
 
 class NetworkAttachmentConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NetworkAttachmentConfig`."""
 
-    target: str | None = msgspec.field(default=None, name="Target")
-    aliases: list[str] | None = msgspec.field(default=None, name="Aliases")
-    driver_opts: dict[str, str] | None = msgspec.field(default=None, name="DriverOpts")
+    target: str = msgspec.field(default="", name="Target")
+    aliases: list[str] = msgspec.field(default_factory=list, name="Aliases")
+    driver_opts: dict[str, str] = msgspec.field(default_factory=dict, name="DriverOpts")
 
 
 class TaskSpecLogDriver(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `TaskSpec.LogDriver`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
-    options: dict[str, str] | None = msgspec.field(default=None, name="Options")
+    name: str = msgspec.field(default="", name="Name")
+    options: dict[str, str] = msgspec.field(default_factory=dict, name="Options")
 
 
 class TaskSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2102,9 +2108,9 @@ class TaskSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     resources: TaskSpecResources | None = msgspec.field(default=None, name="Resources")
     restart_policy: TaskSpecRestartPolicy | None = msgspec.field(default=None, name="RestartPolicy")
     placement: TaskSpecPlacement | None = msgspec.field(default=None, name="Placement")
-    force_update: int | None = msgspec.field(default=None, name="ForceUpdate")
-    runtime: str | None = msgspec.field(default=None, name="Runtime")
-    networks: list[NetworkAttachmentConfig] | None = msgspec.field(default=None, name="Networks")
+    force_update: int = msgspec.field(default=0, name="ForceUpdate")
+    runtime: str = msgspec.field(default="", name="Runtime")
+    networks: list[NetworkAttachmentConfig] = msgspec.field(default_factory=list, name="Networks")
     log_driver: TaskSpecLogDriver | None = msgspec.field(default=None, name="LogDriver")
 
 
@@ -2115,66 +2121,66 @@ TaskState: TypeAlias = str
 class ContainerStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerStatus`."""
 
-    container_id: str | None = msgspec.field(default=None, name="ContainerID")
-    pid: int | None = msgspec.field(default=None, name="PID")
-    exit_code: int | None = msgspec.field(default=None, name="ExitCode")
+    container_id: str = msgspec.field(default="", name="ContainerID")
+    pid: int = msgspec.field(default=0, name="PID")
+    exit_code: int = msgspec.field(default=0, name="ExitCode")
 
 
 class EndpointPortConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.EndpointPortConfig`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
-    protocol: str | None = msgspec.field(default=None, name="Protocol")
-    target_port: int | None = msgspec.field(default=None, name="TargetPort")
-    published_port: int | None = msgspec.field(default=None, name="PublishedPort")
-    publish_mode: str | None = msgspec.field(default=None, name="PublishMode")
+    name: str = msgspec.field(default="", name="Name")
+    protocol: str = msgspec.field(default="", name="Protocol")
+    target_port: int = msgspec.field(default=0, name="TargetPort")
+    published_port: int = msgspec.field(default=0, name="PublishedPort")
+    publish_mode: str = msgspec.field(default="", name="PublishMode")
 
 
 class PortStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PortStatus`."""
 
-    ports: list[EndpointPortConfig] | None = msgspec.field(default=None, name="Ports")
+    ports: list[EndpointPortConfig] = msgspec.field(default_factory=list, name="Ports")
 
 
 class TaskStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.TaskStatus`."""
 
-    timestamp: str | None = msgspec.field(default=None, name="Timestamp")
-    state: TaskState | None = msgspec.field(default=None, name="State")
-    message: str | None = msgspec.field(default=None, name="Message")
-    err: str | None = msgspec.field(default=None, name="Err")
+    timestamp: str = msgspec.field(default="", name="Timestamp")
+    state: TaskState = msgspec.field(default="", name="State")
+    message: str = msgspec.field(default="", name="Message")
+    err: str = msgspec.field(default="", name="Err")
     container_status: ContainerStatus | None = msgspec.field(default=None, name="ContainerStatus")
-    port_status: PortStatus | None = msgspec.field(default=None, name="PortStatus")
+    port_status: PortStatus = msgspec.field(default_factory=PortStatus, name="PortStatus")
 
 
 class NetworkAttachment(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.NetworkAttachment`."""
 
-    network: Network | None = msgspec.field(default=None, name="Network")
-    addresses: list[str] | None = msgspec.field(default=None, name="Addresses")
+    network: Network = msgspec.field(default_factory=Network, name="Network")
+    addresses: list[str] = msgspec.field(default_factory=list, name="Addresses")
 
 
 class Task(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Task`."""
 
-    id: str | None = msgspec.field(default=None, name="ID")
-    version: ObjectVersion | None = msgspec.field(default=None, name="Version")
-    created_at: str | None = msgspec.field(default=None, name="CreatedAt")
-    updated_at: str | None = msgspec.field(default=None, name="UpdatedAt")
-    name: str | None = msgspec.field(default=None, name="Name")
+    id: str = msgspec.field(default="", name="ID")
+    version: ObjectVersion = msgspec.field(default_factory=ObjectVersion, name="Version")
+    created_at: str = msgspec.field(default="", name="CreatedAt")
+    updated_at: str = msgspec.field(default="", name="UpdatedAt")
+    name: str = msgspec.field(default="", name="Name")
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
-    spec: TaskSpec | None = msgspec.field(default=None, name="Spec")
-    service_id: str | None = msgspec.field(default=None, name="ServiceID")
-    slot: int | None = msgspec.field(default=None, name="Slot")
-    node_id: str | None = msgspec.field(default=None, name="NodeID")
+    spec: TaskSpec = msgspec.field(default_factory=TaskSpec, name="Spec")
+    service_id: str = msgspec.field(default="", name="ServiceID")
+    slot: int = msgspec.field(default=0, name="Slot")
+    node_id: str = msgspec.field(default="", name="NodeID")
     assigned_generic_resources: list[GenericResources] | None = msgspec.field(
         default=None, name="AssignedGenericResources"
     )
-    status: TaskStatus | None = msgspec.field(default=None, name="Status")
-    desired_state: TaskState | None = msgspec.field(default=None, name="DesiredState")
+    status: TaskStatus = msgspec.field(default_factory=TaskStatus, name="Status")
+    desired_state: TaskState = msgspec.field(default="", name="DesiredState")
     job_iteration: ObjectVersion | None = msgspec.field(default=None, name="JobIteration")
-    networks_attachments: list[NetworkAttachment] | None = msgspec.field(
-        default=None, name="NetworksAttachments"
+    networks_attachments: list[NetworkAttachment] = msgspec.field(
+        default_factory=list, name="NetworksAttachments"
     )
 
 
@@ -2195,107 +2201,107 @@ class ServiceSpecMode(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
     """Generated from `ServiceSpec.Mode`."""
 
     replicated: ServiceSpecModeReplicated | None = msgspec.field(default=None, name="Replicated")
-    global_: dict[str, Any] | None = msgspec.field(default=None, name="Global")
+    global_: dict[str, object] | None = msgspec.field(default=None, name="Global")
     replicated_job: ServiceSpecModeReplicatedJob | None = msgspec.field(
         default=None, name="ReplicatedJob"
     )
-    global_job: dict[str, Any] | None = msgspec.field(default=None, name="GlobalJob")
+    global_job: dict[str, object] | None = msgspec.field(default=None, name="GlobalJob")
 
 
 class ServiceSpecUpdateConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ServiceSpec.UpdateConfig`."""
 
-    parallelism: int | None = msgspec.field(default=None, name="Parallelism")
-    delay: int | None = msgspec.field(default=None, name="Delay")
-    failure_action: str | None = msgspec.field(default=None, name="FailureAction")
-    monitor: int | None = msgspec.field(default=None, name="Monitor")
-    max_failure_ratio: float | None = msgspec.field(default=None, name="MaxFailureRatio")
-    order: str | None = msgspec.field(default=None, name="Order")
+    parallelism: int = msgspec.field(default=0, name="Parallelism")
+    delay: int = msgspec.field(default=0, name="Delay")
+    failure_action: str = msgspec.field(default="", name="FailureAction")
+    monitor: int = msgspec.field(default=0, name="Monitor")
+    max_failure_ratio: float = msgspec.field(default=0.0, name="MaxFailureRatio")
+    order: str = msgspec.field(default="", name="Order")
 
 
 class ServiceSpecRollbackConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ServiceSpec.RollbackConfig`."""
 
-    parallelism: int | None = msgspec.field(default=None, name="Parallelism")
-    delay: int | None = msgspec.field(default=None, name="Delay")
-    failure_action: str | None = msgspec.field(default=None, name="FailureAction")
-    monitor: int | None = msgspec.field(default=None, name="Monitor")
-    max_failure_ratio: float | None = msgspec.field(default=None, name="MaxFailureRatio")
-    order: str | None = msgspec.field(default=None, name="Order")
+    parallelism: int = msgspec.field(default=0, name="Parallelism")
+    delay: int = msgspec.field(default=0, name="Delay")
+    failure_action: str = msgspec.field(default="", name="FailureAction")
+    monitor: int = msgspec.field(default=0, name="Monitor")
+    max_failure_ratio: float = msgspec.field(default=0.0, name="MaxFailureRatio")
+    order: str = msgspec.field(default="", name="Order")
 
 
 class EndpointSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.EndpointSpec`."""
 
-    mode: str | None = msgspec.field(default=None, name="Mode")
-    ports: list[EndpointPortConfig] | None = msgspec.field(default=None, name="Ports")
+    mode: str = msgspec.field(default="", name="Mode")
+    ports: list[EndpointPortConfig] = msgspec.field(default_factory=list, name="Ports")
 
 
 class ServiceSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ServiceSpec`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
+    name: str = msgspec.field(default="", name="Name")
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
-    task_template: TaskSpec | None = msgspec.field(default=None, name="TaskTemplate")
-    mode: ServiceSpecMode | None = msgspec.field(default=None, name="Mode")
+    task_template: TaskSpec = msgspec.field(default_factory=TaskSpec, name="TaskTemplate")
+    mode: ServiceSpecMode = msgspec.field(default_factory=ServiceSpecMode, name="Mode")
     update_config: ServiceSpecUpdateConfig | None = msgspec.field(default=None, name="UpdateConfig")
     rollback_config: ServiceSpecRollbackConfig | None = msgspec.field(
         default=None, name="RollbackConfig"
     )
-    networks: list[NetworkAttachmentConfig] | None = msgspec.field(default=None, name="Networks")
+    networks: list[NetworkAttachmentConfig] = msgspec.field(default_factory=list, name="Networks")
     endpoint_spec: EndpointSpec | None = msgspec.field(default=None, name="EndpointSpec")
 
 
 class ServiceEndpointVirtualIPsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ServiceEndpoint.VirtualIPs[]`."""
 
-    network_id: str | None = msgspec.field(default=None, name="NetworkID")
-    addr: str | None = msgspec.field(default=None, name="Addr")
+    network_id: str = msgspec.field(default="", name="NetworkID")
+    addr: str = msgspec.field(default="", name="Addr")
 
 
 class ServiceEndpoint(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Service.Endpoint`."""
 
-    spec: EndpointSpec | None = msgspec.field(default=None, name="Spec")
-    ports: list[EndpointPortConfig] | None = msgspec.field(default=None, name="Ports")
-    virtual_ips: list[ServiceEndpointVirtualIPsItem] | None = msgspec.field(
-        default=None, name="VirtualIPs"
+    spec: EndpointSpec = msgspec.field(default_factory=EndpointSpec, name="Spec")
+    ports: list[EndpointPortConfig] = msgspec.field(default_factory=list, name="Ports")
+    virtual_ips: list[ServiceEndpointVirtualIPsItem] = msgspec.field(
+        default_factory=list, name="VirtualIPs"
     )
 
 
 class ServiceUpdateStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Service.UpdateStatus`."""
 
-    state: str | None = msgspec.field(default=None, name="State")
+    state: str = msgspec.field(default="", name="State")
     started_at: str | None = msgspec.field(default=None, name="StartedAt")
     completed_at: str | None = msgspec.field(default=None, name="CompletedAt")
-    message: str | None = msgspec.field(default=None, name="Message")
+    message: str = msgspec.field(default="", name="Message")
 
 
 class ServiceServiceStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Service.ServiceStatus`."""
 
-    running_tasks: int | None = msgspec.field(default=None, name="RunningTasks")
-    desired_tasks: int | None = msgspec.field(default=None, name="DesiredTasks")
-    completed_tasks: int | None = msgspec.field(default=None, name="CompletedTasks")
+    running_tasks: int = msgspec.field(default=0, name="RunningTasks")
+    desired_tasks: int = msgspec.field(default=0, name="DesiredTasks")
+    completed_tasks: int = msgspec.field(default=0, name="CompletedTasks")
 
 
 class ServiceJobStatus(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `Service.JobStatus`."""
 
-    job_iteration: ObjectVersion | None = msgspec.field(default=None, name="JobIteration")
-    last_execution: str | None = msgspec.field(default=None, name="LastExecution")
+    job_iteration: ObjectVersion = msgspec.field(default_factory=ObjectVersion, name="JobIteration")
+    last_execution: str = msgspec.field(default="", name="LastExecution")
 
 
 class Service(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Service`."""
 
-    id: str | None = msgspec.field(default=None, name="ID")
-    version: ObjectVersion | None = msgspec.field(default=None, name="Version")
-    created_at: str | None = msgspec.field(default=None, name="CreatedAt")
-    updated_at: str | None = msgspec.field(default=None, name="UpdatedAt")
-    spec: ServiceSpec | None = msgspec.field(default=None, name="Spec")
-    endpoint: ServiceEndpoint | None = msgspec.field(default=None, name="Endpoint")
+    id: str = msgspec.field(default="", name="ID")
+    version: ObjectVersion = msgspec.field(default_factory=ObjectVersion, name="Version")
+    created_at: str = msgspec.field(default="", name="CreatedAt")
+    updated_at: str = msgspec.field(default="", name="UpdatedAt")
+    spec: ServiceSpec = msgspec.field(default_factory=ServiceSpec, name="Spec")
+    endpoint: ServiceEndpoint = msgspec.field(default_factory=ServiceEndpoint, name="Endpoint")
     update_status: ServiceUpdateStatus | None = msgspec.field(default=None, name="UpdateStatus")
     service_status: ServiceServiceStatus | None = msgspec.field(default=None, name="ServiceStatus")
     job_status: ServiceJobStatus | None = msgspec.field(default=None, name="JobStatus")
@@ -2304,14 +2310,14 @@ class Service(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class ImageDeleteResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ImageDeleteResponseItem`."""
 
-    untagged: str | None = msgspec.field(default=None, name="Untagged")
-    deleted: str | None = msgspec.field(default=None, name="Deleted")
+    untagged: str = msgspec.field(default="", name="Untagged")
+    deleted: str = msgspec.field(default="", name="Deleted")
 
 
 class ServiceCreateResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ServiceCreateResponse`."""
 
-    id: str | None = msgspec.field(default=None, name="ID")
+    id: str = msgspec.field(default="", name="ID")
     warnings: list[str] | None = msgspec.field(default=None, name="Warnings")
     warning: str | None = msgspec.field(default=None, name="Warning")
 
@@ -2325,58 +2331,60 @@ class ServiceUpdateResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc
 class ContainerState(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerState`."""
 
-    status: str | None = msgspec.field(default=None, name="Status")
-    running: bool | None = msgspec.field(default=None, name="Running")
-    paused: bool | None = msgspec.field(default=None, name="Paused")
-    restarting: bool | None = msgspec.field(default=None, name="Restarting")
-    oom_killed: bool | None = msgspec.field(default=None, name="OOMKilled")
-    dead: bool | None = msgspec.field(default=None, name="Dead")
-    pid: int | None = msgspec.field(default=None, name="Pid")
-    exit_code: int | None = msgspec.field(default=None, name="ExitCode")
-    error: str | None = msgspec.field(default=None, name="Error")
-    started_at: str | None = msgspec.field(default=None, name="StartedAt")
-    finished_at: str | None = msgspec.field(default=None, name="FinishedAt")
+    status: str = msgspec.field(default="", name="Status")
+    running: bool = msgspec.field(default=False, name="Running")
+    paused: bool = msgspec.field(default=False, name="Paused")
+    restarting: bool = msgspec.field(default=False, name="Restarting")
+    oom_killed: bool = msgspec.field(default=False, name="OOMKilled")
+    dead: bool = msgspec.field(default=False, name="Dead")
+    pid: int = msgspec.field(default=0, name="Pid")
+    exit_code: int = msgspec.field(default=0, name="ExitCode")
+    error: str = msgspec.field(default="", name="Error")
+    started_at: str = msgspec.field(default="", name="StartedAt")
+    finished_at: str = msgspec.field(default="", name="FinishedAt")
     health: Health | None = msgspec.field(default=None, name="Health")
 
 
 class ContainerInspectResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerInspectResponse`."""
 
-    id: str | None = msgspec.field(default=None, name="Id")
+    id: str = msgspec.field(default="", name="Id")
     created: str | None = msgspec.field(default=None, name="Created")
-    path: str | None = msgspec.field(default=None, name="Path")
+    path: str = msgspec.field(default="", name="Path")
     args: list[str] | None = msgspec.field(default=None, name="Args")
-    state: ContainerState | None = msgspec.field(default=None, name="State")
-    image: str | None = msgspec.field(default=None, name="Image")
-    resolv_conf_path: str | None = msgspec.field(default=None, name="ResolvConfPath")
-    hostname_path: str | None = msgspec.field(default=None, name="HostnamePath")
-    hosts_path: str | None = msgspec.field(default=None, name="HostsPath")
+    state: ContainerState = msgspec.field(default_factory=ContainerState, name="State")
+    image: str = msgspec.field(default="", name="Image")
+    resolv_conf_path: str = msgspec.field(default="", name="ResolvConfPath")
+    hostname_path: str = msgspec.field(default="", name="HostnamePath")
+    hosts_path: str = msgspec.field(default="", name="HostsPath")
     log_path: str | None = msgspec.field(default=None, name="LogPath")
-    name: str | None = msgspec.field(default=None, name="Name")
-    restart_count: int | None = msgspec.field(default=None, name="RestartCount")
-    driver: str | None = msgspec.field(default=None, name="Driver")
-    platform: str | None = msgspec.field(default=None, name="Platform")
+    name: str = msgspec.field(default="", name="Name")
+    restart_count: int = msgspec.field(default=0, name="RestartCount")
+    driver: str = msgspec.field(default="", name="Driver")
+    platform: str = msgspec.field(default="", name="Platform")
     image_manifest_descriptor: OCIDescriptor | None = msgspec.field(
         default=None, name="ImageManifestDescriptor"
     )
-    mount_label: str | None = msgspec.field(default=None, name="MountLabel")
-    process_label: str | None = msgspec.field(default=None, name="ProcessLabel")
-    app_armor_profile: str | None = msgspec.field(default=None, name="AppArmorProfile")
+    mount_label: str = msgspec.field(default="", name="MountLabel")
+    process_label: str = msgspec.field(default="", name="ProcessLabel")
+    app_armor_profile: str = msgspec.field(default="", name="AppArmorProfile")
     exec_ids: list[str] | None = msgspec.field(default=None, name="ExecIDs")
-    host_config: HostConfig | None = msgspec.field(default=None, name="HostConfig")
+    host_config: HostConfig = msgspec.field(default_factory=HostConfig, name="HostConfig")
     graph_driver: DriverData | None = msgspec.field(default=None, name="GraphDriver")
     storage: Storage | None = msgspec.field(default=None, name="Storage")
     size_rw: int | None = msgspec.field(default=None, name="SizeRw")
     size_root_fs: int | None = msgspec.field(default=None, name="SizeRootFs")
-    mounts: list[MountPoint] | None = msgspec.field(default=None, name="Mounts")
-    config: ContainerConfig | None = msgspec.field(default=None, name="Config")
-    network_settings: NetworkSettings | None = msgspec.field(default=None, name="NetworkSettings")
+    mounts: list[MountPoint] = msgspec.field(default_factory=list, name="Mounts")
+    config: ContainerConfig = msgspec.field(default_factory=ContainerConfig, name="Config")
+    network_settings: NetworkSettings = msgspec.field(
+        default_factory=NetworkSettings, name="NetworkSettings"
+    )
 
 
 class ContainerSummaryHostConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerSummary.HostConfig`."""
 
-    network_mode: str | None = msgspec.field(default=None, name="NetworkMode")
+    network_mode: str = msgspec.field(default="", name="NetworkMode")
     annotations: dict[str, str] | None = msgspec.field(default=None, name="Annotations")
 
 
@@ -2389,8 +2397,8 @@ class ContainerSummaryNetworkSettings(msgspec.Struct, kw_only=True, omit_default
 class ContainerSummaryHealth(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerSummary.Health`."""
 
-    status: str | None = msgspec.field(default=None, name="Status")
-    failing_streak: int | None = msgspec.field(default=None, name="FailingStreak")
+    status: str = msgspec.field(default="", name="Status")
+    failing_streak: int = msgspec.field(default=0, name="FailingStreak")
 
 
 class ContainerSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2411,7 +2419,9 @@ class ContainerSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fals
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
     state: str = msgspec.field(default="", name="State")
     status: str = msgspec.field(default="", name="Status")
-    host_config: ContainerSummaryHostConfig | None = msgspec.field(default=None, name="HostConfig")
+    host_config: ContainerSummaryHostConfig = msgspec.field(
+        default_factory=ContainerSummaryHostConfig, name="HostConfig"
+    )
     network_settings: ContainerSummaryNetworkSettings | None = msgspec.field(
         default=None, name="NetworkSettings"
     )
@@ -2422,26 +2432,26 @@ class ContainerSummary(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fals
 class ContainersDiskUsage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainersDiskUsage`."""
 
-    active_count: int | None = msgspec.field(default=None, name="ActiveCount")
-    total_count: int | None = msgspec.field(default=None, name="TotalCount")
-    reclaimable: int | None = msgspec.field(default=None, name="Reclaimable")
-    total_size: int | None = msgspec.field(default=None, name="TotalSize")
-    items: list[Any] | None = msgspec.field(default=None, name="Items")
+    active_count: int = msgspec.field(default=0, name="ActiveCount")
+    total_count: int = msgspec.field(default=0, name="TotalCount")
+    reclaimable: int = msgspec.field(default=0, name="Reclaimable")
+    total_size: int = msgspec.field(default=0, name="TotalSize")
+    items: list[object] = msgspec.field(default_factory=list, name="Items")
 
 
 class Driver(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Driver`."""
 
     name: str = msgspec.field(default="", name="Name")
-    options: dict[str, str] | None = msgspec.field(default=None, name="Options")
+    options: dict[str, str] = msgspec.field(default_factory=dict, name="Options")
 
 
 class SecretSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.SecretSpec`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
+    name: str = msgspec.field(default="", name="Name")
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
-    data: str | None = msgspec.field(default=None, name="Data")
+    data: str = msgspec.field(default="", name="Data")
     driver: Driver | None = msgspec.field(default=None, name="Driver")
     templating: Driver | None = msgspec.field(default=None, name="Templating")
 
@@ -2449,30 +2459,30 @@ class SecretSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class Secret(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Secret`."""
 
-    id: str | None = msgspec.field(default=None, name="ID")
-    version: ObjectVersion | None = msgspec.field(default=None, name="Version")
-    created_at: str | None = msgspec.field(default=None, name="CreatedAt")
-    updated_at: str | None = msgspec.field(default=None, name="UpdatedAt")
-    spec: SecretSpec | None = msgspec.field(default=None, name="Spec")
+    id: str = msgspec.field(default="", name="ID")
+    version: ObjectVersion = msgspec.field(default_factory=ObjectVersion, name="Version")
+    created_at: str = msgspec.field(default="", name="CreatedAt")
+    updated_at: str = msgspec.field(default="", name="UpdatedAt")
+    spec: SecretSpec = msgspec.field(default_factory=SecretSpec, name="Spec")
 
 
 class ConfigSpec(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ConfigSpec`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
+    name: str = msgspec.field(default="", name="Name")
     labels: dict[str, str] | None = msgspec.field(default=None, name="Labels")
-    data: str | None = msgspec.field(default=None, name="Data")
+    data: str = msgspec.field(default="", name="Data")
     templating: Driver | None = msgspec.field(default=None, name="Templating")
 
 
 class Config(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Config`."""
 
-    id: str | None = msgspec.field(default=None, name="ID")
-    version: ObjectVersion | None = msgspec.field(default=None, name="Version")
-    created_at: str | None = msgspec.field(default=None, name="CreatedAt")
-    updated_at: str | None = msgspec.field(default=None, name="UpdatedAt")
-    spec: ConfigSpec | None = msgspec.field(default=None, name="Spec")
+    id: str = msgspec.field(default="", name="ID")
+    version: ObjectVersion = msgspec.field(default_factory=ObjectVersion, name="Version")
+    created_at: str = msgspec.field(default="", name="CreatedAt")
+    updated_at: str = msgspec.field(default="", name="UpdatedAt")
+    spec: ConfigSpec = msgspec.field(default_factory=ConfigSpec, name="Spec")
 
 
 class ContainerCreateResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2491,27 +2501,29 @@ class ContainerUpdateResponse(msgspec.Struct, kw_only=True, omit_defaults=True, 
 class ContainerCPUUsage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerCPUUsage`."""
 
-    total_usage: int | None = None
+    total_usage: int = 0
     percpu_usage: list[int] | None = None
-    usage_in_kernelmode: int | None = None
-    usage_in_usermode: int | None = None
+    usage_in_kernelmode: int = 0
+    usage_in_usermode: int = 0
 
 
 class ContainerThrottlingData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerThrottlingData`."""
 
-    periods: int | None = None
-    throttled_periods: int | None = None
-    throttled_time: int | None = None
+    periods: int = 0
+    throttled_periods: int = 0
+    throttled_time: int = 0
 
 
 class ContainerCPUStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerCPUStats`."""
 
-    cpu_usage: ContainerCPUUsage | None = None
+    cpu_usage: ContainerCPUUsage = msgspec.field(default_factory=ContainerCPUUsage)
     system_cpu_usage: int | None = None
     online_cpus: int | None = None
-    throttling_data: ContainerThrottlingData | None = None
+    throttling_data: ContainerThrottlingData = msgspec.field(
+        default_factory=ContainerThrottlingData
+    )
 
 
 class ContainerMemoryStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2519,7 +2531,7 @@ class ContainerMemoryStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
 
     usage: int | None = None
     max_usage: int | None = None
-    stats: dict[str, int | None] | None = None
+    stats: dict[str, int | None] = msgspec.field(default_factory=dict)
     failcnt: int | None = None
     limit: int | None = None
     commitbytes: int | None = None
@@ -2530,14 +2542,14 @@ class ContainerMemoryStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
 class ContainerNetworkStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerNetworkStats`."""
 
-    rx_bytes: int | None = None
-    rx_packets: int | None = None
-    rx_errors: int | None = None
-    rx_dropped: int | None = None
-    tx_bytes: int | None = None
-    tx_packets: int | None = None
-    tx_errors: int | None = None
-    tx_dropped: int | None = None
+    rx_bytes: int = 0
+    rx_packets: int = 0
+    rx_errors: int = 0
+    rx_dropped: int = 0
+    tx_bytes: int = 0
+    tx_packets: int = 0
+    tx_errors: int = 0
+    tx_dropped: int = 0
     endpoint_id: str | None = None
     instance_id: str | None = None
 
@@ -2552,10 +2564,10 @@ class ContainerPidsStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fa
 class ContainerBlkioStatEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerBlkioStatEntry`."""
 
-    major: int | None = None
-    minor: int | None = None
-    op: str | None = None
-    value: int | None = None
+    major: int = 0
+    minor: int = 0
+    op: str = ""
+    value: int = 0
 
 
 class ContainerBlkioStats(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2586,16 +2598,16 @@ class ContainerStatsResponse(msgspec.Struct, kw_only=True, omit_defaults=True, g
     id: str | None = None
     name: str | None = None
     os_type: str | None = None
-    read: str | None = None
-    cpu_stats: ContainerCPUStats | None = None
-    memory_stats: ContainerMemoryStats | None = None
+    read: str = ""
+    cpu_stats: ContainerCPUStats = msgspec.field(default_factory=ContainerCPUStats)
+    memory_stats: ContainerMemoryStats = msgspec.field(default_factory=ContainerMemoryStats)
     networks: dict[str, ContainerNetworkStats] | None = None
-    pids_stats: ContainerPidsStats | None = None
-    blkio_stats: ContainerBlkioStats | None = None
-    num_procs: int | None = None
-    storage_stats: ContainerStorageStats | None = None
-    preread: str | None = None
-    precpu_stats: ContainerCPUStats | None = None
+    pids_stats: ContainerPidsStats = msgspec.field(default_factory=ContainerPidsStats)
+    blkio_stats: ContainerBlkioStats = msgspec.field(default_factory=ContainerBlkioStats)
+    num_procs: int = 0
+    storage_stats: ContainerStorageStats = msgspec.field(default_factory=ContainerStorageStats)
+    preread: str = ""
+    precpu_stats: ContainerCPUStats = msgspec.field(default_factory=ContainerCPUStats)
 
 
 class ContainerTopResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2608,7 +2620,7 @@ class ContainerTopResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
 class ContainerWaitExitError(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerWaitExitError`."""
 
-    message: str | None = msgspec.field(default=None, name="Message")
+    message: str = msgspec.field(default="", name="Message")
 
 
 class ContainerWaitResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2629,7 +2641,7 @@ class SystemVersionComponentsItem(msgspec.Struct, kw_only=True, omit_defaults=Tr
 
     name: str = msgspec.field(default="", name="Name")
     version: str = msgspec.field(default="", name="Version")
-    details: dict[str, Any] | None = msgspec.field(default=None, name="Details")
+    details: dict[str, object] | None = msgspec.field(default=None, name="Details")
 
 
 class SystemVersion(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2638,8 +2650,8 @@ class SystemVersion(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     platform: SystemVersionPlatform = msgspec.field(
         default_factory=SystemVersionPlatform, name="Platform"
     )
-    components: list[SystemVersionComponentsItem] | None = msgspec.field(
-        default=None, name="Components"
+    components: list[SystemVersionComponentsItem] = msgspec.field(
+        default_factory=list, name="Components"
     )
     version: str = msgspec.field(default="", name="Version")
     api_version: str = msgspec.field(default="", name="ApiVersion")
@@ -2649,8 +2661,8 @@ class SystemVersion(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     os: str = msgspec.field(default="", name="Os")
     arch: str = msgspec.field(default="", name="Arch")
     kernel_version: str = msgspec.field(default="", name="KernelVersion")
-    experimental: bool | None = msgspec.field(default=None, name="Experimental")
-    build_time: str | None = msgspec.field(default=None, name="BuildTime")
+    experimental: bool = msgspec.field(default=False, name="Experimental")
+    build_time: str = msgspec.field(default="", name="BuildTime")
 
 
 class PluginsInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2665,10 +2677,10 @@ class PluginsInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class IndexInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.IndexInfo`."""
 
-    name: str | None = msgspec.field(default=None, name="Name")
+    name: str = msgspec.field(default="", name="Name")
     mirrors: list[str] | None = msgspec.field(default=None, name="Mirrors")
-    secure: bool | None = msgspec.field(default=None, name="Secure")
-    official: bool | None = msgspec.field(default=None, name="Official")
+    secure: bool = msgspec.field(default=False, name="Secure")
+    official: bool = msgspec.field(default=False, name="Official")
 
 
 class RegistryServiceConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2690,7 +2702,7 @@ class RegistryServiceConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc
 class Runtime(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Runtime`."""
 
-    path: str | None = None
+    path: str = ""
     runtime_args: list[str] | None = msgspec.field(default=None, name="runtimeArgs")
     status: dict[str, str] | None = None
 
@@ -2702,18 +2714,18 @@ LocalNodeState: TypeAlias = str
 class PeerNode(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.PeerNode`."""
 
-    node_id: str | None = msgspec.field(default=None, name="NodeID")
-    addr: str | None = msgspec.field(default=None, name="Addr")
+    node_id: str = msgspec.field(default="", name="NodeID")
+    addr: str = msgspec.field(default="", name="Addr")
 
 
 class SwarmInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.SwarmInfo`."""
 
-    node_id: str | None = msgspec.field(default=None, name="NodeID")
-    node_addr: str | None = msgspec.field(default=None, name="NodeAddr")
-    local_node_state: LocalNodeState | None = msgspec.field(default=None, name="LocalNodeState")
-    control_available: bool | None = msgspec.field(default=None, name="ControlAvailable")
-    error: str | None = msgspec.field(default=None, name="Error")
+    node_id: str = msgspec.field(default="", name="NodeID")
+    node_addr: str = msgspec.field(default="", name="NodeAddr")
+    local_node_state: LocalNodeState = msgspec.field(default="", name="LocalNodeState")
+    control_available: bool = msgspec.field(default=False, name="ControlAvailable")
+    error: str = msgspec.field(default="", name="Error")
     remote_managers: list[PeerNode] | None = msgspec.field(default=None, name="RemoteManagers")
     nodes: int | None = msgspec.field(default=None, name="Nodes")
     managers: int | None = msgspec.field(default=None, name="Managers")
@@ -2723,36 +2735,38 @@ class SwarmInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 class Commit(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.Commit`."""
 
-    id: str | None = msgspec.field(default=None, name="ID")
+    id: str = msgspec.field(default="", name="ID")
     expected: str | None = msgspec.field(default=None, name="Expected")
 
 
 class SystemInfoDefaultAddressPoolsItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `SystemInfo.DefaultAddressPools[]`."""
 
-    base: str | None = msgspec.field(default=None, name="Base")
-    size: int | None = msgspec.field(default=None, name="Size")
+    base: str = msgspec.field(default="", name="Base")
+    size: int = msgspec.field(default=0, name="Size")
 
 
 class FirewallInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.FirewallInfo`."""
 
-    driver: str | None = msgspec.field(default=None, name="Driver")
-    info: list[list[str]] | None = msgspec.field(default=None, name="Info")
+    driver: str = msgspec.field(default="", name="Driver")
+    info: list[list[str]] = msgspec.field(default_factory=list, name="Info")
 
 
 class ContainerdInfoNamespaces(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ContainerdInfo.Namespaces`."""
 
-    containers: str | None = msgspec.field(default=None, name="Containers")
-    plugins: str | None = msgspec.field(default=None, name="Plugins")
+    containers: str = msgspec.field(default="", name="Containers")
+    plugins: str = msgspec.field(default="", name="Plugins")
 
 
 class ContainerdInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.ContainerdInfo`."""
 
-    address: str | None = msgspec.field(default=None, name="Address")
-    namespaces: ContainerdInfoNamespaces | None = msgspec.field(default=None, name="Namespaces")
+    address: str = msgspec.field(default="", name="Address")
+    namespaces: ContainerdInfoNamespaces = msgspec.field(
+        default_factory=ContainerdInfoNamespaces, name="Namespaces"
+    )
 
 
 class SystemInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2767,62 +2781,62 @@ class SystemInfo(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     driver: str = msgspec.field(default="", name="Driver")
     driver_status: list[list[str]] | None = msgspec.field(default=None, name="DriverStatus")
     docker_root_dir: str = msgspec.field(default="", name="DockerRootDir")
-    plugins: PluginsInfo | None = msgspec.field(default=None, name="Plugins")
-    memory_limit: bool | None = msgspec.field(default=None, name="MemoryLimit")
-    swap_limit: bool | None = msgspec.field(default=None, name="SwapLimit")
-    cpu_cfs_period: bool | None = msgspec.field(default=None, name="CpuCfsPeriod")
-    cpu_cfs_quota: bool | None = msgspec.field(default=None, name="CpuCfsQuota")
-    cpu_shares: bool | None = msgspec.field(default=None, name="CPUShares")
-    cpu_set: bool | None = msgspec.field(default=None, name="CPUSet")
-    pids_limit: bool | None = msgspec.field(default=None, name="PidsLimit")
-    oom_kill_disable: bool | None = msgspec.field(default=None, name="OomKillDisable")
-    ipv4_forwarding: bool | None = msgspec.field(default=None, name="IPv4Forwarding")
-    debug: bool | None = msgspec.field(default=None, name="Debug")
-    n_fd: int | None = msgspec.field(default=None, name="NFd")
-    n_goroutines: int | None = msgspec.field(default=None, name="NGoroutines")
-    system_time: str | None = msgspec.field(default=None, name="SystemTime")
-    logging_driver: str | None = msgspec.field(default=None, name="LoggingDriver")
-    cgroup_driver: str | None = msgspec.field(default=None, name="CgroupDriver")
-    cgroup_version: str | None = msgspec.field(default=None, name="CgroupVersion")
-    n_events_listener: int | None = msgspec.field(default=None, name="NEventsListener")
+    plugins: PluginsInfo = msgspec.field(default_factory=PluginsInfo, name="Plugins")
+    memory_limit: bool = msgspec.field(default=False, name="MemoryLimit")
+    swap_limit: bool = msgspec.field(default=False, name="SwapLimit")
+    cpu_cfs_period: bool = msgspec.field(default=False, name="CpuCfsPeriod")
+    cpu_cfs_quota: bool = msgspec.field(default=False, name="CpuCfsQuota")
+    cpu_shares: bool = msgspec.field(default=False, name="CPUShares")
+    cpu_set: bool = msgspec.field(default=False, name="CPUSet")
+    pids_limit: bool = msgspec.field(default=False, name="PidsLimit")
+    oom_kill_disable: bool = msgspec.field(default=False, name="OomKillDisable")
+    ipv4_forwarding: bool = msgspec.field(default=False, name="IPv4Forwarding")
+    debug: bool = msgspec.field(default=False, name="Debug")
+    n_fd: int = msgspec.field(default=0, name="NFd")
+    n_goroutines: int = msgspec.field(default=0, name="NGoroutines")
+    system_time: str = msgspec.field(default="", name="SystemTime")
+    logging_driver: str = msgspec.field(default="", name="LoggingDriver")
+    cgroup_driver: str = msgspec.field(default="", name="CgroupDriver")
+    cgroup_version: str = msgspec.field(default="", name="CgroupVersion")
+    n_events_listener: int = msgspec.field(default=0, name="NEventsListener")
     kernel_version: str = msgspec.field(default="", name="KernelVersion")
     operating_system: str = msgspec.field(default="", name="OperatingSystem")
-    os_version: str | None = msgspec.field(default=None, name="OSVersion")
+    os_version: str = msgspec.field(default="", name="OSVersion")
     os_type: str = msgspec.field(default="", name="OSType")
     architecture: str = msgspec.field(default="", name="Architecture")
     ncpu: int = msgspec.field(default=0, name="NCPU")
     mem_total: int = msgspec.field(default=0, name="MemTotal")
-    index_server_address: str | None = msgspec.field(default=None, name="IndexServerAddress")
+    index_server_address: str = msgspec.field(default="", name="IndexServerAddress")
     registry_config: RegistryServiceConfig | None = msgspec.field(
         default=None, name="RegistryConfig"
     )
     generic_resources: list[GenericResources] | None = msgspec.field(
         default=None, name="GenericResources"
     )
-    http_proxy: str | None = msgspec.field(default=None, name="HttpProxy")
-    https_proxy: str | None = msgspec.field(default=None, name="HttpsProxy")
-    no_proxy: str | None = msgspec.field(default=None, name="NoProxy")
+    http_proxy: str = msgspec.field(default="", name="HttpProxy")
+    https_proxy: str = msgspec.field(default="", name="HttpsProxy")
+    no_proxy: str = msgspec.field(default="", name="NoProxy")
     name: str = msgspec.field(default="", name="Name")
     labels: list[str] | None = msgspec.field(default=None, name="Labels")
-    experimental_build: bool | None = msgspec.field(default=None, name="ExperimentalBuild")
+    experimental_build: bool = msgspec.field(default=False, name="ExperimentalBuild")
     server_version: str = msgspec.field(default="", name="ServerVersion")
     runtimes: dict[str, Runtime] | None = msgspec.field(default=None, name="Runtimes")
-    default_runtime: str | None = msgspec.field(default=None, name="DefaultRuntime")
-    swarm: SwarmInfo | None = msgspec.field(default=None, name="Swarm")
-    live_restore_enabled: bool | None = msgspec.field(default=None, name="LiveRestoreEnabled")
-    isolation: str | None = msgspec.field(default=None, name="Isolation")
-    init_binary: str | None = msgspec.field(default=None, name="InitBinary")
-    containerd_commit: Commit | None = msgspec.field(default=None, name="ContainerdCommit")
-    runc_commit: Commit | None = msgspec.field(default=None, name="RuncCommit")
-    init_commit: Commit | None = msgspec.field(default=None, name="InitCommit")
+    default_runtime: str = msgspec.field(default="", name="DefaultRuntime")
+    swarm: SwarmInfo = msgspec.field(default_factory=SwarmInfo, name="Swarm")
+    live_restore_enabled: bool = msgspec.field(default=False, name="LiveRestoreEnabled")
+    isolation: str = msgspec.field(default="", name="Isolation")
+    init_binary: str = msgspec.field(default="", name="InitBinary")
+    containerd_commit: Commit = msgspec.field(default_factory=Commit, name="ContainerdCommit")
+    runc_commit: Commit = msgspec.field(default_factory=Commit, name="RuncCommit")
+    init_commit: Commit = msgspec.field(default_factory=Commit, name="InitCommit")
     security_options: list[str] | None = msgspec.field(default=None, name="SecurityOptions")
-    product_license: str | None = msgspec.field(default=None, name="ProductLicense")
-    default_address_pools: list[SystemInfoDefaultAddressPoolsItem] | None = msgspec.field(
-        default=None, name="DefaultAddressPools"
+    product_license: str = msgspec.field(default="", name="ProductLicense")
+    default_address_pools: list[SystemInfoDefaultAddressPoolsItem] = msgspec.field(
+        default_factory=list, name="DefaultAddressPools"
     )
     firewall_backend: FirewallInfo | None = msgspec.field(default=None, name="FirewallBackend")
-    discovered_devices: list[DeviceInfo] | None = msgspec.field(
-        default=None, name="DiscoveredDevices"
+    discovered_devices: list[DeviceInfo] = msgspec.field(
+        default_factory=list, name="DiscoveredDevices"
     )
     nri: NRIInfo | None = msgspec.field(default=None, name="NRI")
     warnings: list[str] | None = msgspec.field(default=None, name="Warnings")
@@ -2849,18 +2863,18 @@ class EventMessage(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     type: str = msgspec.field(default="", name="Type")
     action: str = msgspec.field(default="", name="Action")
     actor: EventActor = msgspec.field(default_factory=EventActor, name="Actor")
-    scope: str | None = None
+    scope: str = ""
     time: int = 0
     time_nano: int = msgspec.field(default=0, name="timeNano")
-    status: str | None = None
-    id: str | None = None
-    from_: str | None = msgspec.field(default=None, name="from")
+    status: str = ""
+    id: str = ""
+    from_: str = msgspec.field(default="", name="from")
 
 
 class DistributionInspect(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `definitions.DistributionInspect`."""
 
-    descriptor: OCIDescriptor | None = msgspec.field(default=None, name="Descriptor")
+    descriptor: OCIDescriptor = msgspec.field(default_factory=OCIDescriptor, name="Descriptor")
     platforms: list[OCIPlatform] | None = msgspec.field(default=None, name="Platforms")
 
 
@@ -2869,7 +2883,7 @@ class AttestationStatement(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
 
     descriptor: OCIDescriptor | None = msgspec.field(default=None, name="Descriptor")
     predicate_type: str = msgspec.field(default="", name="PredicateType")
-    statement: dict[str, Any] | None = msgspec.field(default=None, name="Statement")
+    statement: dict[str, object] | None = msgspec.field(default=None, name="Statement")
 
 
 class ContainerCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -2881,7 +2895,7 @@ class ContainerCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     attach_stdin: bool | None = msgspec.field(default=None, name="AttachStdin")
     attach_stdout: bool | None = msgspec.field(default=None, name="AttachStdout")
     attach_stderr: bool | None = msgspec.field(default=None, name="AttachStderr")
-    exposed_ports: dict[str, dict[str, Any]] | None = msgspec.field(
+    exposed_ports: dict[str, dict[str, object]] | None = msgspec.field(
         default=None, name="ExposedPorts"
     )
     tty: bool | None = msgspec.field(default=None, name="Tty")
@@ -2892,7 +2906,7 @@ class ContainerCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=F
     healthcheck: HealthConfig | None = msgspec.field(default=None, name="Healthcheck")
     args_escaped: bool | None = msgspec.field(default=None, name="ArgsEscaped")
     image: str | None = msgspec.field(default=None, name="Image")
-    volumes: dict[str, dict[str, Any]] | None = msgspec.field(default=None, name="Volumes")
+    volumes: dict[str, dict[str, object]] | None = msgspec.field(default=None, name="Volumes")
     working_dir: str | None = msgspec.field(default=None, name="WorkingDir")
     entrypoint: list[str] | None = msgspec.field(default=None, name="Entrypoint")
     network_disabled: bool | None = msgspec.field(default=None, name="NetworkDisabled")
@@ -2973,11 +2987,11 @@ class BuildPruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=Fa
 class ImageSearchResponseItem(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ImageSearch.responses.200[]`."""
 
-    description: str | None = None
-    is_official: bool | None = None
-    is_automated: bool | None = None
-    name: str | None = None
-    star_count: int | None = None
+    description: str = ""
+    is_official: bool = False
+    is_automated: bool = False
+    name: str = ""
+    star_count: int = 0
 
 
 class ImagePruneResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -3032,17 +3046,17 @@ class ExecStartConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False
 class ExecInspectResponse(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Generated from `ExecInspect.responses.200`."""
 
-    can_remove: bool | None = msgspec.field(default=None, name="CanRemove")
+    can_remove: bool = msgspec.field(default=False, name="CanRemove")
     detach_keys: str | None = msgspec.field(default=None, name="DetachKeys")
-    id: str | None = msgspec.field(default=None, name="ID")
-    running: bool | None = msgspec.field(default=None, name="Running")
+    id: str = msgspec.field(default="", name="ID")
+    running: bool = msgspec.field(default=False, name="Running")
     exit_code: int | None = msgspec.field(default=None, name="ExitCode")
     process_config: ProcessConfig | None = msgspec.field(default=None, name="ProcessConfig")
-    open_stdin: bool | None = msgspec.field(default=None, name="OpenStdin")
-    open_stderr: bool | None = msgspec.field(default=None, name="OpenStderr")
-    open_stdout: bool | None = msgspec.field(default=None, name="OpenStdout")
-    container_id: str | None = msgspec.field(default=None, name="ContainerID")
-    pid: int | None = msgspec.field(default=None, name="Pid")
+    open_stdin: bool = msgspec.field(default=False, name="OpenStdin")
+    open_stderr: bool = msgspec.field(default=False, name="OpenStderr")
+    open_stdout: bool = msgspec.field(default=False, name="OpenStdout")
+    container_id: str = msgspec.field(default="", name="ContainerID")
+    pid: int = msgspec.field(default=0, name="Pid")
 
 
 class VolumeUpdateBody(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
