@@ -4,8 +4,10 @@ and the blocks marked `<!-- runnable -->` run against the sandbox daemon (tests/
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import sys
+import tarfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -56,18 +58,26 @@ def test_printed_literals_are_expectations() -> None:
     assert doccode.expected_prints(block) == {10: (0, b"x\n", None)}
 
 
-@pytest.fixture
-async def guide_images(docker: Docker, image: str) -> AsyncIterator[None]:
-    """The test image under the names the guides use, untagged afterwards."""
-    for name in GUIDE_IMAGES:
-        repo, tag = name.rsplit(":", 1)
-        await docker.images.tag(image, repo=repo, tag=tag)
-    yield
-    for name in GUIDE_IMAGES:
-        try:
-            await docker.images.delete(name)
-        except NotFound:
+@pytest.fixture(scope="session")
+async def guide_images(sandbox: Sandbox, image: str) -> AsyncIterator[None]:
+    """The test image with a /tmp, as busybox's own images have, under the names the guides
+    use; removed at the end of the session."""
+    dockerfile = f"FROM {image}\nRUN mkdir -m 1777 /tmp\n".encode()
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        entry = tarfile.TarInfo("Dockerfile")
+        entry.size = len(dockerfile)
+        tar.addfile(entry, io.BytesIO(dockerfile))
+    async with Docker(sandbox.unix_url) as client:
+        async for _ in client.images.build(context.getvalue(), t=list(GUIDE_IMAGES), pull=False):
             pass
+    yield
+    async with Docker(sandbox.unix_url) as client:
+        for name in GUIDE_IMAGES:
+            try:
+                await client.images.delete(name, force=True)
+            except NotFound:
+                pass
 
 
 @pytest.fixture
