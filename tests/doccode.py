@@ -204,7 +204,7 @@ def check(found: list[Block], workdir: Path) -> list[str]:
         if done.returncode not in accepted or (done.returncode == 1 and not found_errors):
             found_errors.append(f"{command[2]} exited with {done.returncode}: {done.stderr}")
         errors += found_errors
-    return errors
+    return sorted(errors, key=_by_place)
 
 
 def expected_prints(block: Block) -> dict[int, tuple[object, ...]]:
@@ -237,3 +237,9 @@ def _literals(text: str) -> tuple[object, ...] | None:
     except (tokenize.TokenError, SyntaxError, ValueError):
         return None
     return tuple(values) or None
+
+
+def _by_place(error: str) -> tuple[str, int, str]:
+    page, _, rest = error.partition(":")
+    line, _, text = rest.partition(":")
+    return (page, int(line), text) if line.isdigit() else (page, 0, rest)
