@@ -11,13 +11,14 @@ keeps them current), so they are only parsed.
 A block preceded by the line `<!-- runnable -->` also runs against a daemon
 (tests/test_docs_code.py): fragments in one namespace per page, with PREAMBLE's names
 bound; programs in a subprocess with DOCKER_HOST set. In a runnable fragment, a line
-`print(a, b)  # 0 b'out'` whose comment is only Python literals is an assertion: what that
-line printed last must equal them. See docs/contributing.md.
+`print(a, b)  # 0 b'out'` whose comment is only Python literals is an assertion: the last
+values that line printed must equal them. See docs/contributing.md.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
 import io
 import re
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import textwrap
 import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,3 +245,36 @@ def _by_place(error: str) -> tuple[str, int, str]:
     page, _, rest = error.partition(":")
     line, _, text = rest.partition(":")
     return (page, int(line), text) if line.isdigit() else (page, 0, rest)
+
+
+def agrees(printed: tuple[object, ...] | None, stated: tuple[object, ...]) -> bool:
+    """Whether a line printed what its comment states: the last values it printed
+    (`print("exit status", code)  # 3`)."""
+    return printed is not None and printed[len(printed) - len(stated) :] == stated
+
+
+def recorder(page: str, printed: dict[int, tuple[object, ...]]) -> Callable[..., None]:
+    """A print that also keeps, by page line, what each line of `page` printed last."""
+    real = print
+
+    def record(*args: object, **kwargs: Any) -> None:
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename != page:
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is not None:
+            printed[frame.f_lineno] = args
+        real(*args, **kwargs)
+
+    return record
+
+
+def run_program(page: str, line: int) -> None:
+    """Run the program block of `page` at `line` as __main__ (in a subprocess of the test),
+    then exit non-zero if a `print(...)  # literal` line printed something else."""
+    block = next(b for b in blocks(ROOT / page) if b.line == line)
+    printed: dict[int, tuple[object, ...]] = {}
+    builtins.print = recorder(page, printed)
+    exec(block.code(), {"__name__": "__main__"})
+    for where, stated in expected_prints(block).items():
+        if not agrees(printed.get(where), stated):
+            sys.exit(f"{page}:{where} printed {printed.get(where)}; its comment says {stated}")

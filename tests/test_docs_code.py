@@ -8,7 +8,7 @@ import io
 import os
 import sys
 import tarfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -101,20 +101,6 @@ async def _objects(docker: Docker) -> set[str]:
     return found
 
 
-def _recorder(page: str, printed: dict[int, tuple[object, ...]]) -> Callable[..., None]:
-    """A print that also keeps, by page line, what each line of the page printed last."""
-
-    def record(*args: object, **kwargs: Any) -> None:
-        frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_filename != page:
-            frame = frame.f_back  # type: ignore[assignment]
-        if frame is not None:
-            printed[frame.f_lineno] = args
-        print(*args, **kwargs)
-
-    return record
-
-
 async def _run_program(block: doccode.Block, sandbox: Sandbox) -> None:
     env = {**os.environ, "DOCKER_HOST": sandbox.unix_url}
     env.pop("DOCKER_CONTEXT", None)
@@ -123,7 +109,10 @@ async def _run_program(block: doccode.Block, sandbox: Sandbox) -> None:
         "-W",
         "error",
         "-c",
-        block.source,
+        "import sys; from tests import doccode; doccode.run_program(sys.argv[1], int(sys.argv[2]))",
+        block.page,
+        str(block.line),
+        cwd=doccode.ROOT,
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -149,7 +138,7 @@ async def test_runnable_blocks_run(
         "__name__": "docs",
         "docker": docker,
         "cid": cid,
-        "print": _recorder(page, printed),
+        "print": doccode.recorder(page, printed),
     }
     try:
         for block in doccode.blocks(doccode.ROOT / page):
@@ -163,7 +152,9 @@ async def test_runnable_blocks_run(
                 if asyncio.iscoroutine(result):
                     await result
             for line, values in doccode.expected_prints(block).items():
-                assert printed.get(line) == values, f"{page}:{line} printed {printed.get(line)}"
+                assert doccode.agrees(printed.get(line), values), (
+                    f"{page}:{line} printed {printed.get(line)}"
+                )
     finally:
         left = await _objects(docker) - before
         await _remove(docker, left)
