@@ -47,7 +47,7 @@ cid: str  # the id of a running container whose image has busybox (sh, cat, slee
 _FENCE = re.compile(r"^(?P<indent> *)(?P<fence>```+|~~~+)\s*(?P<info>[^`]*)$")
 # mypy's "file:line: error: text", ruff's "file:line:col: F821 text"
 _ERROR = re.compile(
-    r"^(?P<file>[^:\s]+):(?P<line>\d+):(?:\d+:)? (?P<kind>error|note|F\d+):? (?P<text>.*)$"
+    r"^(?P<file>[^:\s]+):(?P<line>\d+):(?:\d+:)? (?P<kind>error|note|[\w-]+):? (?P<text>.*)$"
 )
 #: --allow-redefinition: a page reads like one REPL session, where a later block may rebind
 #: a name (`message`, `image`) to another type.
@@ -180,7 +180,14 @@ def check(found: list[Block], workdir: Path) -> list[str]:
     package.mkdir()
     (package / "__init__.py").write_text("")
     origins: dict[str, dict[int, str]] = {}
+    errors = []
     for module in modules(found):
+        try:  # mypy stops at a syntax error: keep such a block out, so the rest are checked
+            ast.parse(module.text)
+        except SyntaxError as exc:
+            where = module.origin.get(exc.lineno or 0, module.name)
+            errors.append(f"{where}: error: {exc.msg}  [syntax]")
+            continue
         path = package / f"{module.name}.py"
         path.write_text(module.text)
         origins[path.relative_to(workdir).as_posix()] = module.origin
@@ -191,7 +198,6 @@ def check(found: list[Block], workdir: Path) -> list[str]:
     ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "F821,F823",
             "--config", f"builtins = {given!r}", "--output-format", "concise", "--quiet",
             "docblocks"]  # fmt: skip
-    errors = []
     for command, accepted in ((mypy, (0, 1)), (ruff, (0, 1))):
         done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300)
         found_errors = []

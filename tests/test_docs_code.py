@@ -44,11 +44,20 @@ def test_blocks_are_found_and_classified() -> None:
 
 
 def test_a_failing_block_names_its_page_and_line(tmp_path: Path) -> None:
-    page = doccode.Block(
+    wrong = doccode.Block(
         "docs/x.md", 40, "n: int = await docker.system.ping()\nprint(cid + 1)\n", False
     )
-    errors = doccode.check([page], tmp_path)
-    assert [e.split(": error: ")[0] for e in errors] == ["docs/x.md:40", "docs/x.md:41"]
+    later = doccode.Block(
+        "docs/x.md", 50, "print(made_later)\nmade_later = await docker.system.ping()\n", False
+    )
+    broken = doccode.Block("docs/y.md", 7, "import asyncio\ndef f(:\n", False)
+    errors = doccode.check([wrong, later, broken], tmp_path)
+    assert sorted({e.split(": ")[0] for e in errors}) == [
+        "docs/x.md:40",  # a PingResponse is no int
+        "docs/x.md:41",  # str + int
+        "docs/x.md:50",  # used before the page binds it (mypy, and ruff's F821 for imports)
+        "docs/y.md:8",  # a syntax error: the other blocks are still checked
+    ], errors
 
 
 def test_printed_literals_are_expectations() -> None:
