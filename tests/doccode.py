@@ -1,10 +1,10 @@
 """The docs' Python blocks as code: found, wrapped, type-checked with mypy at once, run.
 
 Every ```python fence of README.md and docs/**/*.md is a block. A block with a top-level
-`await` (or `async for`/`async with`) is a *fragment*: the fragments of a page are one
-narrative, so they become the body of one `async def` per page, in page order (a later block
-uses the names an earlier one made), after PREAMBLE, the few names a page may use without
-making them. Any other block is a complete program, checked as a module of its own with
+`await` (or `async for`/`async with`), or one using a PREAMBLE name it doesn't bind, is a
+*fragment*: the fragments of a page are one narrative, so they become the body of one
+`async def` per page, in page order (a later block uses the names an earlier one made),
+after PREAMBLE, the few names a page may use without making them. Any other block is a complete program, checked as a module of its own with
 nothing added. docs/reference.md's blocks are signatures generated from the code (a test
 keeps them current), so they are only parsed.
 
@@ -43,6 +43,11 @@ from aiodockerapi import Docker as _Docker
 docker: _Docker  # a connected client
 cid: str  # the id of a running container whose image has busybox (sh, cat, sleep...)
 """
+
+#: The names PREAMBLE gives.
+GIVEN = tuple(
+    ast.unparse(node.target) for node in ast.parse(PREAMBLE).body if isinstance(node, ast.AnnAssign)
+)
 
 _FENCE = re.compile(r"^(?P<indent> *)(?P<fence>```+|~~~+)\s*(?P<info>[^`]*)$")
 # mypy's "file:line: error: text", ruff's "file:line:col: F821 text"
@@ -84,11 +89,24 @@ class Block:
 
     @property
     def fragment(self) -> bool:
-        """Whether the block awaits at the top level, so it needs an event loop around it."""
+        """Whether the block awaits at the top level (so it needs an event loop around it), or
+        uses a preamble name it doesn't bind (`def watch(): ... docker.system.events()`)."""
         try:
-            return bool(self.code().co_flags & inspect.CO_COROUTINE)
-        except SyntaxError:  # mypy will say where
+            code = self.code()
+        except SyntaxError:  # the check says where
             return False
+        if code.co_flags & inspect.CO_COROUTINE:
+            return True
+        used: set[str] = set()
+        bound: set[str] = set()
+        for node in ast.walk(ast.parse(self.source)):
+            if isinstance(node, ast.Name):
+                (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+            elif isinstance(node, ast.arg):
+                bound.add(node.arg)
+            elif isinstance(node, ast.alias):
+                bound.add(node.asname or node.name)
+        return bool((used - bound) & set(GIVEN))
 
 
 def pages() -> list[Path]:
@@ -192,11 +210,8 @@ def check(found: list[Block], workdir: Path) -> list[str]:
         path.write_text(module.text)
         origins[path.relative_to(workdir).as_posix()] = module.origin
     mypy = [*MYPY, "-p", "docblocks"]
-    given = [
-        ast.unparse(n.target) for n in ast.parse(PREAMBLE).body if isinstance(n, ast.AnnAssign)
-    ]
     ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "F821,F823",
-            "--config", f"builtins = {given!r}", "--output-format", "concise", "--quiet",
+            "--config", f"builtins = {list(GIVEN)!r}", "--output-format", "concise", "--quiet",
             "docblocks"]  # fmt: skip
     for command, accepted in ((mypy, (0, 1)), (ruff, (0, 1))):
         done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300)

@@ -60,6 +60,13 @@ def test_a_failing_block_names_its_page_and_line(tmp_path: Path) -> None:
     ], errors
 
 
+def test_a_block_using_docker_without_awaiting_is_a_fragment() -> None:
+    watch = "async def watch() -> None:\n    print(await docker.system.ping())\n"
+    assert doccode.Block("docs/x.md", 1, watch, False).fragment
+    program = "from aiodockerapi import Docker\n\ndocker = Docker()\n"
+    assert not doccode.Block("docs/x.md", 1, program, False).fragment
+
+
 def test_printed_literals_are_expectations() -> None:
     block = doccode.Block(
         "docs/x.md", 10, "print(a)  # 0 b'x\\n' None\nprint(b)  # 404 No such container\n", True
