@@ -4,13 +4,13 @@ Every ```python fence of README.md and docs/**/*.md is a block. A block with a t
 `await` (or `async for`/`async with`), or one using a PREAMBLE name it doesn't bind, is a
 *fragment*: the fragments of a page are one narrative, so they become the body of one
 `async def` per page, in page order (a later block uses the names an earlier one made),
-after PREAMBLE, the few names a page may use without making them. Any other block is a complete program, checked as a module of its own with
-nothing added. docs/reference.md's blocks are signatures generated from the code (a test
-keeps them current), so they are only parsed.
+after PREAMBLE, the few names a page may use without making them. Any other block is a
+complete program, checked as a module of its own with nothing added. docs/reference.md's
+blocks are signatures generated from the code (a test keeps them current): only parsed.
 
 A block preceded by the line `<!-- runnable -->` also runs against a daemon
 (tests/test_docs_code.py): fragments in one namespace per page, with PREAMBLE's names
-bound; programs in a subprocess with DOCKER_HOST set. In a runnable fragment, a line
+bound; programs in a subprocess with DOCKER_HOST set. In a runnable block, a line
 `print(a, b)  # 0 b'out'` whose comment is only Python literals is an assertion: the last
 values that line printed must equal them. See docs/contributing.md.
 """
