@@ -168,9 +168,8 @@ async def test_runnable_blocks_run(
                 if asyncio.iscoroutine(result):
                     await result
             for line, values in doccode.expected_prints(block).items():
-                assert doccode.agrees(printed.get(line), values), (
-                    f"{page}:{line} printed {printed.get(line)}"
-                )
+                got = printed.get(line)
+                assert doccode.agrees(got, values), f"{page}:{line} printed {got}, not {values}"
     finally:
         left = await _objects(docker) - before
         await _remove(docker, left)
