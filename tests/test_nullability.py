@@ -93,7 +93,7 @@ async def test_corrections_hold_on_the_daemon(docker: Docker, image: str, label:
     )
 
     async def collect() -> list[RawObject]:
-        return [e async for e in t.stream_json(req, RawObject, end_on_cut=True)]
+        return [e async for e in t.stream_json(req, RawObject)]
 
     events = await asyncio.wait_for(collect(), 30)
     # (Podman says "remove" where dockerd says "destroy".)
