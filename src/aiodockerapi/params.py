@@ -21,6 +21,7 @@ __all__ = [
     "Since",
     "encode_param",
     "has_tag_or_digest",
+    "log_streams",
     "platform_json",
     "platform_list",
     "query",
@@ -234,6 +235,12 @@ def platform_list(name: str, value: OCIPlatform | Sequence[OCIPlatform] | None) 
     if not items:
         raise ValueError(f"{name} must name at least one platform")
     return items
+
+
+def log_streams(stdout: bool, stderr: bool) -> None:
+    """Logs ask for stdout, stderr or both (the default); neither is refused before sending."""
+    if not (stdout or stderr):
+        raise ValueError("logs need stdout, stderr or both: both are False")
 
 
 def has_tag_or_digest(ref: str) -> bool:

@@ -282,9 +282,11 @@ class Transport:
         HTTP transport may send it over a socket of its own (see
         http.default.goes_over_own_socket)."""
         from . import demux  # stream modules load on a first stream, not with the client
+        from .streaming import connected
 
         data, headers = json_body(body, data, headers)
         resp = await self._enter(req, data, headers, timeout, stream=True, long_stream=True)
+        connected()  # a Stream entered with `async with` goes on (see streaming.py)
         async with resp:
             chunks = resp.chunks()
             try:

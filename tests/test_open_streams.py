@@ -1,0 +1,128 @@
+"""Streams connected on purpose: `async with` a stream subscribes before its block runs, so
+what the block does is seen; `async for` alone still connects on the first item."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import pytest
+
+from aiodockerapi import BadRequest, Docker, NotFound
+from aiodockerapi.models import EventMessage, StreamType
+
+from .conftest import container_config
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_events_in_async_with_see_what_the_block_does(
+    docker: Docker, image: str, label: str
+) -> None:
+    # aiodocker's example, ported: subscribe, create and start a container, then iterate.
+    filters = {"label": f"aiodockerapi.test={label}", "type": "container"}
+    async with docker.system.events(filters=filters) as events:
+        created = await docker.containers.create(
+            container_config(image, "true", Labels={"aiodockerapi.test": label})
+        )
+        assert created.id is not None
+        try:
+            await docker.containers.start(created.id)
+            seen: list[EventMessage] = []
+            async with asyncio.timeout(30):
+                async for ev in events:
+                    seen.append(ev)
+                    if ev.action == "start":
+                        break
+        finally:
+            await docker.containers.delete(created.id, force=True)
+    assert [ev.action for ev in seen] == ["create", "start"]
+    assert {ev.actor.id for ev in seen if ev.actor is not None} == {created.id}
+
+
+async def test_followed_logs_in_async_with_see_the_first_line(docker: Docker, image: str) -> None:
+    # The container prints once /go exists; the logs are followed before that.
+    script = "while [ ! -e /go ]; do sleep 0.05; done; echo first; sleep 60"
+    async with docker.containers.running(container_config(image, "sh", "-c", script)) as cid:
+        async with docker.containers.logs(cid, follow=True) as logs:
+            result = await docker.exec.run(cid, ["touch", "/go"])
+            assert result.exit_code == 0
+            async with asyncio.timeout(30):
+                frame = await anext(logs)
+        assert frame.stream is StreamType.STDOUT
+        assert frame.data == b"first\n"
+
+
+async def test_logs_without_streams_named_have_both(docker: Docker, image: str) -> None:
+    result = await docker.containers.run(
+        container_config(image, "sh", "-c", "echo out; echo err >&2")
+    )
+    assert (result.stdout, result.stderr) == (b"out\n", b"err\n")
+    created = await docker.containers.create(
+        container_config(image, "sh", "-c", "echo out; echo err >&2")
+    )
+    assert created.id is not None
+    try:
+        await docker.containers.start(created.id)
+        await docker.containers.wait(created.id)
+        frames = [f async for f in docker.containers.logs(created.id)]
+        only_err = [f async for f in docker.containers.logs(created.id, stdout=False)]
+    finally:
+        await docker.containers.delete(created.id, force=True)
+    assert [(f.stream, f.data) for f in frames] == [
+        (StreamType.STDOUT, b"out\n"),
+        (StreamType.STDERR, b"err\n"),
+    ]
+    assert [(f.stream, f.data) for f in only_err] == [(StreamType.STDERR, b"err\n")]
+
+
+async def test_logs_of_neither_stream_are_refused(docker: Docker) -> None:
+    with pytest.raises(ValueError, match="stdout, stderr or both"):
+        docker.containers.logs("any", stdout=False, stderr=False)
+    with pytest.raises(ValueError, match="stdout, stderr or both"):
+        docker.services.logs("any", stdout=False, stderr=False)
+    with pytest.raises(ValueError, match="stdout, stderr or both"):
+        docker.tasks.logs("any", stdout=False, stderr=False)
+
+
+async def test_async_for_alone_connects_on_the_first_item(
+    docker: Docker, image: str, label: str
+) -> None:
+    filters = {"label": f"aiodockerapi.test={label}"}
+    created = await docker.containers.create(
+        container_config(image, "true", Labels={"aiodockerapi.test": label})
+    )
+    assert created.id is not None
+    await docker.containers.delete(created.id)
+    actions: list[str | None] = []
+    async with asyncio.timeout(30):
+        async for ev in docker.system.events(since=0, filters=filters):
+            actions.append(ev.action)
+            if ev.action == "destroy":
+                break
+    assert actions == ["create", "destroy"]
+
+
+async def test_errors_surface_when_entering(docker: Docker) -> None:
+    with pytest.raises(NotFound):
+        async with docker.containers.logs("aiodockerapi-no-such-container", follow=True):
+            pytest.fail("the block ran")
+    with pytest.raises(BadRequest):
+        async with docker.system.events(since=2000, until=1000):
+            pytest.fail("the block ran")
+
+
+async def test_leaving_the_block_early_closes_the_connection(docker: Docker) -> None:
+    for _ in range(3):
+        async with docker.system.events() as events:
+            pass
+        with pytest.raises(StopAsyncIteration):
+            await anext(events)
+    gc.collect()  # an unclosed socket would warn here (and -W error fail the test)
+    await docker.system.ping()
+
+
+async def test_a_stream_is_entered_once(docker: Docker) -> None:
+    async with docker.system.events() as events:
+        with pytest.raises(RuntimeError, match="entered already"):
+            await events.__aenter__()
