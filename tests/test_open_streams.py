@@ -67,6 +67,7 @@ async def test_logs_without_streams_named_have_both(docker: Docker, image: str) 
         await docker.containers.wait(created.id)
         frames = [f async for f in docker.containers.logs(created.id)]
         only_err = [f async for f in docker.containers.logs(created.id, stdout=False)]
+        only_out = [f async for f in docker.containers.logs(created.id, stdout=True)]
     finally:
         await docker.containers.delete(created.id, force=True)
     assert [(f.stream, f.data) for f in frames] == [
@@ -74,6 +75,7 @@ async def test_logs_without_streams_named_have_both(docker: Docker, image: str) 
         (StreamType.STDERR, b"err\n"),
     ]
     assert [(f.stream, f.data) for f in only_err] == [(StreamType.STDERR, b"err\n")]
+    assert [(f.stream, f.data) for f in only_out] == [(StreamType.STDOUT, b"out\n")]
 
 
 async def test_logs_of_neither_stream_are_refused(docker: Docker) -> None:

@@ -169,8 +169,8 @@ class Containers(ContainerArchives, ContainerRuns, ContainerWaits):
         self,
         id: str,
         *,
-        stdout: bool = True,
-        stderr: bool = True,
+        stdout: bool | None = None,
+        stderr: bool | None = None,
         follow: bool = False,
         since: Since | None = None,
         until: Since | None = None,
@@ -181,15 +181,16 @@ class Containers(ContainerArchives, ContainerRuns, ContainerWaits):
 
         Args:
             id: the container's id, id prefix or name.
-            stdout: include its standard output (on by default).
-            stderr: include its standard error (on by default; both off is a ValueError).
+            stdout: include its standard output. Name neither stream for both, one True for
+                that one alone, one False for the other alone; both False is a ValueError.
+            stderr: include its standard error.
             follow: keep the stream open and yield new output as it comes.
             since: only output from this time on (a datetime, Unix seconds or a time string).
             until: only output up to this time.
             timestamps: start each line with its timestamp.
             tail: only this many lines from the end ("all", the default, for every line).
         """
-        log_streams(stdout, stderr)
+        stdout, stderr = log_streams(stdout, stderr)
         req = ops.ContainerLogs(
             id,
             stdout=stdout,
@@ -274,8 +275,8 @@ class Containers(ContainerArchives, ContainerRuns, ContainerWaits):
         id: str,
         *,
         stdin: bool = False,
-        stdout: bool = True,
-        stderr: bool = True,
+        stdout: bool | None = None,
+        stderr: bool | None = None,
         stream: bool = True,
         logs: bool = False,
         detach_keys: str | None = None,

@@ -237,10 +237,15 @@ def platform_list(name: str, value: OCIPlatform | Sequence[OCIPlatform] | None) 
     return items
 
 
-def log_streams(stdout: bool, stderr: bool) -> None:
-    """Logs ask for stdout, stderr or both (the default); neither is refused before sending."""
-    if not (stdout or stderr):
+def log_streams(stdout: bool | None, stderr: bool | None) -> tuple[bool, bool]:
+    """Which of stdout and stderr logs ask for: the ones named True, else both but those
+    named False; neither is refused before sending."""
+    unnamed = stdout is not True and stderr is not True
+    out = unnamed if stdout is None else stdout
+    err = unnamed if stderr is None else stderr
+    if not (out or err):
         raise ValueError("logs need stdout, stderr or both: both are False")
+    return out, err
 
 
 def has_tag_or_digest(ref: str) -> bool:

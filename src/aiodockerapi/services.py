@@ -117,8 +117,8 @@ class Services(Resource):
         *,
         details: bool = False,
         follow: bool = False,
-        stdout: bool = True,
-        stderr: bool = True,
+        stdout: bool | None = None,
+        stderr: bool | None = None,
         since: Since | None = None,
         timestamps: bool = False,
         tail: int | Literal["all"] | None = None,
@@ -129,8 +129,9 @@ class Services(Resource):
             id: the service's id or name.
             details: add the extra attributes given to the log driver to each line.
             follow: keep the stream open and yield new output as it comes.
-            stdout: include standard output (on by default).
-            stderr: include standard error (on by default; both off is a ValueError).
+            stdout: include standard output. Name neither stream for both, one True for that
+                one alone, one False for the other alone; both False is a ValueError.
+            stderr: include standard error.
             since: only output from this time on (a datetime, Unix seconds or a time string).
             timestamps: start each line with its timestamp.
             tail: only this many lines from the end ("all", the default, for every line).

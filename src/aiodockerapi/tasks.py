@@ -23,14 +23,14 @@ def swarm_logs(
     *,
     details: bool,
     follow: bool,
-    stdout: bool,
-    stderr: bool,
+    stdout: bool | None,
+    stderr: bool | None,
     since: Since | None,
     timestamps: bool,
     tail: int | Literal["all"] | None,
 ) -> Stream[Frame]:
     """The logs of a service or a task (`op` is ServiceLogs or TaskLogs), as frames."""
-    log_streams(stdout, stderr)
+    stdout, stderr = log_streams(stdout, stderr)
     req = op(
         id,
         details=details,
@@ -70,8 +70,8 @@ class Tasks(Resource):
         *,
         details: bool = False,
         follow: bool = False,
-        stdout: bool = True,
-        stderr: bool = True,
+        stdout: bool | None = None,
+        stderr: bool | None = None,
         since: Since | None = None,
         timestamps: bool = False,
         tail: int | Literal["all"] | None = None,
@@ -82,8 +82,9 @@ class Tasks(Resource):
             id: the task's id.
             details: add the extra attributes given to the log driver to each line.
             follow: keep the stream open and yield new output as it comes.
-            stdout: include standard output (on by default).
-            stderr: include standard error (on by default; both off is a ValueError).
+            stdout: include standard output. Name neither stream for both, one True for that
+                one alone, one False for the other alone; both False is a ValueError.
+            stderr: include standard error.
             since: only output from this time on (a datetime, Unix seconds or a time string).
             timestamps: start each line with its timestamp.
             tail: only this many lines from the end ("all", the default, for every line).
