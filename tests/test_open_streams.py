@@ -70,7 +70,7 @@ async def test_logs_without_streams_named_have_both(docker: Docker, image: str) 
         only_out = [f async for f in docker.containers.logs(created.id, stdout=True)]
     finally:
         await docker.containers.delete(created.id, force=True)
-    assert [(f.stream, f.data) for f in frames] == [
+    assert sorted((f.stream, f.data) for f in frames) == [
         (StreamType.STDOUT, b"out\n"),
         (StreamType.STDERR, b"err\n"),
     ]

@@ -9,25 +9,26 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Stream", "connected", "on_connected"]
+__all__ = ["Stream", "answered", "on_answer"]
 
 T = TypeVar("T")
 
-# Set in the task that connects a stream: what to call once its response head has come.
-_NOTIFY: ContextVar[Callable[[], None] | None] = ContextVar("aiodockerapi_notify", default=None)
+# Set in the task that connects a stream: what to call once its request is answered.
+_NOTIFY: ContextVar[Callable[[bool], None] | None] = ContextVar("aiodockerapi_notify", default=None)
 
 
-def on_connected(notify: Callable[[], None]) -> None:
-    """Have the streams this task (a task of its own: it sets a context variable) opens
-    call `notify` once the daemon has answered their request."""
+def on_answer(notify: Callable[[bool], None]) -> None:
+    """Have the streams this task opens call `notify(True)` once the daemon has answered
+    their request with success (status and headers), `notify(False)` when it failed. Call
+    it in a task of its own: it sets a context variable, which the task's copy keeps."""
     _NOTIFY.set(notify)
 
 
-def connected() -> None:
-    """Called by the transport when a stream's response head has come (status and headers)."""
+def answered(ok: bool) -> None:
+    """Called by the transport when a stream's request has its answer (`ok`) or failed."""
     notify = _NOTIFY.get()
     if notify is not None:
-        notify()
+        notify(ok)
 
 
 class Stream(AsyncGenerator[T, None], Generic[T]):
@@ -95,14 +96,15 @@ class Stream(AsyncGenerator[T, None], Generic[T]):
             raise RuntimeError("this stream is entered already")
         self._entered = True
         loop = asyncio.get_running_loop()
-        answered = loop.create_future()
+        connected = loop.create_future()
 
-        def notify() -> None:
-            if not answered.done():
-                answered.set_result(None)
+        def notify(ok: bool) -> None:
+            # A failure ends the task (its error raised below), or is retried (resume).
+            if ok and not connected.done():
+                connected.set_result(None)
 
         async def first() -> T:
-            on_connected(notify)  # in this task's context only
+            on_answer(notify)  # in this task's context only
             return await self._items.__anext__()
 
         # The generator's first step (request, head, then the first item) runs in a task:
@@ -110,12 +112,12 @@ class Stream(AsyncGenerator[T, None], Generic[T]):
         # goes on in the background until the block asks for it.
         task = self._first = loop.create_task(first())
         try:
-            await asyncio.wait((task, answered), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((task, connected), return_when=asyncio.FIRST_COMPLETED)
         except BaseException:
             await self.aclose()
             raise
         finally:
-            answered.cancel()
+            connected.cancel()
         if task.done() and not task.cancelled():
             error = task.exception()
             if error is not None and not isinstance(error, StopAsyncIteration):

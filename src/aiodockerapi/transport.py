@@ -282,11 +282,15 @@ class Transport:
         HTTP transport may send it over a socket of its own (see
         http.default.goes_over_own_socket)."""
         from . import demux  # stream modules load on a first stream, not with the client
-        from .streaming import connected
+        from .streaming import answered
 
         data, headers = json_body(body, data, headers)
-        resp = await self._enter(req, data, headers, timeout, stream=True, long_stream=True)
-        connected()  # a Stream entered with `async with` goes on (see streaming.py)
+        try:
+            resp = await self._enter(req, data, headers, timeout, stream=True, long_stream=True)
+        except Exception:
+            answered(False)
+            raise
+        answered(True)  # a Stream entered with `async with` goes on (see streaming.py)
         async with resp:
             chunks = resp.chunks()
             try:
