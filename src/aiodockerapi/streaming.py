@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Coroutine
 from contextvars import ContextVar
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any, Generic, TypeVar
 
 __all__ = ["Stream", "answered", "on_answer"]
@@ -47,6 +47,17 @@ class Stream(AsyncGenerator[T, None], Generic[T]):
         # The first step of `items`, run in a task of its own by __aenter__ (see there).
         self._first: asyncio.Task[T] | None = None
         self._entered = False
+
+    @property
+    def ag_frame(self) -> FrameType | None:
+        """The generator's frame, None once it is closed (as on a native async generator)."""
+        frame: FrameType | None = getattr(self._items, "ag_frame", None)
+        return frame
+
+    @property
+    def ag_running(self) -> bool:
+        """Whether the generator is running a step (as on a native async generator)."""
+        return bool(getattr(self._items, "ag_running", False))
 
     def __aiter__(self) -> Stream[T]:
         return self
