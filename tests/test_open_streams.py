@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import AsyncIterator
 
 import pytest
 
 from aiodockerapi import BadRequest, Docker, NotFound
 from aiodockerapi.models import EventMessage, StreamType
+from aiodockerapi.testing import HTTPRequest, MockResponse, MockTransport
 
 from .conftest import container_config
 from .sandbox import ENGINE
@@ -145,3 +147,74 @@ async def test_a_stream_is_entered_once(docker: Docker) -> None:
     async with docker.system.events() as events:
         with pytest.raises(RuntimeError, match="entered already"):
             await events.__aenter__()
+
+
+# -- the mechanism, without a daemon -----------------------------------------------------
+
+EVENT = b'{"Type":"container","Action":"start","timeNano":1}\n'
+
+
+class HeldResponse(MockResponse):
+    """A response whose head comes at once and whose body waits for `release`."""
+
+    def __init__(self, release: asyncio.Event) -> None:
+        super().__init__(headers={"Content-Type": "application/json"})
+        self._release = release
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        return self._held()
+
+    async def _held(self) -> AsyncIterator[bytes]:
+        await self._release.wait()
+        yield EVENT
+
+
+async def test_entering_needs_the_head_not_an_item() -> None:
+    release = asyncio.Event()
+    transport = MockTransport(lambda request: HeldResponse(release))
+    async with Docker(api_version="1.41", transport=transport) as docker:
+        stream = docker.system.events()
+        assert transport.requests == []  # nothing sent before it is entered or iterated
+        async with asyncio.timeout(30):
+            async with stream as events:
+                assert [r.target for r in transport.requests] == ["/v1.41/events"]
+                release.set()
+                event = await anext(events)
+        assert event.action == "start"
+
+
+async def test_async_for_alone_sends_on_the_first_item() -> None:
+    release = asyncio.Event()
+    release.set()
+    transport = MockTransport(lambda request: HeldResponse(release))
+    async with Docker(api_version="1.41", transport=transport) as docker:
+        stream = docker.system.events()
+        assert transport.requests == []
+        async with asyncio.timeout(30):
+            async for event in stream:
+                assert event.action == "start"
+        assert len(transport.requests) == 1
+
+
+async def test_a_cancelled_entry_leaves_no_task_behind() -> None:
+    asked = asyncio.Event()
+
+    async def never(request: HTTPRequest) -> MockResponse:
+        asked.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async with Docker(api_version="1.41", transport=MockTransport(never)) as docker:
+        before = asyncio.all_tasks()
+
+        async def enter() -> None:
+            async with docker.system.events():
+                pytest.fail("the block ran")
+
+        entering = asyncio.ensure_future(enter())
+        async with asyncio.timeout(30):
+            await asked.wait()
+        entering.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await entering
+        assert asyncio.all_tasks() == before
