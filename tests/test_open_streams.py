@@ -100,6 +100,8 @@ async def test_logs_of_neither_stream_are_refused(docker: Docker) -> None:
         docker.services.logs("any", stdout=False, stderr=False)
     with pytest.raises(ValueError, match="stdout, stderr or both"):
         docker.tasks.logs("any", stdout=False, stderr=False)
+    with pytest.raises(ValueError, match="stdout, stderr or both"):
+        await docker.containers.wait_for_log("any", "x", timeout=1, stdout=False, stderr=False)
 
 
 async def test_async_for_alone_connects_on_the_first_item(
