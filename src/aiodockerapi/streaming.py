@@ -59,8 +59,10 @@ class Stream(AsyncGenerator[T, None], Generic[T]):
         """Whether the generator is running a step (as on a native async generator)."""
         return bool(getattr(self._items, "ag_running", False))
 
-    def __aiter__(self) -> Stream[T]:
-        return self
+    def __aiter__(self) -> AsyncGenerator[T, None]:
+        # Without a first item waiting, `async for` runs on the generator itself: a
+        # stream of many small items pays nothing per item for this wrapper.
+        return self if self._first is not None else self._items
 
     def __anext__(self) -> Coroutine[Any, Any, T]:
         # The generator's own awaitable on the hot path: no coroutine of ours per item.
