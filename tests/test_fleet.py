@@ -115,7 +115,6 @@ async def test_merged_events_tagged_with_their_host(
         names = list(fleet.clients)
         volume = {"type": "volume", "volume": f"fleet-{label}"}
         async with asyncio.timeout(30), fleet.events(filters=volume, resume=resume) as events:
-            await asyncio.sleep(0.5)  # the three streams' requests reach their daemons
             made = await fleet.run(
                 lambda docker: docker.volumes.create(
                     {"Name": f"fleet-{label}", "Labels": {"fleet": label}}

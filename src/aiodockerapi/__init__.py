@@ -31,12 +31,14 @@ if TYPE_CHECKING:
     from .auth import AuthConfig
     from .fleet import Fleet, HostEvent, HostEvents, HostFailure, HostResult
     from .models import Frame, StreamType
+    from .streaming import Stream
 
 # Imported on first use: registry credentials and fleets bring anyio and the models along;
 # the stream types come with the first stream.
 _LATER = {
     "Frame": ".models",
     "StreamType": ".models",
+    "Stream": ".streaming",
     "AuthConfig": ".auth",
     "Fleet": ".fleet",
     "HostEvent": ".fleet",
@@ -78,6 +80,7 @@ __all__ = [
     "HostResult",
     "NotFound",
     "ServerError",
+    "Stream",
     "StreamCut",
     "StreamType",
     "TLSConfig",

@@ -16,6 +16,7 @@ import anyio
 from .container_runs import shielded_aclosing
 from .errors import DockerError, DockerTimeoutError
 from .models import ContainerInspectResponse, ContainerState, Health, StreamType
+from .params import log_streams
 from .resource import Resource
 
 if TYPE_CHECKING:
@@ -66,8 +67,7 @@ class ContainerWaits(Resource):
             stdout: search its standard output.
             stderr: search its standard error.
         """
-        if not (stdout or stderr):
-            raise ValueError("wait_for_log reads stdout, stderr or both: not neither")
+        log_streams(stdout, stderr)  # neither is refused here, before any request
         find = _finder(pattern)
         containers = cast("Containers", self)
         logs = containers.logs(id, stdout=stdout, stderr=stderr, follow=True)

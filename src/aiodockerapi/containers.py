@@ -7,11 +7,12 @@ Containers holds the operations on containers; its mixins add their files as arc
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, cast
 
 from . import operations as ops
+from .command_lists import check_container_config
 from .container_archives import ContainerArchives
 from .container_runs import ContainerRuns
 from .container_waits import ContainerWaits
@@ -30,7 +31,8 @@ from .models import (
     ContainerWaitResponse,
     Frame,
 )
-from .params import Filters, Since, time_param
+from .params import Filters, Since, log_streams, time_param
+from .streaming import Stream
 from .streams import Attach
 
 __all__ = ["Containers"]
@@ -71,10 +73,12 @@ class Containers(ContainerArchives, ContainerRuns, ContainerWaits):
         """POST /containers/create: create a container, without starting it.
 
         Args:
-            config: a ContainerCreateBody, or a mapping in the API's names.
+            config: a ContainerCreateBody, or a mapping in the API's names. Cmd and
+                Entrypoint are lists of strings: a string is a TypeError.
             name: the container's name; the daemon picks one if left out.
             platform: the image variant to use, as "os[/arch[/variant]]".
         """
+        check_container_config(config)
         req = ops.ContainerCreate(name=name, platform=platform)
         return await self._t.call(req, ContainerCreateResponse, body=config)
 
@@ -165,19 +169,20 @@ class Containers(ContainerArchives, ContainerRuns, ContainerWaits):
         self,
         id: str,
         *,
-        stdout: bool = False,
-        stderr: bool = False,
+        stdout: bool | None = None,
+        stderr: bool | None = None,
         follow: bool = False,
         since: Since | None = None,
         until: Since | None = None,
         timestamps: bool = False,
         tail: int | Literal["all"] | None = None,
-    ) -> AsyncGenerator[Frame, None]:
+    ) -> Stream[Frame]:
         """GET /containers/{id}/logs as frames; frame.stream tells stdout from stderr.
 
         Args:
             id: the container's id, id prefix or name.
-            stdout: include its standard output.
+            stdout: include its standard output. Name neither stream for both, one True for
+                that one alone, one False for the other alone; both False is a ValueError.
             stderr: include its standard error.
             follow: keep the stream open and yield new output as it comes.
             since: only output from this time on (a datetime, Unix seconds or a time string).
@@ -185,6 +190,7 @@ class Containers(ContainerArchives, ContainerRuns, ContainerWaits):
             timestamps: start each line with its timestamp.
             tail: only this many lines from the end ("all", the default, for every line).
         """
+        stdout, stderr = log_streams(stdout, stderr)
         req = ops.ContainerLogs(
             id,
             stdout=stdout,
@@ -195,7 +201,7 @@ class Containers(ContainerArchives, ContainerRuns, ContainerWaits):
             timestamps=timestamps,
             tail=tail,
         )
-        return self._t.stream_frames(req)
+        return Stream(self._t.stream_frames(req))
 
     async def pause(self, id: str) -> None:
         """POST /containers/{id}/pause: freeze every process in the container.
@@ -342,7 +348,7 @@ class Containers(ContainerArchives, ContainerRuns, ContainerWaits):
 
     def stats(
         self, id: str, *, stream: bool = True, one_shot: bool = False
-    ) -> AsyncGenerator[ContainerStats, None]:
+    ) -> Stream[ContainerStats]:
         """GET /containers/{id}/stats: resource usage samples, about one a second.
 
         Args:
@@ -351,4 +357,4 @@ class Containers(ContainerArchives, ContainerRuns, ContainerWaits):
             one_shot: with `stream` off, skip the second sample that fills precpu_stats.
         """
         req = ops.ContainerStats(id, stream=stream, one_shot=True if one_shot else None)
-        return self._t.stream_json(req, ContainerStats)
+        return Stream(self._t.stream_json(req, ContainerStats))

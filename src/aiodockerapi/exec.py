@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, Literal, overload
 
 from . import operations as ops
+from .command_lists import check_command, check_exec_config
 from .errors import DockerError
 from .models import ContainerExecBody, ExecInspectResponse, ExecResult, IdResponse
 from .resource import Resource
@@ -27,8 +28,9 @@ class Exec(Resource):
         Args:
             container: the container's id, id prefix or name.
             config: a ContainerExecBody (Cmd, AttachStdout, Tty, ...), or a mapping in the API's
-                names.
+                names. Cmd is a list of strings: a string is a TypeError.
         """
+        check_exec_config(config)
         return await self._t.call(ops.ContainerExec(container), IdResponse, body=config)
 
     @overload
@@ -91,15 +93,14 @@ class Exec(Resource):
 
         Args:
             container: the container's id, id prefix or name.
-            cmd: the command and its arguments.
+            cmd: the command and its arguments, a list (["sh", "-c", "..."] for a shell).
             stdin: bytes to write to the command's standard input, which is then closed.
             user: the user (and group) to run as, "user[:group]"; the container's by default.
             workdir: the working directory; the container's by default.
             env: environment variables to set for the command.
             privileged: give the command extended privileges.
         """
-        if isinstance(cmd, str):
-            raise TypeError("cmd must be a sequence of arguments, not a string")
+        check_command("cmd", cmd)
         created = await self.create(
             container,
             ContainerExecBody(

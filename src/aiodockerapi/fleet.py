@@ -18,6 +18,7 @@ from ._log import shown_url
 from .client import Docker
 from .models import EventMessage
 from .params import Filters, Since
+from .streaming import on_answer
 
 __all__ = ["Fleet", "HostEvent", "HostEvents", "HostFailure", "HostResult"]
 
@@ -270,18 +271,33 @@ class Fleet:
         """Every host's events in one stream, each tagged with its host:
         `async with fleet.events() as events: async for ev in events: ...`.
 
-        A host whose stream fails sends one HostEvent with the error and drops out; the
-        others go on. The stream ends when every host's has; leaving the block stops them all.
-        Each host's events come in its order. At most `buffer` events wait for the consumer
+        The block runs once every host's daemon has answered the request (or failed to),
+        as for `async with docker.system.events()`: what it does next is seen. A host whose
+        stream fails sends one HostEvent with the error and drops out; the others go on.
+        The stream ends when every host's has; leaving the block stops them all. Each
+        host's events come in its order. At most `buffer` events wait for the consumer
         (plus the batch it is going through): past that, the hosts stop reading until it
         catches up.
         """
         if buffer < 1:
             raise ValueError(f"buffer must be at least 1, not {buffer}")
         merge = _Merge(len(self.clients), buffer)
+        unanswered = len(self.clients)
+        all_answered = anyio.Event()
 
         async def pump(name: str, client: Docker) -> None:
             pending = merge.pending
+            waiting = True
+
+            def answer(ok: bool) -> None:  # the first attempt's answer, or the pump's end
+                nonlocal waiting, unanswered
+                if waiting:
+                    waiting = False
+                    unanswered -= 1
+                    if not unanswered:
+                        all_answered.set()
+
+            on_answer(answer)  # the mechanism of Stream.__aenter__ (see streaming.py)
             try:
                 # What each read of the host's socket decoded, in one step; with resume,
                 # event by event through the reconnecting stream.
@@ -306,6 +322,7 @@ class Fleet:
                 if merge.size:
                     pending.append(HostFailure(name, error=exc))
             finally:
+                answer(False)
                 merge.done()
                 logger.debug("fleet events: the stream of %s ended", shown_url(name))
 
@@ -313,6 +330,7 @@ class Fleet:
             for name, client in self.clients.items():
                 tg.start_soon(pump, name, client)
             try:
+                await all_answered.wait()
                 yield HostEvents(merge)
             finally:
                 merge.close()

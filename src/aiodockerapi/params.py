@@ -18,6 +18,7 @@ __all__ = [
     "Since",
     "encode_param",
     "has_tag_or_digest",
+    "log_streams",
     "platform_json",
     "platform_list",
     "query",
@@ -232,6 +233,17 @@ def platform_list(
     if not items:
         raise ValueError(f"{name} must name at least one platform")
     return items
+
+
+def log_streams(stdout: bool | None, stderr: bool | None) -> tuple[bool, bool]:
+    """Which of stdout and stderr logs ask for: the ones named True, else both but those
+    named False; neither is refused before sending."""
+    unnamed = stdout is not True and stderr is not True
+    out = unnamed if stdout is None else stdout
+    err = unnamed if stderr is None else stderr
+    if not (out or err):
+        raise ValueError("logs need stdout, stderr or both: both are False")
+    return out, err
 
 
 def has_tag_or_digest(ref: str) -> bool:

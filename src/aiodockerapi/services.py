@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from . import operations as ops
+from .command_lists import check_service_spec
 from .models import (
     Frame,
     Service,
@@ -18,6 +19,7 @@ from .models import (
 )
 from .params import Filters, Since
 from .resource import Resource
+from .streaming import Stream
 from .tasks import swarm_logs
 
 __all__ = ["Services"]
@@ -58,6 +60,7 @@ class Services(Resource):
             spec: a ServiceSpec, or a mapping in the API's names.
             registry_auth: the X-Registry-Auth header value, for pulling the service's image.
         """
+        check_service_spec(spec)
         return await self._t.call(
             ops.ServiceCreate(), ServiceCreateResponse, body=spec, headers=_auth(registry_auth)
         )
@@ -92,6 +95,7 @@ class Services(Resource):
             rollback: "previous" goes back to the previous spec instead.
             registry_auth: the X-Registry-Auth header value, for pulling the service's image.
         """
+        check_service_spec(spec)
         req = ops.ServiceUpdate(
             id, version=version, registry_auth_from=registry_auth_from, rollback=rollback
         )
@@ -113,19 +117,20 @@ class Services(Resource):
         *,
         details: bool = False,
         follow: bool = False,
-        stdout: bool = False,
-        stderr: bool = False,
+        stdout: bool | None = None,
+        stderr: bool | None = None,
         since: Since | None = None,
         timestamps: bool = False,
         tail: int | Literal["all"] | None = None,
-    ) -> AsyncGenerator[Frame, None]:
+    ) -> Stream[Frame]:
         """GET /services/{id}/logs: all its tasks' output as frames (stdout or stderr).
 
         Args:
             id: the service's id or name.
             details: add the extra attributes given to the log driver to each line.
             follow: keep the stream open and yield new output as it comes.
-            stdout: include standard output.
+            stdout: include standard output. Name neither stream for both, one True for that
+                one alone, one False for the other alone; both False is a ValueError.
             stderr: include standard error.
             since: only output from this time on (a datetime, Unix seconds or a time string).
             timestamps: start each line with its timestamp.

@@ -18,6 +18,7 @@ from .models import (
 )
 from .params import Filters, Since, time_param
 from .resource import Resource
+from .streaming import Stream
 
 if TYPE_CHECKING:
     from .auth import AuthInput
@@ -92,9 +93,10 @@ class System(Resource):
         until: Since | None = None,
         filters: Filters | None = None,
         resume: bool = False,
-    ) -> AsyncGenerator[EventMessage, None]:
+    ) -> Stream[EventMessage]:
         """GET /events: follow the daemon's events; the stream ends at `until`, or when the
         daemon ends it. A connection that breaks first raises StreamCut (unless `resume`).
+        `async with` it to subscribe before the block runs (see Stream).
 
         Args:
             since: events from this time on (a datetime, Unix seconds or a time string).
@@ -109,7 +111,7 @@ class System(Resource):
         end = time_param(until)  # bad input fails here, not later
         if not resume:
             req = ops.SystemEvents(since=time_param(since), until=end, filters=filters)
-            return self._t.stream_json(req, EventMessage)
+            return Stream(self._t.stream_json(req, EventMessage))
         ops.SystemEvents(filters=filters)  # bad filters fail here, not later
 
         def open_stream(
@@ -118,7 +120,7 @@ class System(Resource):
             req = ops.SystemEvents(since=start, until=end, filters=filters)
             return self._t.stream_json(req, EventMessage, on_headers=on_headers)
 
-        return follow_events(open_stream, since, until, host=self._t.host)
+        return Stream(follow_events(open_stream, since, until, host=self._t.host))
 
     def event_batches(
         self,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncGenerator
 from typing import Literal
 
 from . import operations as ops
 from .models import Frame, Task
 from .operation import Operation
-from .params import Filters, Since, time_param
+from .params import Filters, Since, log_streams, time_param
 from .resource import Resource
+from .streaming import Stream
 from .transport import Transport
 
 __all__ = ["Tasks"]
@@ -23,13 +23,14 @@ def swarm_logs(
     *,
     details: bool,
     follow: bool,
-    stdout: bool,
-    stderr: bool,
+    stdout: bool | None,
+    stderr: bool | None,
     since: Since | None,
     timestamps: bool,
     tail: int | Literal["all"] | None,
-) -> AsyncGenerator[Frame, None]:
+) -> Stream[Frame]:
     """The logs of a service or a task (`op` is ServiceLogs or TaskLogs), as frames."""
+    stdout, stderr = log_streams(stdout, stderr)
     req = op(
         id,
         details=details,
@@ -40,7 +41,7 @@ def swarm_logs(
         timestamps=timestamps,
         tail=tail,
     )
-    return transport.stream_frames(req)
+    return Stream(transport.stream_frames(req))
 
 
 class Tasks(Resource):
@@ -69,19 +70,20 @@ class Tasks(Resource):
         *,
         details: bool = False,
         follow: bool = False,
-        stdout: bool = False,
-        stderr: bool = False,
+        stdout: bool | None = None,
+        stderr: bool | None = None,
         since: Since | None = None,
         timestamps: bool = False,
         tail: int | Literal["all"] | None = None,
-    ) -> AsyncGenerator[Frame, None]:
+    ) -> Stream[Frame]:
         """GET /tasks/{id}/logs as frames; frame.stream tells stdout from stderr.
 
         Args:
             id: the task's id.
             details: add the extra attributes given to the log driver to each line.
             follow: keep the stream open and yield new output as it comes.
-            stdout: include standard output.
+            stdout: include standard output. Name neither stream for both, one True for that
+                one alone, one False for the other alone; both False is a ValueError.
             stderr: include standard error.
             since: only output from this time on (a datetime, Unix seconds or a time string).
             timestamps: start each line with its timestamp.

@@ -302,9 +302,15 @@ class Transport:
         HTTP transport may send it over a socket of its own (see
         http.default.goes_over_own_socket). `on_headers` is given the response's headers."""
         from . import demux  # stream modules load on a first stream, not with the client
+        from .streaming import answered
 
         data, headers = json_body(body, data, headers)
-        resp = await self._enter(req, data, headers, timeout, stream=True, long_stream=True)
+        try:
+            resp = await self._enter(req, data, headers, timeout, stream=True, long_stream=True)
+        except Exception:
+            answered(False)
+            raise
+        answered(True)  # a Stream entered with `async with` goes on (see streaming.py)
         async with resp, self._live(req, resp):
             if on_headers is not None:
                 on_headers(resp.headers)

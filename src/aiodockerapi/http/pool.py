@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
@@ -38,11 +38,26 @@ def _client_timeout(total: float | None) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=total, sock_connect=CONNECT_TIMEOUT)
 
 
+async def _closed_with_its_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    """Started in the session's loop: closes the session when closed itself, or when the
+    loop shuts down its async generators (asyncio.run and asyncio.Runner do as they end),
+    while the loop can still close the session's connections."""
+    try:
+        yield
+    finally:
+        await session.close()
+
+
 class Pool(HTTPTransport):
     """An aiohttp session for one daemon, created lazily in the running loop.
     `socket_path` gives the unix socket to connect to (the ssh tunnel's, started on first
     use), or None for the host's TCP address; `keepalive` bounds how long an idle
-    connection is kept (an ssh session each, through the tunnel)."""
+    connection is kept (an ssh session each, through the tunnel).
+
+    The session belongs to the loop it was made in: used from another (a second
+    asyncio.run, a test's own loop), the pool makes a new one there, the old one closed by
+    its own loop's end (see _closed_with_its_loop).
+    """
 
     def __init__(
         self,
@@ -57,13 +72,19 @@ class Pool(HTTPTransport):
         self._size = size
         self._keepalive = keepalive
         self.session: aiohttp.ClientSession | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # the session's
+        self._closer: AsyncGenerator[None, None] | None = None
         self.closed = False
 
     async def open(self, timeout: float | None = None) -> aiohttp.ClientSession:
-        """The session, created on first use; the ssh tunnel's start, shared by the requests
-        that wait for it, is given at most `timeout` seconds by each."""
+        """The session of the running loop, created on first use in it; the ssh tunnel's
+        start, shared by the requests that wait for it, is given at most `timeout` seconds
+        by each."""
         if self.closed:
             raise closed_error(self.host.url)
+        loop = asyncio.get_running_loop()
+        if self.session is not None and self.loop is not loop:
+            self._leave_loop()
         if self.session is None:
             connector: aiohttp.BaseConnector
             socket_path = await asyncio.wait_for(self._socket_path(), timeout)
@@ -78,7 +99,7 @@ class Pool(HTTPTransport):
                 connector = aiohttp.TCPConnector(limit=self._size, ssl=ssl)
             if self.session is None:  # the tunnel's start may have let another task in
                 kind = connection_kind(self.host, socket_path)
-                self.session = aiohttp.ClientSession(
+                session = self.session = aiohttp.ClientSession(
                     base_url=self.host.base_url,
                     connector=connector,
                     timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT),
@@ -92,15 +113,30 @@ class Pool(HTTPTransport):
                     kind,
                     self._size,
                 )
+                self.loop = loop
+                closer = self._closer = _closed_with_its_loop(session)
+                await anext(closer)
             else:
                 await connector.close()
+        assert self.session is not None
         return self.session
+
+    def _leave_loop(self) -> None:
+        """Forget the session of another loop. Once that loop has ended through asyncio.run
+        the session is closed already; a loop still running (in another thread) is asked to
+        close it; one stopped but not closed closes it when it shuts down."""
+        loop, closer, session = self.loop, self._closer, self.session
+        self.loop = self._closer = self.session = None
+        if session is None or session.closed or loop is None or closer is None:
+            return
+        if loop.is_running():
+            asyncio.run_coroutine_threadsafe(closer.aclose(), loop)
 
     def send(self, request: HTTPRequest) -> _Exchange:
         return _Exchange(self, request)
 
     async def websocket(self, target: str) -> WebSocket:
-        session = self.session or await self.open()
+        session = await self.open()
         try:
             ws = await session.ws_connect(target)
         except aiohttp.WSServerHandshakeError as exc:
@@ -111,10 +147,15 @@ class Pool(HTTPTransport):
 
     async def aclose(self) -> None:
         self.closed = True
-        if self.session is not None:
-            session, self.session = self.session, None
-            await session.close()
-            logger.debug("pool for %s closed", shown_url(self.host.url))
+        if self.session is None:
+            return
+        if self.loop is not asyncio.get_running_loop():
+            self._leave_loop()
+            return
+        closer, self.session, self._closer = self._closer, None, None
+        if closer is not None:
+            await closer.aclose()
+        logger.debug("pool for %s closed", shown_url(self.host.url))
 
     def _failure(
         self, exc: BaseException, method: str, target: str, phase: str, timeout: float | None
@@ -154,7 +195,9 @@ class _Exchange(Response):
         request = self._request
         try:
             pool = self._pool
-            session = pool.session or await pool.open(request.timeout)
+            session = pool.session
+            if session is None or pool.loop is not asyncio.get_running_loop():
+                session = await pool.open(request.timeout)
             resp = self._resp = await session.request(
                 request.method,
                 request.target,
