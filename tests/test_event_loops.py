@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from aiodockerapi import Docker, DockerError, TLSConfig
+from aiodockerapi import ClientClosed, Docker, TLSConfig
 
 from .sandbox import Sandbox
 
@@ -78,5 +78,5 @@ async def test_a_closed_client_stays_closed(sandbox: Sandbox) -> None:
     docker = Docker(sandbox.unix_url)
     await docker.system.ping()
     await docker.close()
-    with pytest.raises(DockerError, match="is closed"):
+    with pytest.raises(ClientClosed, match="the client was closed"):
         await docker.system.ping()
