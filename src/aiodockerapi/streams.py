@@ -12,7 +12,10 @@ from .demux import frames
 from .errors import DockerStreamError
 from .models import Frame, StreamType
 
-__all__ = ["Attach", "AttachedStream"]
+__all__ = ["Attach", "AttachedStream", "Resize"]
+
+Resize = Callable[[int, int], Awaitable[None]]
+"""How a stream sets its TTY's size: (height, width)."""
 
 
 class AttachedStream:
@@ -31,7 +34,7 @@ class AttachedStream:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         content_type: str,
-        resize: Callable[[int, int], Awaitable[None]] | None = None,
+        resize: Resize | None = None,
         *,
         cut: Callable[[BaseException], BaseException] | None = None,
     ) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar, overload
 
@@ -31,7 +31,7 @@ from .versions import MAX_API_VERSION, MIN_API_VERSION, Versions
 
 if TYPE_CHECKING:
     from .models import Frame
-    from .streams import Attach
+    from .streams import Attach, Resize
 
 __all__ = [
     "DEFAULT_HOST",
@@ -54,7 +54,6 @@ class _Default:
 
 DEFAULT: Final = _Default()
 Timeout = float | None | _Default
-Resize = Callable[[int, int], Awaitable[None]]
 
 
 class Transport:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import demux
 from .codec import encode
@@ -17,7 +17,23 @@ from .operation import Request
 from .streams import AttachedStream
 
 if TYPE_CHECKING:
-    from .transport import Resize, Transport
+    from .http.base import HTTPTransport
+    from .live import LiveStreams
+    from .streams import Resize
+    from .versions import Versions
+
+
+class RequestLayer(Protocol):
+    """What an upgrade needs of the request layer's Transport (which hands itself in)."""
+
+    @property
+    def host(self) -> str: ...
+
+    versions: Versions
+    http: HTTPTransport
+    timeout: float | None
+    live: LiveStreams
+
 
 __all__ = ["attached", "websocket"]
 
@@ -25,7 +41,7 @@ _UPGRADE = {"Connection": "Upgrade", "Upgrade": "tcp", "Content-Type": "applicat
 
 
 async def attached(
-    t: Transport, req: Request, body: Any, tty: bool | None, resize: Resize | None
+    t: RequestLayer, req: Request, body: Any, tty: bool | None, resize: Resize | None
 ) -> AttachedStream:
     """Send the upgrade and hand its reader (with whatever the daemon sent right after the
     101) and writer to an AttachedStream. A request refused for its API version is sent
@@ -81,7 +97,7 @@ async def attached(
     return stream
 
 
-async def _upgrade(t: Transport, request: HTTPRequest) -> Upgraded:
+async def _upgrade(t: RequestLayer, request: HTTPRequest) -> Upgraded:
     up = await t.http.upgrade(request)
     if up.status >= 400:
         raise status_error(up.status, await up.read(), "", t.host)
@@ -89,7 +105,7 @@ async def _upgrade(t: Transport, request: HTTPRequest) -> Upgraded:
 
 
 @asynccontextmanager
-async def websocket(t: Transport, req: Request) -> AsyncIterator[WebSocket]:
+async def websocket(t: RequestLayer, req: Request) -> AsyncIterator[WebSocket]:
     """A websocket to the daemon (attach/ws), closed on exit. Closing the client closes its
     connection too (with every other: not the websocket's closing handshake, which the
     daemon may never answer), and the block then raises ClientClosed."""
