@@ -21,7 +21,8 @@ from aiodockerapi import DockerError, DockerTimeoutError, NotFound
 from aiodockerapi.client import Docker
 from aiodockerapi.container_runs import _BACKGROUND
 from aiodockerapi.models import ContainerCreateBody, Frame, HostConfig
-from aiodockerapi.recipes import HealthcheckError, RunResult
+from aiodockerapi import HealthcheckError
+from aiodockerapi.models import RunResult
 
 from .conftest import container_config
 from .sandbox import PodmanSandbox, Sandbox

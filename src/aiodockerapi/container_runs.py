@@ -1,6 +1,7 @@
 """docker.containers.run and running: a container for one job, removed when it is done.
 
-Recipes (see recipes.py), mixed into Containers: each composes the container operations
+Recipes on top of ContainerOps (containers.py adds them to docker.containers): each composes
+the container operations
 (create, start, wait, logs, kill, stop, delete) and cleans up after itself. A container
 they created is removed on an error, a timeout and a cancellation too; the cleanup is
 shielded from anyio cancel scopes (which cancel again at every await) but not from a
@@ -12,35 +13,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import anyio
-import msgspec
 
+from .container_ops import ContainerOps
 from .errors import DockerError, DockerTimeoutError, NotFound
-from .models import ContainerCreateBody, ContainerCreateResponse, StreamType
-from .resource import Resource
+from .models import ContainerCreateBody, ContainerCreateResponse, RunResult, StreamType
 
-if TYPE_CHECKING:
-    from .containers import Containers
-
-__all__ = ["ContainerRuns", "RunResult"]
+__all__ = ["ContainerRuns", "shielded_aclosing"]
 
 # Removals of containers whose create was cancelled midway, kept here until they are done.
 _BACKGROUND: set[asyncio.Task[None]] = set()
 
 
-class RunResult(msgspec.Struct, kw_only=True, frozen=True, gc=False):
-    """What docker.containers.run collected: the container's id, exit code and output."""
-
-    id: str
-    exit_code: int
-    stdout: bytes
-    stderr: bytes
-
-
-class ContainerRuns(Resource):
-    """Containers run to completion, or for the length of a block (part of Containers)."""
+class ContainerRuns(ContainerOps):
+    """Containers run to completion, or for the length of a block."""
 
     async def run(
         self,
@@ -64,7 +52,7 @@ class ContainerRuns(Resource):
         """
         if _auto_removes(config):
             raise ValueError("run removes the container itself (remove=): leave out AutoRemove")
-        containers = cast("Containers", self)
+        containers = self
         created: list[str] = []
         result: RunResult | None = None
         try:
@@ -105,7 +93,7 @@ class ContainerRuns(Resource):
             name: the container's name; random if left out.
             stop_timeout: seconds before SIGKILL when stopping it; its StopTimeout by default.
         """
-        containers = cast("Containers", self)
+        containers = self
         created: list[str] = []
         try:
             cid = await _create(containers, config, name, created)
@@ -133,7 +121,7 @@ def _auto_removes(config: ContainerCreateBody | Mapping[str, Any]) -> bool:
 
 
 async def _create(
-    containers: Containers,
+    containers: ContainerOps,
     config: ContainerCreateBody | Mapping[str, Any],
     name: str | None,
     created: list[str],
@@ -154,7 +142,7 @@ async def _create(
     return response.id
 
 
-def _remove_orphan(containers: Containers, task: asyncio.Task[ContainerCreateResponse]) -> None:
+def _remove_orphan(containers: ContainerOps, task: asyncio.Task[ContainerCreateResponse]) -> None:
     if task.cancelled() or task.exception() is not None or not task.result().id:
         return
     cid = task.result().id
@@ -165,7 +153,7 @@ def _remove_orphan(containers: Containers, task: asyncio.Task[ContainerCreateRes
 
 
 async def _dispose(
-    containers: Containers,
+    containers: ContainerOps,
     cid: str,
     *,
     kill: bool = True,
@@ -200,7 +188,7 @@ async def _dispose(
                 raise
 
 
-async def _output(containers: Containers, cid: str) -> tuple[bytes, bytes]:
+async def _output(containers: ContainerOps, cid: str) -> tuple[bytes, bytes]:
     """The whole stdout and stderr of a container, from its logs."""
     out: list[bytes] = []
     err: list[bytes] = []

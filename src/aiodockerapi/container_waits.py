@@ -1,49 +1,28 @@
 """docker.containers.wait_for_log and wait_healthy: wait until a container is ready.
 
-Recipes (see recipes.py), mixed into Containers: one follows the container's logs until a
-line matches, the other inspects it until its healthcheck passes. Both give up after
+Recipes on top of ContainerOps (containers.py adds them to docker.containers): one follows
+the container's logs until a line matches, the other inspects it until its healthcheck
+passes. Both give up after
 their timeout, and the log stream is closed in every case.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeAlias, TypeVar, cast
 
 import anyio
 
+from .container_ops import ContainerOps
 from .container_runs import shielded_aclosing
-from .errors import DockerError, DockerTimeoutError
-from .models import ContainerInspectResponse, ContainerState, Health, StreamType
+from .errors import DockerError, DockerTimeoutError, HealthcheckError
+from .models import ContainerInspectResponse, ContainerState, Health, Line, LogPattern, StreamType
 from .params import log_streams
-from .resource import Resource
 
-if TYPE_CHECKING:
-    from .containers import Containers
-
-__all__ = ["ContainerWaits", "HealthcheckError", "Line", "LogPattern"]
-
-Line = TypeVar("Line", str, bytes)
-"""A log line: text for a text pattern, bytes for a bytes pattern."""
-
-LogPattern: TypeAlias = Line | re.Pattern[Line]
-"""What wait_for_log looks for in a line: a substring, or a compiled regex (searched)."""
+__all__ = ["ContainerWaits"]
 
 
-class HealthcheckError(DockerError):
-    """The container turned unhealthy, or stopped, before its healthcheck passed.
-
-    `state` is the container's last inspected State; `state.health.log` holds the last checks.
-    """
-
-    def __init__(self, message: str, state: ContainerState | None) -> None:
-        super().__init__(None, message)
-        self.state = state
-
-
-class ContainerWaits(Resource):
-    """Waits for a container's log line, or for its health (part of Containers)."""
+class ContainerWaits(ContainerOps):
+    """Waits for a container's log line, or for its health."""
 
     async def wait_for_log(
         self,
@@ -69,7 +48,7 @@ class ContainerWaits(Resource):
         """
         log_streams(stdout, stderr)  # neither is refused here, before any request
         find = _finder(pattern)
-        containers = cast("Containers", self)
+        containers = self
         logs = containers.logs(id, stdout=stdout, stderr=stderr, follow=True)
         with anyio.move_on_after(timeout):
             async with shielded_aclosing(logs):
@@ -97,7 +76,7 @@ class ContainerWaits(Resource):
         "healthy"; return that inspect result.
 
         "unhealthy", or a container that stops (or never started), raises
-        recipes.HealthcheckError with the last check's exit code and output; a container
+        HealthcheckError with the last check's exit code and output; a container
         with no healthcheck, ValueError.
 
         Args:
@@ -107,7 +86,7 @@ class ContainerWaits(Resource):
         """
         if interval <= 0:
             raise ValueError(f"interval must be positive, not {interval!r}")
-        containers = cast("Containers", self)
+        containers = self
         health: Health | None = None
         with anyio.move_on_after(timeout):
             while True:

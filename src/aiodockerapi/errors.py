@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import ContainerState
+
 __all__ = [
     "BadRequest",
     "ClientClosed",
@@ -14,6 +19,7 @@ __all__ = [
     "DockerTimeoutError",
     "DockerVersionError",
     "Forbidden",
+    "HealthcheckError",
     "NoStatusError",
     "NotFound",
     "ServerError",
@@ -117,6 +123,16 @@ class SessionNotSupported(NoStatusError, NotImplementedError):
 
 class ContextError(NoStatusError):
     """A Docker context that does not exist or can't be read."""
+
+
+class HealthcheckError(NoStatusError):
+    """docker.containers.wait_healthy: the container turned unhealthy, or stopped, before its
+    healthcheck passed. `state` is its last inspected State; `state.health.log` holds the
+    last checks."""
+
+    def __init__(self, message: str, state: ContainerState | None) -> None:
+        super().__init__(message)
+        self.state = state
 
 
 _BY_STATUS: dict[int, type[DockerError]] = {

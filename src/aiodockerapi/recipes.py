@@ -1,38 +1,44 @@
-"""Recipes: common sequences of operations, each one call.
+"""Deprecated: the names this module gave have one home each now, and it goes in 0.3.0.
 
-`docker.containers.run`, `running`, `wait_for_log`, `wait_healthy` and `docker.images.ensure`
-compose the resources' own methods (create, start, wait, logs, kill, stop, delete, inspect,
-pull) and clean up after themselves: a container one created is removed on an error, a
-timeout and a cancellation too, and a log stream one opened is closed. The cleanup is
-shielded from anyio cancel scopes (which cancel again at every await) but not from a
-second `Task.cancel()`.
-
-They are methods the resources get from mixins, one module per job: container_runs.py
-(run, running), container_waits.py (wait_for_log, wait_healthy) and images.py
-(ensure). This module keeps their names, and each as a function of the resource:
-`recipes.run(docker.containers, config)` is `docker.containers.run(config)`.
+`recipes.run(docker.containers, ...)` and its kind are `docker.containers.run(...)`,
+`running`, `wait_for_log`, `wait_healthy` and `docker.images.ensure(...)`;
+`HealthcheckError` is in `aiodockerapi.errors`; `RunResult`, `Line` and `LogPattern` are in
+`aiodockerapi.models`. Each name still works here, with a DeprecationWarning saying where it
+went.
 """
 
 from __future__ import annotations
 
-from .container_runs import ContainerRuns, RunResult
-from .container_waits import ContainerWaits, HealthcheckError, Line, LogPattern
-from .images import Images
+import importlib
+import warnings
+from typing import Any
 
-__all__ = [
-    "HealthcheckError",
-    "Line",
-    "LogPattern",
-    "RunResult",
-    "ensure_image",
-    "run",
-    "running",
-    "wait_for_log",
-    "wait_healthy",
-]
+__all__: list[str] = []
 
-run = ContainerRuns.run
-running = ContainerRuns.running
-wait_for_log = ContainerWaits.wait_for_log
-wait_healthy = ContainerWaits.wait_healthy
-ensure_image = Images.ensure
+_MOVED = {
+    "run": ("containers", "Containers.run", "docker.containers.run"),
+    "running": ("containers", "Containers.running", "docker.containers.running"),
+    "wait_for_log": ("containers", "Containers.wait_for_log", "docker.containers.wait_for_log"),
+    "wait_healthy": ("containers", "Containers.wait_healthy", "docker.containers.wait_healthy"),
+    "ensure_image": ("images", "Images.ensure", "docker.images.ensure"),
+    "HealthcheckError": ("errors", "HealthcheckError", "aiodockerapi.errors.HealthcheckError"),
+    "RunResult": ("models", "RunResult", "aiodockerapi.models.RunResult"),
+    "Line": ("models", "Line", "aiodockerapi.models.Line"),
+    "LogPattern": ("models", "LogPattern", "aiodockerapi.models.LogPattern"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    moved = _MOVED.get(name)
+    if moved is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute, home = moved
+    warnings.warn(
+        f"aiodockerapi.recipes.{name} is deprecated and goes in 0.3.0: use {home}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    value: Any = importlib.import_module(f".{module}", __package__)
+    for part in attribute.split("."):
+        value = getattr(value, part)
+    return value

@@ -6,6 +6,9 @@ tools/gotypes/nullability.json)."""
 
 from __future__ import annotations
 
+import re
+from typing import TypeAlias, TypeVar
+
 import msgspec
 
 __all__ = [
@@ -15,11 +18,14 @@ __all__ = [
     "CPUUsage",
     "ContainerStats",
     "ExecResult",
+    "Line",
+    "LogPattern",
     "MemoryStats",
     "NetworkStats",
     "PathStat",
     "PidsStats",
     "PingResponse",
+    "RunResult",
     "SwarmIdResponse",
     "ThrottlingData",
 ]
@@ -146,3 +152,20 @@ class SwarmIdResponse(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     {"Id": ...} of the spec's IdResponse."""
 
     id: str = msgspec.field(default="", name="ID")
+
+
+class RunResult(msgspec.Struct, kw_only=True, frozen=True, gc=False):
+    """What docker.containers.run collected: the container's id, exit code and output."""
+
+    id: str
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+
+
+Line = TypeVar("Line", str, bytes)
+"""A log line: text for a text pattern, bytes for a bytes pattern."""
+
+LogPattern: TypeAlias = Line | re.Pattern[Line]
+"""What docker.containers.wait_for_log looks for in a line: a substring, or a compiled
+regex (searched)."""
