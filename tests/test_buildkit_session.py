@@ -3,11 +3,13 @@ credentials, and the session's life around a build, against the real daemons."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +19,13 @@ import pytest
 from aiodockerapi import Docker
 from aiodockerapi.buildkit import BuildFailed, run_build
 from aiodockerapi.buildkit.session.connection import Session
+from aiodockerapi.cli import build_flags
+from aiodockerapi.cli.build_flags import SecretSpec
+from aiodockerapi.cli.formats import CliError
+from aiodockerapi.cli.parser import build_parser
 
-from .sandbox import ENGINE
+from .sandbox import ENGINE, Sandbox
+from .test_cli import cli, cli_env
 
 pytestmark = [
     pytest.mark.daemon,
@@ -110,7 +117,7 @@ async def test_secret_file_missing_is_refused_before_the_build(
     docker: Docker, context_dir: Path, tmp_path: Path
 ) -> None:
     dockerfile(context_dir, "RUN true")
-    with pytest.raises(ValueError, match="secret 'tok': .*gone.txt is not a readable file"):
+    with pytest.raises(ValueError, match=r"secret 'tok': .*gone\.txt is not a readable file"):
         await build(docker, context_dir, secrets={"tok": tmp_path / "gone.txt"})
     assert sessions_open() == []
 
@@ -214,7 +221,7 @@ async def test_ssh_socket_missing_is_refused_before_the_build(
     docker: Docker, context_dir: Path, tmp_path: Path
 ) -> None:
     dockerfile(context_dir, "RUN true")
-    with pytest.raises(ValueError, match="ssh 'default': .*nothing.sock is not a unix socket"):
+    with pytest.raises(ValueError, match=r"ssh 'default': .*nothing\.sock is not a unix socket"):
         await build(docker, context_dir, ssh={"default": tmp_path / "nothing.sock"})
 
 
@@ -245,3 +252,115 @@ async def test_cancelled_build_leaves_no_session_and_no_task(
     assert sessions_open() == []
     await asyncio.sleep(0)
     assert asyncio.all_tasks() - before == set()
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def build_args(*flags: str) -> argparse.Namespace:
+    return build_parser().parse_args(["build", *flags, "."])
+
+
+def test_cli_secret_flags_parse_as_buildx_takes_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    args = build_args(
+        "--secret",
+        "id=tok,src=/run/tok.txt",
+        "--secret",
+        "id=api,env=API_KEY",
+        "--secret",
+        "id=other,type=env,source=OTHER",
+        "--secret",
+        "id=BARE",
+    )
+    assert args.secret == [
+        SecretSpec("tok", "/run/tok.txt", None),
+        SecretSpec("api", None, "API_KEY"),
+        SecretSpec("other", None, "OTHER"),
+        SecretSpec("BARE", None, "BARE"),
+    ]
+    monkeypatch.setenv("API_KEY", "k1")
+    monkeypatch.setenv("OTHER", "k2")
+    monkeypatch.setenv("BARE", "k3")
+    assert build_flags.secrets_of(args.secret) == {
+        "tok": Path("/run/tok.txt"),
+        "api": "k1",
+        "other": "k2",
+        "BARE": "k3",
+    }
+    monkeypatch.delenv("BARE")
+    with pytest.raises(CliError, match="id=BARE: environment variable BARE is not set"):
+        build_flags.secrets_of(args.secret)
+
+
+@pytest.mark.parametrize(
+    ("flag", "fragment"),
+    [
+        ("--secret=src=/x", "an id is needed"),
+        ("--secret=id=a,src=/x,env=Y", "src or env, not both"),
+        ("--secret=id=a,mode=0400", "unexpected key 'mode'"),
+        ("--secret=id=a,type=ssh", "type is file or env"),
+        ("--ssh=default=/a.sock,/b.sock", "one agent socket per id"),
+        ("--ssh==/a.sock", "expected ID[=SOCKET]"),
+        ("--output=type=image", "type is local or tar"),
+        ("--output=type=local", "a dest is needed"),
+        ("--output=type=local,dest=-", "only type=tar"),
+        ("--output=type=tar,dest=x,compression=gzip", "unexpected key 'compression'"),
+    ],
+)
+def test_cli_bad_session_flags_are_usage_errors(
+    flag: str, fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_args(flag)
+    assert exited.value.code == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_cli_ssh_and_output_flags() -> None:
+    args = build_args("--ssh", "default", "--ssh", "work=/run/agent.sock", "-o", "out")
+    assert build_flags.ssh_of(args.ssh) == {"default": None, "work": "/run/agent.sock"}
+    assert args.output == {"type": "local", "dest": "out"}
+    assert build_args("--output", "type=tar,dest=img.tar").output == {
+        "type": "tar",
+        "dest": "img.tar",
+    }
+    assert build_args("--output", "type=local,dest=dir").output == {
+        "type": "local",
+        "dest": "dir",
+    }
+    assert build_args("-o", "-").output == {"type": "tar", "dest": sys.stdout.buffer}
+    assert build_args("-o", "type=tar,dest=-").output == {"type": "tar", "dest": sys.stdout.buffer}
+
+
+async def test_cli_build_with_a_secret_and_an_agent(
+    sandbox: Sandbox, context_dir: Path, agents: tuple[Agent, Agent], tmp_path: Path
+) -> None:
+    _copy_with_libs("/usr/bin/ssh-add", context_dir / "root")
+    dockerfile(
+        context_dir,
+        "COPY root/ /",
+        'RUN --mount=type=secret,id=tok test "$(cat /run/secrets/tok)" = from-env',
+        'RUN --mount=type=secret,id=file test "$(cat /run/secrets/file)" = from-file',
+        "RUN --mount=type=ssh,id=work ssh-add -l | grep -q key-two",
+    )
+    (tmp_path / "secret.txt").write_text("from-file")
+    done = await cli(
+        "-H",
+        sandbox.unix_url,
+        "build",
+        "-q",
+        "--no-cache",
+        "--network",
+        "none",
+        "--secret",
+        "id=tok,env=THE_TOKEN",
+        "--secret",
+        f"id=file,src={tmp_path / 'secret.txt'}",
+        "--ssh",
+        f"work={agents[1].socket}",
+        str(context_dir),
+        env=cli_env(THE_TOKEN="from-env"),
+        timeout=BUILD_TIMEOUT,
+    )
+    assert done.status == 0, done
+    assert done.out.strip().startswith("sha256:")
