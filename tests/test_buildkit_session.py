@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import io
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,10 @@ import pytest
 
 from aiodockerapi import Docker
 from aiodockerapi.buildkit import BuildFailed, run_build
+from aiodockerapi.buildkit.session import SessionUnavailable
+from aiodockerapi.buildkit.session.build import SessionOptions
 from aiodockerapi.buildkit.session.connection import Session
+from aiodockerapi.buildkit.session.secrets import Secrets
 from aiodockerapi.cli import build_flags
 from aiodockerapi.cli.build_flags import SecretSpec
 from aiodockerapi.cli.formats import CliError
@@ -55,14 +60,16 @@ def sessions_open() -> list[Session]:
     return [o for o in gc.get_objects() if isinstance(o, Session) and not o.closed]
 
 
-async def build(docker: Docker, ctx: Path, **kwargs: object) -> str:
+async def build(docker: Docker, ctx: Path, **kwargs: object) -> str | None:
+    """The image id (None for a build exported to the client)."""
     result = await asyncio.wait_for(
         run_build(
             docker.images.build(ctx, version="2", networkmode="none", nocache=True, **kwargs)  # type: ignore[arg-type]
         ),
         BUILD_TIMEOUT,
     )
-    assert result.image_id is not None
+    if "output" not in kwargs:
+        assert result.image_id is not None
     return result.image_id
 
 
@@ -364,3 +371,70 @@ async def test_cli_build_with_a_secret_and_an_agent(
     )
     assert done.status == 0, done
     assert done.out.strip().startswith("sha256:")
+
+
+# --- exports and the extra -------------------------------------------------------------------
+
+EXPORTED_SECRET = (
+    f"FROM {TEST_IMAGE} AS build\n"
+    "RUN --mount=type=secret,id=tok cat /run/secrets/tok > /out\n"
+    "FROM scratch\n"
+    "COPY --from=build /out /out\n"
+)
+
+
+async def test_secret_comes_back_in_a_local_export(
+    docker: Docker, context_dir: Path, tmp_path: Path
+) -> None:
+    (context_dir / "Dockerfile").write_text(EXPORTED_SECRET)
+    dest = tmp_path / "exported"
+    await build(
+        docker, context_dir, secrets={"tok": b"s3cr\x00t"}, output={"type": "local", "dest": dest}
+    )
+    assert sorted(p.name for p in dest.iterdir()) == ["out"]
+    assert (dest / "out").read_bytes() == b"s3cr\x00t"
+    assert sessions_open() == []
+
+
+async def test_tar_export_to_a_writer(docker: Docker, context_dir: Path) -> None:
+    (context_dir / "Dockerfile").write_text(EXPORTED_SECRET)
+    sink = io.BytesIO()
+    await build(
+        docker, context_dir, secrets={"tok": "in-a-tar"}, output={"type": "tar", "dest": sink}
+    )
+    with tarfile.open(fileobj=io.BytesIO(sink.getvalue())) as tar:
+        member = tar.extractfile("out")
+        assert member is not None and member.read() == b"in-a-tar"
+
+
+def test_bad_outputs_are_refused_before_any_request(docker: Docker, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="output type must be one of local, tar, not 'image'"):
+        docker.images.build(tmp_path, version="2", output={"type": "image"})
+    with pytest.raises(ValueError, match="give output= or outputs=, not both"):
+        docker.images.build(
+            tmp_path, version="2", output={"type": "tar", "dest": "x"}, outputs="[]"
+        )
+    with pytest.raises(ValueError, match='need BuildKit: pass version="2"'):
+        docker.images.build(tmp_path, secrets={"a": "b"})
+    with pytest.raises(TypeError, match="secret 'a': give bytes, a str or a path, not int"):
+        docker.images.build(tmp_path, version="2", secrets={"a": 1})  # type: ignore[dict-item]
+
+
+def test_secrets_never_show_their_values() -> None:
+    secrets = Secrets({"tok": "hunter2", "raw": b"\x00pw", "file": Path("/run/pw.txt")})
+    shown = repr(secrets) + str(secrets)
+    assert "hunter2" not in shown and "pw'" not in shown and "\\x00" not in shown
+    assert shown.startswith("Secrets({'tok': <str>, 'raw': <bytes>, 'file': <file /run/pw.txt>})")
+    options = SessionOptions(secrets={"tok": "hunter2"})
+    assert "hunter2" not in repr(options)
+
+
+async def test_without_the_extra_a_session_build_says_what_to_install(
+    docker: Docker, context_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dockerfile(context_dir, "RUN true")
+    monkeypatch.setitem(sys.modules, "grpclib.server", None)
+    with pytest.raises(SessionUnavailable, match=r"pip install 'aiodockerapi\[buildkit\]'"):
+        docker.images.build(context_dir, version="2", secrets={"tok": "x"})
+    # A directory context without any session need still builds (sent as a tar).
+    assert await build(docker, context_dir)

@@ -113,7 +113,11 @@ class ImageBuilds(Resource):
             if output is not None and outputs is not None:
                 raise ValueError("give output= or outputs=, not both")
             session = SessionOptions(
-                secrets=secrets, ssh=ssh, output=output, auth_configs=auth_configs
+                secrets=secrets,
+                ssh=ssh,
+                output=output,
+                auth_configs=auth_configs,
+                dockerfile=dockerfile,
             )
             if output is not None:
                 outputs = session.outputs
@@ -148,10 +152,26 @@ class ImageBuilds(Resource):
         if auth_configs is not None:
             headers["X-Registry-Config"] = encode_registry_config(auth_configs)
         data = None if context is None else open_context(context, dockerfile=dockerfile)
+        needed = session is not None
+        if version == "2" and isinstance(context, (str, os.PathLike)) and session is None:
+            from .buildkit.session import session_available
+
+            if session_available():  # else a directory goes as a tar, as with version="1"
+                from .buildkit.session.build import SessionOptions
+
+                session = SessionOptions(auth_configs=auth_configs, dockerfile=dockerfile)
         if session is not None:
             from .buildkit.session.build import session_build
 
-            return session_build(self._t, req, session, data=data, headers=headers)
+            return session_build(
+                self._t,
+                req,
+                session,
+                data=data,
+                headers=headers,
+                context=context,
+                needed=needed,
+            )
         return self._t.stream_json(req, BuildInfo, in_band_errors=True, data=data, headers=headers)
 
     async def build_prune(

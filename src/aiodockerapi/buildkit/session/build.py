@@ -1,9 +1,11 @@
-"""A build with its session: what `docker.images.build(..., version="2", secrets=...,
+"""A build with its session: what `docker.images.build(context, version="2", secrets=...,
 ssh=..., output=...)` runs. The session opens before `POST /build?session=<id>` and closes
 once the build's stream ends, fails or is left (one session per build)."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
@@ -14,7 +16,7 @@ from ...models import BuildInfo
 from ...params import with_param
 from .authservice import AuthService
 from .connection import Servable, Session
-from .outputs import exporter
+from .deps import require_grpclib
 from .secrets import Secrets, SecretsService
 from .sshforward import SSHAgents, SSHService
 
@@ -23,13 +25,18 @@ if TYPE_CHECKING:
     from ...http.base import Body
     from ...operation import Request
     from ...transport import Transport
+    from .filesend import LocalExport, TarExport
 
-__all__ = ["SessionOptions", "session_build"]
+__all__ = ["CLIENT_SESSION", "SessionOptions", "session_build"]
+
+CLIENT_SESSION = "client-session"
+"""The `remote` of a build whose context the daemon pulls over the session (FileSync)."""
 
 
 class SessionOptions:
     """What a build serves over its session, checked when the build is made (before any
-    request): secrets, ssh agents, registry credentials and any further services."""
+    request): secrets, ssh agents, registry credentials, a directory context, an export,
+    and any further services."""
 
     def __init__(
         self,
@@ -38,34 +45,66 @@ class SessionOptions:
         ssh: Mapping[str, Any] | None = None,
         auth_configs: Mapping[str, AuthInput] | None = None,
         output: Mapping[str, Any] | None = None,
+        dockerfile: str | None = None,
         services: list[Servable] | None = None,
         shared_key: str | None = None,
     ) -> None:
+        require_grpclib()
         self.secrets = secrets if isinstance(secrets, Secrets) else Secrets(secrets)
         self.ssh = ssh if isinstance(ssh, SSHAgents) else SSHAgents(ssh)
         self.auth = AuthService(auth_configs)
         self.services = list(services or ())
         self.shared_key = shared_key
         self.outputs: str | None = None
+        self.export: LocalExport | TarExport | None = None
         if output is not None:
-            self.outputs, export = exporter(output)
-            self.services.append(export)
+            from .outputs import export_of
+
+            self.outputs, self.export = export_of(output)
+        self.context: str | None = None
+        self.dockerfile = dockerfile or "Dockerfile"
+
+    def use_context(self, directory: str) -> None:
+        """Serve `directory` (and its Dockerfile) as the build's context over FileSync."""
+        self.context = os.path.abspath(directory)
+        if self.shared_key is None:
+            # The daemon keeps a synced directory by this key: the same directory again
+            # sends only what changed, as the docker CLI's key (a hash of the path) does.
+            self.shared_key = hashlib.sha256(self.context.encode()).hexdigest()[:32]
 
     def __repr__(self) -> str:
-        return f"SessionOptions(secrets={self.secrets!r}, ssh={self.ssh!r})"
+        return (
+            f"SessionOptions(secrets={self.secrets!r}, ssh={self.ssh!r}, "
+            f"context={self.context!r}, outputs={self.outputs!r})"
+        )
 
-    def _check_files(self) -> None:
+    @property
+    def dockerfile_name(self) -> str:
+        """The Dockerfile's name in the directory synced as "dockerfile" (/build's dockerfile)."""
+        return os.path.basename(self.dockerfile)
+
+    def _prepare(self) -> list[Servable]:
+        """Check files, sockets and the export's destination; the services that need them."""
         for key, path in self.secrets.files().items():
             if not path.is_file():
                 raise ValueError(f"secret {key!r}: {path} is not a readable file")
         self.ssh.check()
+        services: list[Servable] = []
+        if self.export is not None:
+            from .filesend import FileSendService
 
-    async def check(self) -> None:
-        """Raise ValueError naming a secret's missing file or an agent's missing socket."""
-        await anyio.to_thread.run_sync(self._check_files)
+            self.export.check()
+            services.append(FileSendService([self.export]))
+        if self.context is not None:
+            from .filesync import FileSyncService, context_dirs
 
-    def session(self) -> Session:
+            services.append(FileSyncService(context_dirs(self.context, self.dockerfile)))
+        return services
+
+    async def session(self) -> Session:
+        """A session serving all of it (checks run off the event loop)."""
         services: list[Servable] = [self.auth, *self.services]
+        services += await anyio.to_thread.run_sync(self._prepare)
         if self.secrets:
             services.append(SecretsService(self.secrets))
         if self.ssh:
@@ -80,10 +119,32 @@ async def session_build(
     *,
     data: Body,
     headers: Mapping[str, str],
+    context: object = None,
+    needed: bool = True,
 ) -> AsyncGenerator[BuildInfo, None]:
-    """The build's messages, with its session open for as long as they come."""
-    await options.check()
-    session = options.session()
+    """The build's messages, with its session open for as long as they come.
+
+    A `context` that is a directory's path goes over the session (FileSync) instead of
+    `data`; else, when the session is not `needed` for anything else, the build runs as a
+    plain one."""
+    if isinstance(context, (str, os.PathLike)) and await anyio.to_thread.run_sync(
+        os.path.isdir, context
+    ):
+        options.use_context(os.fsdecode(os.fspath(context)))
+        params = [(k, v) for k, v in req.params or () if k != "dockerfile"]
+        req = req._replace(params=params)
+        req = with_param(req, "remote", [CLIENT_SESSION])
+        req = with_param(req, "dockerfile", [options.dockerfile_name])
+        if data is not None and hasattr(data, "aclose"):
+            await data.aclose()
+        data = None
+    elif not needed:
+        stream = t.stream_json(req, BuildInfo, in_band_errors=True, data=data, headers=headers)
+        async with aclosing(stream):
+            async for item in stream:
+                yield item
+        return
+    session = await options.session()
     async with session.opened(t):
         req = with_param(req, "session", [session.id])
         stream = t.stream_json(req, BuildInfo, in_band_errors=True, data=data, headers=headers)

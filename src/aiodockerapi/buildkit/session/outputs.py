@@ -1,5 +1,5 @@
-"""A build's `output=`: BuildKit's `outputs` parameter and the session service that receives
-the export (FileSend), checked before any request."""
+"""A build's `output=`: BuildKit's `outputs` parameter and the export the session's FileSend
+service receives, checked before any request."""
 
 from __future__ import annotations
 
@@ -8,18 +8,22 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .connection import Servable
+from .filesend import LocalExport, TarExport
 
-__all__ = ["OUTPUT_TYPES", "exporter"]
+__all__ = ["OUTPUT_TYPES", "export_of"]
 
 OUTPUT_TYPES = ("local", "tar")
 
 
-def exporter(output: Mapping[str, Any]) -> tuple[str, Servable]:
-    """The `outputs` JSON for /build and the service that writes what the daemon sends."""
+def export_of(output: Mapping[str, Any]) -> tuple[str, LocalExport | TarExport]:
+    """The `outputs` JSON for /build and the export that writes what the daemon sends.
+
+    `{"type": "local", "dest": DIR}` (a missing or empty directory, or any with
+    `"replace": True`) or `{"type": "tar", "dest": a file's path or a binary writer}`.
+    """
     if not isinstance(output, Mapping):
         raise TypeError("output must be a mapping such as {'type': 'local', 'dest': DIR}")
-    unknown = sorted(set(output) - {"type", "dest"})
+    unknown = sorted(set(output) - {"type", "dest", "replace"})
     if unknown:
         raise ValueError(f"output: unknown key(s) {', '.join(map(repr, unknown))}")
     kind, dest = output.get("type"), output.get("dest")
@@ -27,14 +31,18 @@ def exporter(output: Mapping[str, Any]) -> tuple[str, Servable]:
         raise ValueError(f"output type must be one of {', '.join(OUTPUT_TYPES)}, not {kind!r}")
     if dest is None:
         raise ValueError(f"output type {kind}: give a dest")
-    if kind == "local" and not isinstance(dest, (str, os.PathLike)):
-        raise TypeError(f"output type local: dest is a directory's path, not {type(dest).__name__}")
-    if kind == "tar" and not isinstance(dest, (str, os.PathLike)) and not hasattr(dest, "write"):
-        raise TypeError(
-            f"output type tar: dest is a file's path or a binary file, not {type(dest).__name__}"
-        )
-    outputs = json.dumps([{"Type": kind, "Attrs": {}}])
-    raise NotImplementedError(
-        f"output type {kind}: the session's FileSend service (the filesync branch) is not "
-        f"merged yet; {outputs} cannot be received"
-    )
+    export: LocalExport | TarExport
+    if kind == "local":
+        if not isinstance(dest, (str, os.PathLike)):
+            raise TypeError(
+                f"output type local: dest is a directory's path, not {type(dest).__name__}"
+            )
+        export = LocalExport(dest, replace=bool(output.get("replace", False)))
+    else:
+        if "replace" in output:
+            raise ValueError("output type tar: replace is for a local export")
+        if not isinstance(dest, (str, os.PathLike)) and not callable(getattr(dest, "write", None)):
+            what = type(dest).__name__
+            raise TypeError(f"output type tar: dest is a file's path or a binary file, not {what}")
+        export = TarExport(dest)
+    return json.dumps([{"Type": kind, "Attrs": {}}]), export
