@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import gc
 import io
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +32,7 @@ from aiodockerapi.cli.build_flags import SecretSpec
 from aiodockerapi.cli.formats import CliError
 from aiodockerapi.cli.parser import build_parser
 
+from .registry import Registry, registry  # noqa: F401
 from .sandbox import ENGINE, Sandbox
 from .test_cli import cli, cli_env
 
@@ -438,3 +442,35 @@ async def test_without_the_extra_a_session_build_says_what_to_install(
         docker.images.build(context_dir, version="2", secrets={"tok": "x"})
     # A directory context without any session need still builds (sent as a tar).
     assert await build(docker, context_dir)
+
+
+# --- registry credentials --------------------------------------------------------------------
+
+
+async def test_base_image_pulled_with_credentials_from_the_docker_config(
+    docker: Docker,
+    image: str,
+    registry: Registry,  # noqa: F811
+    context_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BuildKit asks the session for the registry's credentials (Auth/Credentials), answered
+    from the Docker config: with none the pull is refused, with them the build runs."""
+    repo = registry.image(f"aiodockerapi/session{uuid.uuid4().hex[:8]}")
+    await docker.images.tag(image, repo=repo, tag="base")
+    try:
+        async for _ in docker.images.push(f"{repo}:base", auth=registry.credentials):
+            pass
+    finally:
+        await docker.images.delete(f"{repo}:base")
+    (context_dir / "Dockerfile").write_text(f"FROM {repo}:base\nRUN true\n")
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    with pytest.raises(BuildFailed, match=r"(?i)unauthorized|authentication required|401"):
+        await build(docker, context_dir, pull=True)
+    basic = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
+    (config / "config.json").write_text(json.dumps({"auths": {registry.host: {"auth": basic}}}))
+    assert await build(docker, context_dir, pull=True)
+    assert sessions_open() == []
