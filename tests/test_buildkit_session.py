@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from aiodockerapi import Docker
+from aiodockerapi import Docker, TLSConfig
 from aiodockerapi.buildkit import BuildFailed, run_build
 from aiodockerapi.buildkit.session import SessionUnavailable
 from aiodockerapi.buildkit.session.build import SessionOptions
@@ -473,4 +473,17 @@ async def test_base_image_pulled_with_credentials_from_the_docker_config(
     basic = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
     (config / "config.json").write_text(json.dumps({"auths": {registry.host: {"auth": basic}}}))
     assert await build(docker, context_dir, pull=True)
+    assert sessions_open() == []
+
+
+async def test_session_over_tls(sandbox: Sandbox, context_dir: Path) -> None:
+    """The session's connection is the TLS one the daemon's TCP listener upgrades."""
+    assert sandbox.tcp_url is not None and sandbox.tls_files is not None
+    files = sandbox.tls_files
+    tls = TLSConfig(ca_cert=files.ca, client_cert=(files.client_cert, files.client_key))
+    dockerfile(
+        context_dir, 'RUN --mount=type=secret,id=tok test "$(cat /run/secrets/tok)" = over-tls'
+    )
+    async with Docker(sandbox.tcp_url, tls=tls) as docker:
+        assert await build(docker, context_dir, secrets={"tok": "over-tls"})
     assert sessions_open() == []
