@@ -9,6 +9,7 @@ import base64
 import gc
 import io
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -22,10 +23,12 @@ from pathlib import Path
 import pytest
 
 from aiodockerapi import Docker, TLSConfig
+from aiodockerapi.auth import AuthConfig
 from aiodockerapi.buildkit import BuildFailed, run_build
 from aiodockerapi.buildkit.session import SessionUnavailable
+from aiodockerapi.buildkit.session.authservice import AuthService, credentials_of
 from aiodockerapi.buildkit.session.build import SessionOptions
-from aiodockerapi.buildkit.session.connection import Session
+from aiodockerapi.buildkit.session.connection import Session, method_headers
 from aiodockerapi.buildkit.session.secrets import Secrets
 from aiodockerapi.cli import build_flags
 from aiodockerapi.cli.build_flags import SecretSpec
@@ -115,11 +118,15 @@ async def test_wrong_secret_value_fails_the_step(docker: Docker, context_dir: Pa
         await build(docker, context_dir, secrets={"tok": "not-it"})
 
 
-async def test_missing_secret_names_it(docker: Docker, context_dir: Path) -> None:
+async def test_missing_secret_names_it(
+    docker: Docker, context_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     dockerfile(context_dir, "RUN --mount=type=secret,id=nope,required=true cat /run/secrets/nope")
     with pytest.raises(BuildFailed) as raised:
-        await build(docker, context_dir, secrets={"other": "x"})
+        await build(docker, context_dir, secrets={"other": "other-value"})
     assert "nope" in str(raised.value)
+    assert "other-value" not in caplog.text
     assert "not found" in str(raised.value)
     assert sessions_open() == []
 
@@ -487,3 +494,37 @@ async def test_session_over_tls(sandbox: Sandbox, context_dir: Path) -> None:
     async with Docker(sandbox.tcp_url, tls=tls) as docker:
         assert await build(docker, context_dir, secrets={"tok": "over-tls"})
     assert sessions_open() == []
+
+
+# --- pieces ----------------------------------------------------------------------------------
+
+
+def test_one_method_header_line_per_method() -> None:
+    methods = [f"/pkg.Service/M{i}" for i in range(20)]
+    headers = method_headers(methods)
+    assert list(headers.values()) == methods
+    assert {name.lower() for name in headers} == {"x-docker-expose-session-grpc-method"}
+    assert len(set(headers)) == len(methods)
+
+
+async def test_auth_service_answers_given_credentials_first(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    basic = base64.b64encode(b"fromfile:pw1").decode()
+    config.write_text(
+        json.dumps(
+            {
+                "auths": {
+                    "https://index.docker.io/v1/": {"auth": basic},
+                    "r.example": {"auth": basic},
+                }
+            }
+        )
+    )
+    service = AuthService(
+        {"https://r.example/v1/": {"username": "given", "password": "pw2"}}, config
+    )
+    assert credentials_of(await service.lookup("r.example")) == ("given", "pw2")
+    assert credentials_of(await service.lookup("docker.io")) == ("fromfile", "pw1")
+    assert credentials_of(await service.lookup("other.example")) == ("", "")
+    assert credentials_of(AuthConfig(identitytoken="tok")) == ("", "tok")
+    assert "pw2" not in repr(service)
