@@ -34,6 +34,8 @@ from aiodockerapi.cli import build_flags
 from aiodockerapi.cli.build_flags import SecretSpec
 from aiodockerapi.cli.formats import CliError
 from aiodockerapi.cli.parser import build_parser
+from aiodockerapi.http import HTTPRequest
+from aiodockerapi.testing import MockResponse, MockTransport
 
 from .registry import Registry, registry  # noqa: F401
 from .sandbox import ENGINE, Sandbox
@@ -528,3 +530,28 @@ async def test_auth_service_answers_given_credentials_first(tmp_path: Path) -> N
     assert credentials_of(await service.lookup("other.example")) == ("", "")
     assert credentials_of(AuthConfig(identitytoken="tok")) == ("", "tok")
     assert "pw2" not in repr(service)
+
+
+async def test_directory_context_falls_back_to_a_tar_where_no_session_opens(
+    tmp_path: Path,
+) -> None:
+    """A transport that cannot upgrade (a mock; Podman refuses /session) still builds a
+    directory with version="2" as before, its context a tar body; a build that needs the
+    session says why it cannot run."""
+
+    def answer(request: HTTPRequest) -> MockResponse:
+        return MockResponse(chunks=[b'{"aux":{"ID":"sha256:abc"}}\n'])
+
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    mock = MockTransport(answer)
+    async with Docker(transport=mock, api_version="1.45") as docker:
+        got = [m async for m in docker.images.build(tmp_path, version="2")]
+        assert len(got) == 1
+        build_request = mock.requests[-1]
+        assert build_request.target.startswith("/v1.45/build?")
+        assert "session=" not in build_request.target
+        assert build_request.data is not None  # the tar body
+        with pytest.raises(NotImplementedError, match="cannot upgrade"):
+            async for _ in docker.images.build(tmp_path, version="2", secrets={"a": "b"}):
+                pass
+    assert sessions_open() == []

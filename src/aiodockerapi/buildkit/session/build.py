@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
+from ...errors import DockerError
 from ...models import BuildInfo
 from ...params import with_param
 from .authservice import AuthService
@@ -125,29 +126,43 @@ async def session_build(
     """The build's messages, with its session open for as long as they come.
 
     A `context` that is a directory's path goes over the session (FileSync) instead of
-    `data`; else, when the session is not `needed` for anything else, the build runs as a
-    plain one."""
-    if isinstance(context, (str, os.PathLike)) and await anyio.to_thread.run_sync(
-        os.path.isdir, context
-    ):
-        options.use_context(os.fsdecode(os.fspath(context)))
-        params = [(k, v) for k, v in req.params or () if k != "dockerfile"]
-        req = req._replace(params=params)
-        req = with_param(req, "remote", [CLIENT_SESSION])
-        req = with_param(req, "dockerfile", [options.dockerfile_name])
-        if data is not None and hasattr(data, "aclose"):
-            await data.aclose()
-        data = None
-    elif not needed:
+    `data`. When the session is not `needed` for anything else, a context that is not a
+    directory, or a session the transport or daemon cannot open (a mock, Podman), makes it a
+    plain build with `data` as its body."""
+    directory: str | None = None
+    if isinstance(context, (str, os.PathLike)):
+        path = os.fsdecode(os.fspath(context))
+        if await anyio.to_thread.run_sync(os.path.isdir, path):
+            directory = path
+    session = None
+    if directory is not None or needed:
+        if directory is not None:
+            options.use_context(directory)
+        session = await options.session()
+        try:
+            await session.open(t)
+        except BaseException as exc:
+            await session.aclose()
+            refused = isinstance(exc, NotImplementedError) or (
+                isinstance(exc, DockerError) and exc.status is not None
+            )
+            if needed or not refused:
+                raise
+            session = None
+    try:
+        if session is not None:
+            if directory is not None:
+                if data is not None and hasattr(data, "aclose"):
+                    await data.aclose()
+                data = None
+                params = [(k, v) for k, v in req.params or () if k != "dockerfile"]
+                req = with_param(req._replace(params=params), "remote", [CLIENT_SESSION])
+                req = with_param(req, "dockerfile", [options.dockerfile_name])
+            req = with_param(req, "session", [session.id])
         stream = t.stream_json(req, BuildInfo, in_band_errors=True, data=data, headers=headers)
         async with aclosing(stream):
             async for item in stream:
                 yield item
-        return
-    session = await options.session()
-    async with session.opened(t):
-        req = with_param(req, "session", [session.id])
-        stream = t.stream_json(req, BuildInfo, in_band_errors=True, data=data, headers=headers)
-        async with aclosing(stream):
-            async for item in stream:
-                yield item
+    finally:
+        if session is not None:
+            await session.aclose()
