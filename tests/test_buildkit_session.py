@@ -555,3 +555,33 @@ async def test_directory_context_falls_back_to_a_tar_where_no_session_opens(
             async for _ in docker.images.build(tmp_path, version="2", secrets={"a": "b"}):
                 pass
     assert sessions_open() == []
+
+
+async def test_cli_exports_locally_and_as_a_tar_on_stdout(
+    sandbox: Sandbox, context_dir: Path, tmp_path: Path
+) -> None:
+    (context_dir / "Dockerfile").write_text(EXPORTED_SECRET)
+    common = ["-H", sandbox.unix_url, "build", "--network", "none", "--secret", "id=tok"]
+    env = cli_env(tok="exported-by-cli")
+    dest = tmp_path / "out"
+    done = await cli(*common, "-o", f"type=local,dest={dest}", str(context_dir), env=env)
+    assert done.status == 0, done
+    assert (dest / "out").read_text() == "exported-by-cli"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aiodockerapi",
+        *common,
+        "-o",
+        "-",
+        str(context_dir),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), BUILD_TIMEOUT)
+    assert process.returncode == 0, stderr
+    with tarfile.open(fileobj=io.BytesIO(stdout)) as tar:
+        member = tar.extractfile("out")
+        assert member is not None and member.read() == b"exported-by-cli"
+    assert b"DONE" in stderr  # the progress went to standard error

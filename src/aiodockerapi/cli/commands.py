@@ -138,8 +138,10 @@ def _build_failure(exc: BuildFailed) -> CliError:
     return CliError("\n".join([head, *(f"  | {line}" for line in exc.log)]))
 
 
-async def _run_build(stream: AsyncIterator[BuildInfo], *, quiet: bool, buildkit: bool) -> str:
-    """The image id, after showing the build's progress (unless quiet)."""
+async def _run_build(
+    stream: AsyncIterator[BuildInfo], *, quiet: bool, buildkit: bool, file: Any
+) -> str:
+    """The image id, after showing the build's progress on `file` (unless quiet)."""
     if quiet and buildkit:
         return (await run_build(stream)).image_id or ""
     if quiet:
@@ -151,7 +153,7 @@ async def _run_build(stream: AsyncIterator[BuildInfo], *, quiet: bool, buildkit:
                 elif message.stream and message.stream.strip():
                     image_id = message.stream.strip()  # quiet builds say only the id
         return image_id
-    return (await show_progress(stream, sys.stdout)).image_id or ""
+    return (await show_progress(stream, file)).image_id or ""
 
 
 async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
@@ -184,7 +186,14 @@ async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
             auth_configs=await _known_credentials() or None,
             **session,
         )
-        image_id = await _run_build(stream, quiet=args.quiet, buildkit=buildkit)
+        # A tar on standard output leaves the progress to standard error, as buildx does.
+        to_stdout = args.output is not None and args.output["dest"] is sys.stdout.buffer
+        image_id = await _run_build(
+            stream,
+            quiet=args.quiet,
+            buildkit=buildkit,
+            file=sys.stderr if to_stdout else sys.stdout,
+        )
     except BuildFailed as exc:
         raise _build_failure(exc) from exc
     except (ImportError, NotImplementedError) as exc:  # the session's extra, or a stub
