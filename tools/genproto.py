@@ -7,8 +7,9 @@ Usage::
 
 Runs protoc (grpcio-tools' ``grpc_tools.protoc``, the dev extra's) on every ``.proto`` under
 ``proto/`` at once (the trace messages in ``v1/``, the session services' in ``session/``; a
-file may import another by its path under ``proto/``) and writes ``*_pb2.py`` and ``*_pb2.pyi`` beside where the package path says,
-formatted by ruff so that ``ruff format --check`` and ``ruff check`` pass as they are. With
+file may import another by its path under ``proto/``) and writes ``*_pb2.py`` and
+``*_pb2.pyi`` beside where the package path says, formatted by ruff so that
+``ruff format --check`` and ``ruff check`` pass as they are. With
 ``--check`` nothing is written and the exit status is 1 when a committed file differs from a
 fresh generation (or is missing, or is left over from a removed .proto).
 
