@@ -561,7 +561,18 @@ async def test_cli_exports_locally_and_as_a_tar_on_stdout(
     sandbox: Sandbox, context_dir: Path, tmp_path: Path
 ) -> None:
     (context_dir / "Dockerfile").write_text(EXPORTED_SECRET)
-    common = ["-H", sandbox.unix_url, "build", "--network", "none", "--secret", "id=tok"]
+    # Secrets are not part of BuildKit's cache keys: without --no-cache the step could come
+    # from another test's build of the same Dockerfile, with that test's secret.
+    common = [
+        "-H",
+        sandbox.unix_url,
+        "build",
+        "--no-cache",
+        "--network",
+        "none",
+        "--secret",
+        "id=tok",
+    ]
     env = cli_env(tok="exported-by-cli")
     dest = tmp_path / "out"
     done = await cli(*common, "-o", f"type=local,dest={dest}", str(context_dir), env=env)
