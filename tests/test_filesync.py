@@ -423,8 +423,11 @@ def stat_of(path: str, mode: int, linkname: str = "") -> Packet:
 END = Packet(type=Packet.PACKET_STAT)
 
 
-async def export_stream(dest: Path, packets: list[Packet]) -> list[Packet]:
-    """Play ``packets`` to a local export at ``dest``; what the receiver sent back."""
+async def export_stream(
+    dest: Path, packets: list[Packet], replies: list[Packet] | None = None
+) -> list[Packet]:
+    """Play ``packets`` to a local export at ``dest``; what the receiver sent back (also
+    into ``replies``, when it fails)."""
     daemon, client = pipe(size=1000)
     try:
         for packet in packets:
@@ -435,6 +438,8 @@ async def export_stream(dest: Path, packets: list[Packet]) -> list[Packet]:
     finally:
         daemon.close_all()
         client.close_all()
+        if replies is not None:
+            replies.extend(client.sent)
     return client.sent
 
 
@@ -468,8 +473,11 @@ async def test_an_export_never_writes_outside_dest(
     for p in packets:
         p.stat.linkname = p.stat.linkname.format(outside=outside)
     before = sorted(os.listdir(tmp_path))
+    replies: list[Packet] = []
     with pytest.raises(ProtocolError, match=error):
-        await export_stream(tmp_path / "dest", [*packets, END])
+        await export_stream(tmp_path / "dest", [*packets, END], replies)
+    # The daemon is told why, as fsutil's receiver does.
+    assert replies[-1].type == Packet.PACKET_ERR and error in replies[-1].data.decode()
     # Nothing outside, no dest, no staging directory left beside it.
     assert sorted(os.listdir(tmp_path)) == before
     assert os.listdir(outside) == []
@@ -660,3 +668,30 @@ async def test_local_export_through_the_service(tmp_path: Path) -> None:
     ]
     assert (tmp_path / "dest" / "f").read_bytes() == b"z"
     assert set(service.__mapping__()) == {"/moby.filesync.v1.FileSend/DiffCopy"}
+
+
+async def test_failures_answer_the_daemon_a_grpc_status(tmp_path: Path) -> None:
+    """A refused export and an unreadable context answer INVALID_ARGUMENT / INTERNAL with the
+    cause (not grpclib's UNKNOWN), and the export keeps the cause for the caller."""
+    export = LocalExport(tmp_path / "dest")
+    service = FileSendService([export])
+    with pytest.raises(GRPCError) as caught:
+        await call_filesend(service, [RawMessage(stat_of("../x", 0o644).SerializeToString())])
+    assert caught.value.status is Status.INVALID_ARGUMENT
+    assert "climbs out" in str(caught.value.message)
+    assert isinstance(export.error, ProtocolError)
+
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "Dockerfile").write_text("FROM scratch\n")
+    os.mkdir(os.fsencode(tmp_path / "ctx") + b"/bad\xff")
+    sync = FileSyncService(context_dirs(tmp_path / "ctx"))
+    daemon, client = pipe(MultiDict({"dir-name": "context"}), size=100)
+    try:
+        with pytest.raises(GRPCError) as caught, anyio.fail_after(TIMEOUT):
+            await sync.diff_copy(client)
+    finally:
+        daemon.close_all()
+        client.close_all()
+    assert caught.value.status is Status.INTERNAL
+    assert "not valid UTF-8" in str(caught.value.message)
+    assert client.sent[-1].type == Packet.PACKET_ERR

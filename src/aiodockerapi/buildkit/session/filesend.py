@@ -21,7 +21,14 @@ from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 from .filesync_pb2 import BytesMessage
-from .packets import Packet, PacketStream, metadata_values, run_in_thread
+from .packets import (
+    Packet,
+    PacketStream,
+    ProtocolError,
+    grpc_error,
+    metadata_values,
+    run_in_thread,
+)
 from .receive import receive_tree
 
 __all__ = ["FileSendService", "LocalExport", "RawMessage", "TarExport"]
@@ -73,6 +80,8 @@ class LocalExport:
     def __init__(self, dest: str | os.PathLike[str], *, replace: bool = False) -> None:
         self.dest = os.path.abspath(os.fspath(dest))
         self.replace = replace
+        #: Why the export failed, once it has (the daemon is answered an error too).
+        self.error: Exception | None = None
 
     def check(self) -> None:
         """Refuse a destination the export could not be renamed to (call before the build)."""
@@ -128,6 +137,8 @@ class TarExport:
             self.path, self.writer = None, dest
         else:
             raise TypeError(f"tar export destination {dest!r} is neither a path nor a writer")
+        #: Why the export failed, once it has (the daemon is answered an error too).
+        self.error: Exception | None = None
 
     def check(self) -> None:
         """Refuse a path whose directory is missing or that is a directory."""
@@ -199,7 +210,11 @@ class FileSendService:
             raise GRPCError(
                 Status.NOT_FOUND, f"exporter {ids[0] if ids else 0} not found"
             ) from None
-        if isinstance(target, LocalExport):
-            await target.receive(_PacketView(stream))
-        else:
-            await target.receive(stream)
+        try:
+            if isinstance(target, LocalExport):
+                await target.receive(_PacketView(stream))
+            else:
+                await target.receive(stream)
+        except (ProtocolError, OSError, ValueError) as exc:
+            target.error = exc
+            raise grpc_error(exc) from exc

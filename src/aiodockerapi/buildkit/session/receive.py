@@ -8,6 +8,8 @@ are applied last, deepest first, so a read-only directory can still be filled.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from .packets import (
     ProtocolError,
     Stat,
     check_relative,
+    err_packet,
     posix_permissions,
     run_in_thread,
 )
@@ -60,6 +63,11 @@ async def receive_tree(stream: PacketStream, root: str, commit: Callable[[], Non
     receiver = _Receiver(stream, root)
     try:
         await receiver.run(commit)
+    except Exception as exc:
+        if not isinstance(exc, PeerError):  # tell the sender why, as fsutil does
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(stream.send_message(err_packet(str(exc))), 5)
+        raise
     finally:
         receiver.close_all()
 
