@@ -11,6 +11,7 @@ import asyncio
 import io
 import os
 import stat
+import tarfile
 import tempfile
 import tracemalloc
 from collections.abc import Iterator
@@ -23,10 +24,11 @@ import pytest
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from multidict import MultiDict
 
+from aiodockerapi.build_context import open_context
 from aiodockerapi.buildkit.session.filesend import (
     FileSendService,
     LocalExport,
@@ -44,6 +46,7 @@ from aiodockerapi.buildkit.session.packets import (
     posix_permissions,
 )
 from aiodockerapi.buildkit.session.walk import TreeFilter, walk_tree
+from aiodockerapi.dockerignore import DockerIgnore, parse_dockerignore
 
 TIMEOUT = 30
 
@@ -242,6 +245,40 @@ async def test_any_tree_goes_in_order_and_comes_back_whole(tree: dict[str, Any])
         for i in files:
             assert data[i] == (src / stats[i].path).read_bytes()
         assert snapshot(dest) == snapshot(src)
+
+
+PATTERNS = st.lists(
+    st.one_of(
+        st.sampled_from(["*", "**", "**/*é", "*/*", "!*", "!**/B*", "!a/**", "*.x"]),
+        st.text(alphabet="aBzé*?!/", min_size=1, max_size=6),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=st.dictionaries(NAMES, TREE, max_size=5), patterns=PATTERNS)
+async def test_dockerignore_means_the_same_for_tar_and_filesync(
+    tree: dict[str, Any], patterns: list[str]
+) -> None:
+    """One matcher, one meaning: the files and symlinks FileSync sends for a context are
+    the ones the tar context holds."""
+    try:
+        DockerIgnore(parse_dockerignore("\n".join(patterns)))
+    except ValueError:
+        assume(False)
+    with scratch() as src:
+        materialize(src, tree, [1_600_000_000_000_000_000])
+        (src / ".dockerignore").write_text("\n".join(patterns) + "\n")
+        if not (src / "Dockerfile").exists():
+            (src / "Dockerfile").write_text("FROM scratch\n")
+        body = b"".join([chunk async for chunk in open_context(src)])
+        with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+            in_tar = {m.name for m in tar.getmembers() if not m.isdir()}
+        synced = context_dirs(src)["context"]
+        tree_filter = TreeFilter(ignore=synced.ignore, keep=synced.keep)
+        sent = {s.path for s in walk_tree(str(src), tree_filter) if not s.mode & MODE_DIR}
+        assert sent == in_tar
 
 
 async def test_received_stats_match_what_is_sent_again(tmp_path: Path) -> None:
