@@ -193,3 +193,49 @@ async def test_tar_export_to_a_path(docker: Docker, image: str, tmp_path: Path) 
     tree = tree_of_tar(out.read_bytes())
     assert tree["d/x"][:2] == ("file", 0o4750)
     assert sorted(await asyncio.to_thread(os.listdir, tmp_path)) == ["ctx", "out.tar"]
+
+
+IMAGE_DOCKERFILE = """\
+FROM aiodockerapi-test/busybox:latest
+RUN mkdir -p /data/empty /data/ß && echo hi > /data/f && chmod 4755 /data/f \\
+ && ln -s f /data/l && ln /data/f /data/hard && echo 日本 > /data/ß/日本
+"""
+
+
+async def test_exports_match_the_image_filesystem(
+    docker: Docker, image: str, tmp_path: Path
+) -> None:
+    """The same build exported locally and as a tar holds what the built image's container
+    holds (symlinks, a hard link, setuid, an empty directory, non-ASCII names)."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(IMAGE_DOCKERFILE)
+    tag = "aiodockerapi-test/filesync-export:latest"
+    await asyncio.wait_for(
+        run_build(docker.images.build(ctx, t=tag, version="2", networkmode="none")), 300
+    )
+    try:
+        created = await docker.containers.create(
+            {"Image": tag, "Cmd": ["true"], "NetworkDisabled": True}
+        )
+        assert created.id is not None
+        try:
+            body = b"".join([chunk async for chunk in docker.containers.export(created.id)])
+        finally:
+            await docker.containers.delete(created.id)
+    finally:
+        await docker.images.delete(tag)
+    in_image = {k: v for k, v in tree_of_tar(body).items() if k.split("/")[0] in ("bin", "data")}
+    assert in_image["data/f"][:2] == ("file", 0o4755) and in_image["data/l"] == ("link", "f")
+
+    dest = tmp_path / "out"
+    sync = FileSyncService(context_dirs(ctx))
+    await session_context_build(docker, ctx, sync, FileSendService([LocalExport(dest)]), "local")
+    local = await asyncio.to_thread(tree_of, dest)
+    assert {k: v for k, v in local.items() if k.split("/")[0] in ("bin", "data")} == in_image
+    assert os.stat(dest / "data" / "hard").st_ino == os.stat(dest / "data" / "f").st_ino
+
+    tar_out = tmp_path / "out.tar"
+    await session_context_build(docker, ctx, sync, FileSendService([TarExport(tar_out)]), "tar")
+    exported = await asyncio.to_thread(tree_of_tar, tar_out.read_bytes())
+    assert exported == local
