@@ -63,7 +63,7 @@ def context_dirs(
 
     ``dockerfile`` is relative to the context or absolute. The context is filtered by
     ``<Dockerfile>.dockerignore`` beside the Dockerfile when there is one, else by the
-    context's ``.dockerignore`` (both kept themselves, as is the Dockerfile).
+    context's ``.dockerignore``; the Dockerfile and ``.dockerignore`` are always sent.
     """
     root = os.path.abspath(os.fspath(context))
     if not os.path.isdir(root):
@@ -73,7 +73,7 @@ def context_dirs(
         raise FileNotFoundError(f"Dockerfile {path!r} does not exist")
     keep = {DOCKERIGNORE}
     rel = os.path.relpath(path, root)
-    if not rel.startswith(os.pardir):
+    if rel != os.pardir and not rel.startswith(os.pardir + os.sep):
         keep.add(rel.replace(os.sep, "/"))
     own_ignore = path + DOCKERIGNORE
     if os.path.isfile(own_ignore):

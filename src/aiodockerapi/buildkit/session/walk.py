@@ -84,6 +84,10 @@ def _walk_dir(
         names = sorted(os.listdir(directory), key=os.fsencode)
     except FileNotFoundError:  # removed during the walk
         return
+    except PermissionError:
+        if pending:  # a directory left out, only looked into for re-included paths
+            return
+        raise
     for name in names:
         rel = prefix + name
         full = os.path.join(root, rel)
