@@ -738,3 +738,57 @@ async def test_failures_answer_the_daemon_a_grpc_status(tmp_path: Path) -> None:
     assert caught.value.status is Status.INTERNAL
     assert "not valid UTF-8" in str(caught.value.message)
     assert client.sent[-1].type == Packet.PACKET_ERR
+
+
+KIND_MODES = {"dir": MODE_DIR | 0o755, "file": 0o644, "link": MODE_SYMLINK | 0o777, "hard": 0o644}
+CRAFTED = st.lists(
+    st.tuples(
+        st.lists(
+            st.sampled_from(["a", "b", "l", "日"] * 4 + ["..", ".", ""]), min_size=1, max_size=3
+        ),
+        st.sampled_from([False] * 6 + [True]),
+        st.sampled_from(list(KIND_MODES)),
+        st.sampled_from(["{outside}", "..", "../..", "a", "l/x", "/", "a/b"]),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entries=CRAFTED, ordered=st.booleans())
+async def test_no_packet_stream_writes_outside_dest(entries: list[Any], ordered: bool) -> None:
+    """Whatever paths, kinds and link targets a stream lists, nothing lands outside dest:
+    the export is refused (and leaves nothing) or everything is inside it."""
+    if ordered:  # in fsutil's order, so that more streams get past the order check
+        entries = sorted(
+            {"/".join(e[0]): e for e in entries}.values(), key=lambda e: stat_key("/".join(e[0]))
+        )
+    with scratch() as tmp:
+        outside = tmp / "outside"
+        outside.mkdir()
+        packets = []
+        files = []
+        for i, (parts, absolute, kind, target) in enumerate(entries):
+            path = ("/" if absolute else "") + "/".join(parts)
+            linkname = target.format(outside=outside) if kind in ("link", "hard") else ""
+            packets.append(stat_of(path, KIND_MODES[kind], linkname))
+            if kind == "file":
+                files.append(i)
+        packets.append(END)
+        for i in files:
+            packets += [Packet(type=Packet.PACKET_DATA, ID=i, data=b"x")]
+            packets += [Packet(type=Packet.PACKET_DATA, ID=i)]
+        packets.append(Packet(type=Packet.PACKET_FIN))
+        box = tmp / "box"  # dest's parent, where the staging directory goes
+        box.mkdir()
+        try:
+            await export_stream(box / "dest", packets)
+        except (ProtocolError, OSError):
+            assert os.listdir(box) == []
+        else:
+            assert os.listdir(box) == ["dest"]
+            for dirpath, _, filenames in os.walk(box / "dest"):  # symlinks not followed
+                for name in filenames:
+                    assert Path(dirpath, name).is_relative_to(box / "dest")
+        assert sorted(os.listdir(tmp)) == ["box", "outside"]
+        assert os.listdir(outside) == []
