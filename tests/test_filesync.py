@@ -45,7 +45,7 @@ from aiodockerapi.buildkit.session.packets import (
     go_mode,
     posix_permissions,
 )
-from aiodockerapi.buildkit.session.walk import TreeFilter, walk_tree
+from aiodockerapi.buildkit.session.walk import TreeFilter, resolve_followpaths, walk_tree
 from aiodockerapi.dockerignore import DockerIgnore, parse_dockerignore
 
 TIMEOUT = 30
@@ -792,3 +792,22 @@ async def test_no_packet_stream_writes_outside_dest(entries: list[Any], ordered:
                     assert Path(dirpath, name).is_relative_to(box / "dest")
         assert sorted(os.listdir(tmp)) == ["box", "outside"]
         assert os.listdir(outside) == []
+
+
+def test_followpaths_resolve_symlinks_wildcards_and_loops(tmp_path: Path) -> None:
+    (tmp_path / "df").mkdir()
+    (tmp_path / "df" / "Dockerfile.real").write_text("FROM scratch\n")
+    (tmp_path / "Dockerfile").symlink_to("/df/Dockerfile.real")  # absolute: from the root
+    (tmp_path / "dir").symlink_to("df")
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    assert resolve_followpaths(str(tmp_path), ["Dockerfile"]) == [
+        "Dockerfile",
+        "df/Dockerfile.real",
+    ]
+    assert resolve_followpaths(str(tmp_path), ["dir/Docker*", "missing"]) == [
+        "df/Dockerfile.real",
+        "dir",
+        "missing",
+    ]
+    assert resolve_followpaths(str(tmp_path), ["loop1", "../../x"]) == ["loop1", "loop2", "x"]

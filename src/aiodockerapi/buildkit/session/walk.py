@@ -185,6 +185,8 @@ def _follow(root: str, path: str, resolved: set[str], hops: int) -> None:
         current = posixpath.join(current, part) if current else part
         target = _readlink(os.path.join(root, current))
         if target is not None:
+            if current in resolved:  # followed already (or a loop)
+                return
             resolved.add(current)
             base = "" if target.startswith("/") else posixpath.dirname(current)
             follow = posixpath.join(base, target)
