@@ -811,3 +811,5 @@ def test_followpaths_resolve_symlinks_wildcards_and_loops(tmp_path: Path) -> Non
         "missing",
     ]
     assert resolve_followpaths(str(tmp_path), ["loop1", "../../x"]) == ["loop1", "loop2", "x"]
+    # The same symlink on the way to two paths leads to both.
+    assert resolve_followpaths(str(tmp_path), ["dir/a", "dir/b"]) == ["df/a", "df/b", "dir"]
