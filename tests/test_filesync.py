@@ -583,6 +583,17 @@ async def test_export_destination_rules(tmp_path: Path) -> None:
     client.close_all()
     assert os.listdir(dest) == ["new"]
     assert os.listdir(tmp_path) == ["dest"]
+    # A failed export leaves the directory it would have replaced as it was.
+    daemon, client = pipe(size=100)
+    for p in [stat_of("other", 0o644), END, Packet(type=Packet.PACKET_ERR, data=b"boom")]:
+        await daemon.send_message(p)
+    daemon.close()
+    with pytest.raises(ProtocolError, match="boom"), anyio.fail_after(TIMEOUT):
+        await LocalExport(dest, replace=True).receive(client)
+    daemon.close_all()
+    client.close_all()
+    assert os.listdir(dest) == ["new"]
+    assert os.listdir(tmp_path) == ["dest"]
 
 
 # --- cancellation ----------------------------------------------------------------------------

@@ -112,13 +112,22 @@ class LocalExport:
                 if not self.replace or not os.path.isdir(self.dest):
                     raise
                 aside = tempfile.mkdtemp(prefix=f".{name}.", suffix=".old", dir=parent)
-                os.rename(self.dest, os.path.join(aside, name))
+                old = os.path.join(aside, name)
+                os.rename(self.dest, old)
+                try:
+                    os.rename(staging, self.dest)
+                except BaseException:
+                    os.rename(old, self.dest)
+                    os.rmdir(aside)
+                    raise
                 state["aside"] = aside
-                os.rename(staging, self.dest)
             state["committed"] = self.dest
 
         try:
             await receive_tree(stream, staging, commit)
+            if state["aside"] is not None:
+                await run_in_thread(shutil.rmtree, state["aside"], True)
+                state["aside"] = None
         finally:
             if state["committed"] is None:
                 shutil.rmtree(staging, ignore_errors=True)
