@@ -500,6 +500,7 @@ async def export_stream(
         ([stat_of("b", 0o644), stat_of("a", 0o644)], "out of order"),
         ([stat_of("h", 0o644, "../../etc/passwd")], "climbs out"),
         ([stat_of("h", 0o644, "nothing")], "no file received before"),
+        ([stat_of("a", MODE_DIR | 0o755), END, stat_of("b", 0o644)], "after the end of its"),
     ],
 )
 async def test_an_export_never_writes_outside_dest(
@@ -529,6 +530,8 @@ async def test_an_export_lands_whole(tmp_path: Path) -> None:
             stat_of("d/f", 0o755),
             stat_of("d/h", 0o755, "d/f"),
             stat_of("l", MODE_SYMLINK | 0o777, "/etc/passwd"),
+            stat_of("p", (1 << 25) | 0o640),  # a named pipe
+            stat_of("s", (1 << 24) | 0o755),  # a socket: skipped
             END,
             Packet(type=Packet.PACKET_DATA, ID=1, data=b"hello"),
             Packet(type=Packet.PACKET_DATA, ID=1),
@@ -542,6 +545,9 @@ async def test_an_export_lands_whole(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(dest / "d").st_mode) == 0o555
     assert os.readlink(dest / "l") == "/etc/passwd"
     assert os.stat(dest / "d" / "f").st_mtime_ns == 1
+    assert stat.S_ISFIFO(os.lstat(dest / "p").st_mode)
+    assert stat.S_IMODE(os.lstat(dest / "p").st_mode) == 0o640
+    assert sorted(os.listdir(dest)) == ["d", "l", "p"]
 
 
 async def test_an_error_from_the_daemon_leaves_nothing(tmp_path: Path) -> None:
