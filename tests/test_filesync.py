@@ -11,6 +11,7 @@ import asyncio
 import io
 import os
 import stat
+import tarfile
 import tempfile
 import tracemalloc
 from collections.abc import Iterator
@@ -23,10 +24,11 @@ import pytest
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from multidict import MultiDict
 
+from aiodockerapi.build_context import open_context
 from aiodockerapi.buildkit.session.filesend import (
     FileSendService,
     LocalExport,
@@ -43,7 +45,8 @@ from aiodockerapi.buildkit.session.packets import (
     go_mode,
     posix_permissions,
 )
-from aiodockerapi.buildkit.session.walk import TreeFilter, walk_tree
+from aiodockerapi.buildkit.session.walk import TreeFilter, resolve_followpaths, walk_tree
+from aiodockerapi.dockerignore import DockerIgnore, parse_dockerignore
 
 TIMEOUT = 30
 
@@ -244,6 +247,40 @@ async def test_any_tree_goes_in_order_and_comes_back_whole(tree: dict[str, Any])
         assert snapshot(dest) == snapshot(src)
 
 
+PATTERNS = st.lists(
+    st.one_of(
+        st.sampled_from(["*", "**", "**/*é", "*/*", "!*", "!**/B*", "!a/**", "*.x"]),
+        st.text(alphabet="aBzé*?!/", min_size=1, max_size=6),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=st.dictionaries(NAMES, TREE, max_size=5), patterns=PATTERNS)
+async def test_dockerignore_means_the_same_for_tar_and_filesync(
+    tree: dict[str, Any], patterns: list[str]
+) -> None:
+    """One matcher, one meaning: the files and symlinks FileSync sends for a context are
+    the ones the tar context holds."""
+    try:
+        DockerIgnore(parse_dockerignore("\n".join(patterns)))
+    except ValueError:
+        assume(False)
+    with scratch() as src:
+        materialize(src, tree, [1_600_000_000_000_000_000])
+        (src / ".dockerignore").write_text("\n".join(patterns) + "\n")
+        if not (src / "Dockerfile").exists():
+            (src / "Dockerfile").write_text("FROM scratch\n")
+        body = b"".join([chunk async for chunk in open_context(src)])
+        with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+            in_tar = {m.name for m in tar.getmembers() if not m.isdir()}
+        synced = context_dirs(src)["context"]
+        tree_filter = TreeFilter(ignore=synced.ignore, keep=synced.keep)
+        sent = {s.path for s in walk_tree(str(src), tree_filter) if not s.mode & MODE_DIR}
+        assert sent == in_tar
+
+
 async def test_received_stats_match_what_is_sent_again(tmp_path: Path) -> None:
     """What a receiver writes stats the same as its source (size, mtime, mode): the
     daemon's cache of a synced dir compares these to decide what to ask for again."""
@@ -423,8 +460,11 @@ def stat_of(path: str, mode: int, linkname: str = "") -> Packet:
 END = Packet(type=Packet.PACKET_STAT)
 
 
-async def export_stream(dest: Path, packets: list[Packet]) -> list[Packet]:
-    """Play ``packets`` to a local export at ``dest``; what the receiver sent back."""
+async def export_stream(
+    dest: Path, packets: list[Packet], replies: list[Packet] | None = None
+) -> list[Packet]:
+    """Play ``packets`` to a local export at ``dest``; what the receiver sent back (also
+    into ``replies``, when it fails)."""
     daemon, client = pipe(size=1000)
     try:
         for packet in packets:
@@ -435,6 +475,8 @@ async def export_stream(dest: Path, packets: list[Packet]) -> list[Packet]:
     finally:
         daemon.close_all()
         client.close_all()
+        if replies is not None:
+            replies.extend(client.sent)
     return client.sent
 
 
@@ -458,6 +500,7 @@ async def export_stream(dest: Path, packets: list[Packet]) -> list[Packet]:
         ([stat_of("b", 0o644), stat_of("a", 0o644)], "out of order"),
         ([stat_of("h", 0o644, "../../etc/passwd")], "climbs out"),
         ([stat_of("h", 0o644, "nothing")], "no file received before"),
+        ([stat_of("a", 0o644), END, stat_of("b", 0o644)], "after the end of its"),
     ],
 )
 async def test_an_export_never_writes_outside_dest(
@@ -465,11 +508,16 @@ async def test_an_export_never_writes_outside_dest(
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
+    packets = [Packet.FromString(p.SerializeToString()) for p in packets]  # shared: copy
     for p in packets:
-        p.stat.linkname = p.stat.linkname.format(outside=outside)
+        if p.HasField("stat"):
+            p.stat.linkname = p.stat.linkname.format(outside=outside)
     before = sorted(os.listdir(tmp_path))
+    replies: list[Packet] = []
     with pytest.raises(ProtocolError, match=error):
-        await export_stream(tmp_path / "dest", [*packets, END])
+        await export_stream(tmp_path / "dest", [*packets, END], replies)
+    # The daemon is told why, as fsutil's receiver does.
+    assert replies[-1].type == Packet.PACKET_ERR and error in replies[-1].data.decode()
     # Nothing outside, no dest, no staging directory left beside it.
     assert sorted(os.listdir(tmp_path)) == before
     assert os.listdir(outside) == []
@@ -484,6 +532,8 @@ async def test_an_export_lands_whole(tmp_path: Path) -> None:
             stat_of("d/f", 0o755),
             stat_of("d/h", 0o755, "d/f"),
             stat_of("l", MODE_SYMLINK | 0o777, "/etc/passwd"),
+            stat_of("p", (1 << 25) | 0o640),  # a named pipe
+            stat_of("s", (1 << 24) | 0o755),  # a socket: skipped
             END,
             Packet(type=Packet.PACKET_DATA, ID=1, data=b"hello"),
             Packet(type=Packet.PACKET_DATA, ID=1),
@@ -497,6 +547,9 @@ async def test_an_export_lands_whole(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(dest / "d").st_mode) == 0o555
     assert os.readlink(dest / "l") == "/etc/passwd"
     assert os.stat(dest / "d" / "f").st_mtime_ns == 1
+    assert stat.S_ISFIFO(os.lstat(dest / "p").st_mode)
+    assert stat.S_IMODE(os.lstat(dest / "p").st_mode) == 0o640
+    assert sorted(os.listdir(dest)) == ["d", "l", "p"]
 
 
 async def test_an_error_from_the_daemon_leaves_nothing(tmp_path: Path) -> None:
@@ -538,28 +591,45 @@ async def test_export_destination_rules(tmp_path: Path) -> None:
     client.close_all()
     assert os.listdir(dest) == ["new"]
     assert os.listdir(tmp_path) == ["dest"]
+    # A failed export leaves the directory it would have replaced as it was.
+    daemon, client = pipe(size=100)
+    for p in [stat_of("other", 0o644), END, Packet(type=Packet.PACKET_ERR, data=b"boom")]:
+        await daemon.send_message(p)
+    daemon.close()
+    with pytest.raises(ProtocolError, match="boom"), anyio.fail_after(TIMEOUT):
+        await LocalExport(dest, replace=True).receive(client)
+    daemon.close_all()
+    client.close_all()
+    assert os.listdir(dest) == ["new"]
+    assert os.listdir(tmp_path) == ["dest"]
 
 
 # --- cancellation ----------------------------------------------------------------------------
 
 
 async def test_cancelled_mid_sync_leaves_nothing_open(tmp_path: Path) -> None:
+    """grpclib cancels a handler's task when the daemon resets the stream: the file being
+    read is closed, once its worker thread is done with it."""
     (tmp_path / "big").write_bytes(b"x" * (8 << 20))
     fds = open_fds()
     daemon, client = pipe(MultiDict({"dir-name": "context"}), size=4)
     service = FileSyncService({"context": context_dirs(tmp_path, "big")["context"]})
-    with anyio.fail_after(TIMEOUT):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(service.diff_copy, client)
+    task = asyncio.ensure_future(service.diff_copy(client))
+    try:
+        with anyio.fail_after(TIMEOUT):
             assert (await daemon.recv_message()).stat.path == "big"
             await daemon.send_message(Packet(type=Packet.PACKET_REQ, ID=0))
             got = 0
             while got < 1 << 20:
                 packet = await daemon.recv_message()
                 got += len(packet.data)
-            tg.cancel_scope.cancel()
-    daemon.close_all()
-    client.close_all()
+            assert open_fds() == fds + 1  # the file being sent
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        daemon.close_all()
+        client.close_all()
     assert open_fds() == fds
 
 
@@ -660,3 +730,105 @@ async def test_local_export_through_the_service(tmp_path: Path) -> None:
     ]
     assert (tmp_path / "dest" / "f").read_bytes() == b"z"
     assert set(service.__mapping__()) == {"/moby.filesync.v1.FileSend/DiffCopy"}
+
+
+async def test_failures_answer_the_daemon_a_grpc_status(tmp_path: Path) -> None:
+    """A refused export and an unreadable context answer INVALID_ARGUMENT / INTERNAL with the
+    cause (not grpclib's UNKNOWN), and the export keeps the cause for the caller."""
+    export = LocalExport(tmp_path / "dest")
+    service = FileSendService([export])
+    with pytest.raises(GRPCError) as caught:
+        await call_filesend(service, [RawMessage(stat_of("../x", 0o644).SerializeToString())])
+    assert caught.value.status is Status.INVALID_ARGUMENT
+    assert "climbs out" in str(caught.value.message)
+    assert isinstance(export.error, ProtocolError)
+
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "Dockerfile").write_text("FROM scratch\n")
+    os.mkdir(os.fsencode(tmp_path / "ctx") + b"/bad\xff")
+    sync = FileSyncService(context_dirs(tmp_path / "ctx"))
+    daemon, client = pipe(MultiDict({"dir-name": "context"}), size=100)
+    try:
+        with pytest.raises(GRPCError) as caught, anyio.fail_after(TIMEOUT):
+            await sync.diff_copy(client)
+    finally:
+        daemon.close_all()
+        client.close_all()
+    assert caught.value.status is Status.INTERNAL
+    assert "not valid UTF-8" in str(caught.value.message)
+    assert client.sent[-1].type == Packet.PACKET_ERR
+
+
+KIND_MODES = {"dir": MODE_DIR | 0o755, "file": 0o644, "link": MODE_SYMLINK | 0o777, "hard": 0o644}
+CRAFTED = st.lists(
+    st.tuples(
+        st.lists(
+            st.sampled_from(["a", "b", "l", "日"] * 4 + ["..", ".", ""]), min_size=1, max_size=3
+        ),
+        st.sampled_from([False] * 6 + [True]),
+        st.sampled_from(list(KIND_MODES)),
+        st.sampled_from(["{outside}", "..", "../..", "a", "l/x", "/", "a/b"]),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entries=CRAFTED, ordered=st.booleans())
+async def test_no_packet_stream_writes_outside_dest(entries: list[Any], ordered: bool) -> None:
+    """Whatever paths, kinds and link targets a stream lists, nothing lands outside dest:
+    the export is refused (and leaves nothing) or everything is inside it."""
+    if ordered:  # in fsutil's order, so that more streams get past the order check
+        entries = sorted(
+            {"/".join(e[0]): e for e in entries}.values(), key=lambda e: stat_key("/".join(e[0]))
+        )
+    with scratch() as tmp:
+        outside = tmp / "outside"
+        outside.mkdir()
+        packets = []
+        files = []
+        for i, (parts, absolute, kind, target) in enumerate(entries):
+            path = ("/" if absolute else "") + "/".join(parts)
+            linkname = target.format(outside=outside) if kind in ("link", "hard") else ""
+            packets.append(stat_of(path, KIND_MODES[kind], linkname))
+            if kind == "file":
+                files.append(i)
+        packets.append(END)
+        for i in files:
+            packets += [Packet(type=Packet.PACKET_DATA, ID=i, data=b"x")]
+            packets += [Packet(type=Packet.PACKET_DATA, ID=i)]
+        packets.append(Packet(type=Packet.PACKET_FIN))
+        box = tmp / "box"  # dest's parent, where the staging directory goes
+        box.mkdir()
+        try:
+            await export_stream(box / "dest", packets)
+        except (ProtocolError, OSError):
+            assert os.listdir(box) == []
+        else:
+            assert os.listdir(box) == ["dest"]
+            for dirpath, _, filenames in os.walk(box / "dest"):  # symlinks not followed
+                for name in filenames:
+                    assert Path(dirpath, name).is_relative_to(box / "dest")
+        assert sorted(os.listdir(tmp)) == ["box", "outside"]
+        assert os.listdir(outside) == []
+
+
+def test_followpaths_resolve_symlinks_wildcards_and_loops(tmp_path: Path) -> None:
+    (tmp_path / "df").mkdir()
+    (tmp_path / "df" / "Dockerfile.real").write_text("FROM scratch\n")
+    (tmp_path / "Dockerfile").symlink_to("/df/Dockerfile.real")  # absolute: from the root
+    (tmp_path / "dir").symlink_to("df")
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    assert resolve_followpaths(str(tmp_path), ["Dockerfile"]) == [
+        "Dockerfile",
+        "df/Dockerfile.real",
+    ]
+    assert resolve_followpaths(str(tmp_path), ["dir/Docker*", "missing"]) == [
+        "df/Dockerfile.real",
+        "dir",
+        "missing",
+    ]
+    assert resolve_followpaths(str(tmp_path), ["loop1", "../../x"]) == ["loop1", "loop2", "x"]
+    # The same symlink on the way to two paths leads to both.
+    assert resolve_followpaths(str(tmp_path), ["dir/a", "dir/b"]) == ["df/a", "df/b", "dir"]

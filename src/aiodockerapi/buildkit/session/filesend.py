@@ -21,7 +21,14 @@ from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 from .filesync_pb2 import BytesMessage
-from .packets import Packet, PacketStream, metadata_values, run_in_thread
+from .packets import (
+    Packet,
+    PacketStream,
+    ProtocolError,
+    grpc_error,
+    metadata_values,
+    run_in_thread,
+)
 from .receive import receive_tree
 
 __all__ = ["FileSendService", "LocalExport", "RawMessage", "TarExport"]
@@ -73,6 +80,8 @@ class LocalExport:
     def __init__(self, dest: str | os.PathLike[str], *, replace: bool = False) -> None:
         self.dest = os.path.abspath(os.fspath(dest))
         self.replace = replace
+        #: Why the export failed, once it has (the daemon is answered an error too).
+        self.error: Exception | None = None
 
     def check(self) -> None:
         """Refuse a destination the export could not be renamed to (call before the build)."""
@@ -103,13 +112,22 @@ class LocalExport:
                 if not self.replace or not os.path.isdir(self.dest):
                     raise
                 aside = tempfile.mkdtemp(prefix=f".{name}.", suffix=".old", dir=parent)
-                os.rename(self.dest, os.path.join(aside, name))
+                old = os.path.join(aside, name)
+                os.rename(self.dest, old)
+                try:
+                    os.rename(staging, self.dest)
+                except BaseException:
+                    os.rename(old, self.dest)
+                    os.rmdir(aside)
+                    raise
                 state["aside"] = aside
-                os.rename(staging, self.dest)
             state["committed"] = self.dest
 
         try:
             await receive_tree(stream, staging, commit)
+            if state["aside"] is not None:
+                await run_in_thread(shutil.rmtree, state["aside"], True)
+                state["aside"] = None
         finally:
             if state["committed"] is None:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -128,6 +146,8 @@ class TarExport:
             self.path, self.writer = None, dest
         else:
             raise TypeError(f"tar export destination {dest!r} is neither a path nor a writer")
+        #: Why the export failed, once it has (the daemon is answered an error too).
+        self.error: Exception | None = None
 
     def check(self) -> None:
         """Refuse a path whose directory is missing or that is a directory."""
@@ -199,7 +219,11 @@ class FileSendService:
             raise GRPCError(
                 Status.NOT_FOUND, f"exporter {ids[0] if ids else 0} not found"
             ) from None
-        if isinstance(target, LocalExport):
-            await target.receive(_PacketView(stream))
-        else:
-            await target.receive(stream)
+        try:
+            if isinstance(target, LocalExport):
+                await target.receive(_PacketView(stream))
+            else:
+                await target.receive(stream)
+        except (ProtocolError, OSError, ValueError) as exc:
+            target.error = exc
+            raise grpc_error(exc) from exc

@@ -10,6 +10,7 @@ so it asks again only for files whose size, mtime or mode changed.
 from __future__ import annotations
 
 import os
+import stat as _stat
 from collections.abc import Awaitable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
@@ -29,6 +30,7 @@ from .packets import (
     ProtocolError,
     Stat,
     err_packet,
+    grpc_error,
     metadata_values,
     run_in_thread,
     stat_packet,
@@ -61,7 +63,7 @@ def context_dirs(
 
     ``dockerfile`` is relative to the context or absolute. The context is filtered by
     ``<Dockerfile>.dockerignore`` beside the Dockerfile when there is one, else by the
-    context's ``.dockerignore`` (both kept themselves, as is the Dockerfile).
+    context's ``.dockerignore``; the Dockerfile and ``.dockerignore`` are always sent.
     """
     root = os.path.abspath(os.fspath(context))
     if not os.path.isdir(root):
@@ -71,7 +73,7 @@ def context_dirs(
         raise FileNotFoundError(f"Dockerfile {path!r} does not exist")
     keep = {DOCKERIGNORE}
     rel = os.path.relpath(path, root)
-    if not rel.startswith(os.pardir):
+    if rel != os.pardir and not rel.startswith(os.pardir + os.sep):
         keep.add(rel.replace(os.sep, "/"))
     own_ignore = path + DOCKERIGNORE
     if os.path.isfile(own_ignore):
@@ -114,13 +116,16 @@ class FileSyncService:
         if follow:
             include += await run_in_thread(resolve_followpaths, synced.path, follow)
         exclude = metadata_values(stream.metadata, "exclude-patterns")
-        tree_filter = TreeFilter(
-            ignore=synced.ignore,
-            keep=synced.keep,
-            include=DockerIgnore(include) if include else None,
-            exclude=DockerIgnore(exclude) if exclude else None,
-        )
-        await send_tree(stream, synced.path, tree_filter, reset_owner=synced.reset_owner)
+        try:
+            tree_filter = TreeFilter(
+                ignore=synced.ignore,
+                keep=synced.keep,
+                include=DockerIgnore(include) if include else None,
+                exclude=DockerIgnore(exclude) if exclude else None,
+            )
+            await send_tree(stream, synced.path, tree_filter, reset_owner=synced.reset_owner)
+        except (ProtocolError, OSError, ValueError) as exc:
+            raise grpc_error(exc) from exc
 
 
 async def send_tree(
@@ -207,7 +212,7 @@ class _Sender:
     async def send_file(self, file_id: int, rel: str) -> None:
         path = os.path.join(self.root, rel)
         try:
-            fd = await run_in_thread(os.open, path, os.O_RDONLY | _O_NOFOLLOW)
+            fd = await run_in_thread(_open_regular, path)
         except OSError:
             fd = -1  # gone or changed since the walk: an empty file, as fsutil does
         if fd >= 0:
@@ -224,6 +229,15 @@ class _Sender:
 
 class _PeerError(ProtocolError):
     """The other side sent ERR: nothing to tell it back."""
+
+
+def _open_regular(path: str) -> int:
+    # O_NONBLOCK: a FIFO swapped in since the walk must not hang the open.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _O_NOFOLLOW)
+    if not _stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path!r} is no longer a regular file")
+    return fd
 
 
 def _take(entries: Iterator[Stat]) -> list[Stat]:

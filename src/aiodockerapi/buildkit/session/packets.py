@@ -30,6 +30,7 @@ __all__ = [
     "Stat",
     "check_relative",
     "go_mode",
+    "grpc_error",
     "metadata_values",
     "posix_permissions",
     "run_in_thread",
@@ -184,6 +185,18 @@ def stat_packet(stat: Stat | None) -> Packet:
     if stat is not None:
         packet.stat.CopyFrom(stat)
     return packet
+
+
+def grpc_error(exc: Exception) -> Exception:
+    """What the daemon is answered for a failed transfer: a gRPC status naming the cause
+    (grpclib would log anything else as an application error and answer UNKNOWN)."""
+    from grpclib.const import Status
+    from grpclib.exceptions import GRPCError
+
+    if isinstance(exc, GRPCError):
+        return exc
+    status = Status.INVALID_ARGUMENT if isinstance(exc, ProtocolError) else Status.INTERNAL
+    return GRPCError(status, str(exc))
 
 
 def err_packet(message: str) -> Packet:

@@ -8,6 +8,8 @@ are applied last, deepest first, so a read-only directory can still be filled.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from .packets import (
     ProtocolError,
     Stat,
     check_relative,
+    err_packet,
     posix_permissions,
     run_in_thread,
 )
@@ -60,6 +63,11 @@ async def receive_tree(stream: PacketStream, root: str, commit: Callable[[], Non
     receiver = _Receiver(stream, root)
     try:
         await receiver.run(commit)
+    except Exception as exc:
+        if not isinstance(exc, PeerError):  # tell the sender why, as fsutil does
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(stream.send_message(err_packet(str(exc))), 5)
+        raise
     finally:
         receiver.close_all()
 
@@ -85,9 +93,13 @@ class _Receiver:
                     return
                 raise ProtocolError("the sender ended the file stream before it was complete")
             kind = packet.type
+            if finished:  # dest is complete and in place: wait for the sender's FIN
+                if kind == Packet.PACKET_FIN:
+                    return
+                continue
             if kind == Packet.PACKET_STAT:
-                if finished:
-                    raise ProtocolError("the sender listed a file after the transfer ended")
+                if self.listed:
+                    raise ProtocolError("the sender listed a file after the end of its listing")
                 if packet.HasField("stat"):
                     self.entry(packet.stat)
                 else:
@@ -95,20 +107,17 @@ class _Receiver:
             elif kind == Packet.PACKET_DATA:
                 await self.data(packet.ID, packet.data)
             elif kind == Packet.PACKET_FIN:
-                if not finished:
-                    raise ProtocolError("the sender sent FIN before the transfer ended")
-                return
+                raise ProtocolError("the sender sent FIN before the transfer ended")
             elif kind == Packet.PACKET_ERR:
                 raise PeerError("error from the sender: " + packet.data.decode("utf-8", "replace"))
             else:
                 raise ProtocolError(f"unexpected packet type {kind} from the sender")
-            if not finished:
-                await self.request_more()
-                if self.listed and not self.waiting and not self.open:
-                    self.finish_dirs()
-                    commit()
-                    finished = True
-                    await self.stream.send_message(Packet(type=Packet.PACKET_FIN))
+            await self.request_more()
+            if self.listed and not self.waiting and not self.open:
+                self.finish_dirs()
+                commit()
+                finished = True
+                await self.stream.send_message(Packet(type=Packet.PACKET_FIN))
 
     def entry(self, stat: Stat) -> None:
         path = stat.path
@@ -125,7 +134,7 @@ class _Receiver:
             _set_time(full, stat, follow=False)
         elif mode & MODE_NAMED_PIPE:
             os.mkfifo(full, 0o600)
-            os.chmod(full, posix_permissions(mode), follow_symlinks=False)
+            os.chmod(full, posix_permissions(mode))  # just made: no symlink
             _set_time(full, stat, follow=False)
         elif mode & MODE_TYPE:
             return  # devices and sockets are not exported

@@ -84,6 +84,10 @@ def _walk_dir(
         names = sorted(os.listdir(directory), key=os.fsencode)
     except FileNotFoundError:  # removed during the walk
         return
+    except PermissionError:
+        if pending:  # a directory left out, only looked into for re-included paths
+            return
+        raise
     for name in names:
         rel = prefix + name
         full = os.path.join(root, rel)
@@ -153,12 +157,15 @@ def resolve_followpaths(root: str, paths: Iterable[str]) -> list[str]:
     directory.
     """
     resolved: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for path in paths:
-        _follow(root, path, resolved, 0)
+        _follow(root, path, resolved, seen, 0)
     return sorted(resolved)
 
 
-def _follow(root: str, path: str, resolved: set[str], hops: int) -> None:
+def _follow(
+    root: str, path: str, resolved: set[str], seen: set[tuple[str, str]], hops: int
+) -> None:
     path = posixpath.normpath("/" + path).lstrip("/")
     if not path or hops > _MAX_HOPS:
         return
@@ -176,15 +183,22 @@ def _follow(root: str, path: str, resolved: set[str], hops: int) -> None:
             for name in sorted(names):
                 if pattern.excluded(name):
                     joined = posixpath.join(parent, name)
-                    _follow(root, posixpath.join(joined, rest) if rest else joined, resolved, hops)
+                    _follow(
+                        root, posixpath.join(joined, rest) if rest else joined, resolved, seen, hops
+                    )
             return
         current = posixpath.join(current, part) if current else part
         target = _readlink(os.path.join(root, current))
         if target is not None:
+            if (current, rest) in seen:  # followed already (or a loop)
+                return
+            seen.add((current, rest))
             resolved.add(current)
             base = "" if target.startswith("/") else posixpath.dirname(current)
             follow = posixpath.join(base, target)
-            _follow(root, posixpath.join(follow, rest) if rest else follow, resolved, hops + 1)
+            _follow(
+                root, posixpath.join(follow, rest) if rest else follow, resolved, seen, hops + 1
+            )
             return
     resolved.add(current)
 
