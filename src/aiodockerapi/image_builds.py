@@ -65,7 +65,8 @@ class ImageBuilds(Resource):
 
         Args:
             context: bytes, a tar file's path, a directory (tarred on the fly, honouring
-                .dockerignore), a binary file object or an async iterable of bytes.
+                .dockerignore; with version="2" and the buildkit extra, synced over the
+                session instead), a binary file object or an async iterable of bytes.
             dockerfile: the Dockerfile's path in the context; "Dockerfile" by default.
             t: name(s) to tag the image with, "name:tag".
             extrahosts: extra /etc/hosts entries for the build's containers.
