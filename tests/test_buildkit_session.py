@@ -3,19 +3,13 @@ credentials, and the session's life around a build, against the real daemons."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
-import gc
 import io
 import json
 import logging
-import os
-import shutil
-import subprocess
 import sys
 import tarfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,62 +18,46 @@ import pytest
 
 from aiodockerapi import Docker, TLSConfig
 from aiodockerapi.auth import AuthConfig
-from aiodockerapi.buildkit import BuildFailed, run_build
+from aiodockerapi.buildkit import BuildFailed
 from aiodockerapi.buildkit.session import SessionUnavailable
 from aiodockerapi.buildkit.session.authservice import AuthService, credentials_of
 from aiodockerapi.buildkit.session.build import SessionOptions
-from aiodockerapi.buildkit.session.connection import Session, method_headers
+from aiodockerapi.buildkit.session.connection import method_headers
 from aiodockerapi.buildkit.session.secrets import Secrets
-from aiodockerapi.cli import build_flags
-from aiodockerapi.cli.build_flags import SecretSpec
-from aiodockerapi.cli.formats import CliError
-from aiodockerapi.cli.parser import build_parser
 from aiodockerapi.http import HTTPRequest
 from aiodockerapi.testing import MockResponse, MockTransport
 
 from .registry import Registry, registry  # noqa: F401
 from .sandbox import ENGINE, Sandbox
-from .test_cli import cli, cli_env
+from .session_kit import (
+    BUILD_TIMEOUT,
+    EXPORTED_SECRET,
+    TEST_IMAGE,
+    Agent,
+    build,
+    copy_with_libs,
+    dockerfile,
+    new_context_dir,
+    sessions_open,
+    two_agents,
+)
 
 pytestmark = [
     pytest.mark.daemon,
     pytest.mark.skipif(ENGINE == "podman", reason="Podman has no BuildKit session"),
 ]
 
-BUILD_TIMEOUT = 180
-
 
 @pytest.fixture
 def context_dir(tmp_path: Path, image: str) -> Path:
-    ctx = tmp_path / "ctx"
-    ctx.mkdir()
-    return ctx
+    """An empty build context; the test image (its FROM) is built first."""
+    return new_context_dir(tmp_path)
 
 
-def dockerfile(ctx: Path, *lines: str) -> Path:
-    (ctx / "Dockerfile").write_text("\n".join([f"FROM {TEST_IMAGE}", *lines]) + "\n")
-    return ctx
-
-
-TEST_IMAGE = "aiodockerapi-test/busybox:latest"
-
-
-def sessions_open() -> list[Session]:
-    """Sessions still open anywhere in the process."""
-    return [o for o in gc.get_objects() if isinstance(o, Session) and not o.closed]
-
-
-async def build(docker: Docker, ctx: Path, **kwargs: object) -> str | None:
-    """The image id (None for a build exported to the client)."""
-    result = await asyncio.wait_for(
-        run_build(
-            docker.images.build(ctx, version="2", networkmode="none", nocache=True, **kwargs)  # type: ignore[arg-type]
-        ),
-        BUILD_TIMEOUT,
-    )
-    if "output" not in kwargs:
-        assert result.image_id is not None
-    return result.image_id
+@pytest.fixture
+def agents(tmp_path: Path) -> Iterator[tuple[Agent, Agent]]:
+    with two_agents(tmp_path) as pair:
+        yield pair
 
 
 # --- secrets ---------------------------------------------------------------------------------
@@ -142,69 +120,6 @@ async def test_secret_file_missing_is_refused_before_the_build(
     assert sessions_open() == []
 
 
-# --- ssh forwarding --------------------------------------------------------------------------
-
-
-def _copy_with_libs(binary: str, root: Path) -> None:
-    """`binary` and the shared libraries it loads, at their paths under `root`."""
-    done = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True)
-    paths = [binary]
-    for line in done.stdout.splitlines():
-        parts = line.split()
-        path = parts[2] if "=>" in parts and len(parts) > 2 else parts[0]
-        if path.startswith("/"):
-            paths.append(path)
-    for path in paths:
-        target = root / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(os.path.realpath(path), target)
-
-
-class Agent:
-    """A throwaway ssh-agent holding one generated key with `comment`."""
-
-    def __init__(self, where: Path, comment: str) -> None:
-        where.mkdir()
-        self.socket = where / "agent.sock"
-        self.process = subprocess.Popen(
-            ["ssh-agent", "-D", "-a", str(self.socket)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not self.socket.exists():
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                self.close()
-                raise RuntimeError("ssh-agent did not start")
-            time.sleep(0.02)
-        key = where / "key"
-        subprocess.run(
-            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(key)],
-            check=True,
-        )
-        env = {**os.environ, "SSH_AUTH_SOCK": str(self.socket)}
-        subprocess.run(["ssh-add", "-q", str(key)], env=env, check=True, capture_output=True)
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
-@pytest.fixture
-def agents(tmp_path: Path) -> Iterator[tuple[Agent, Agent]]:
-    one = Agent(tmp_path / "agent-one", "key-one")
-    try:
-        two = Agent(tmp_path / "agent-two", "key-two")
-    except BaseException:
-        one.close()
-        raise
-    try:
-        yield one, two
-    finally:
-        one.close()
-        two.close()
-
-
 async def test_ssh_agents_are_forwarded(
     docker: Docker,
     context_dir: Path,
@@ -214,7 +129,7 @@ async def test_ssh_agents_are_forwarded(
     """Two agents by id ("default" from $SSH_AUTH_SOCK, "two" by path): `ssh-add -l` in a step
     lists the key of the agent its mount names, and only that one."""
     one, two = agents
-    _copy_with_libs("/usr/bin/ssh-add", context_dir / "root")
+    copy_with_libs("/usr/bin/ssh-add", context_dir / "root")
     dockerfile(
         context_dir,
         "COPY root/ /",
@@ -274,126 +189,7 @@ async def test_cancelled_build_leaves_no_session_and_no_task(
     assert asyncio.all_tasks() - before == set()
 
 
-# --- the command line ------------------------------------------------------------------------
-
-
-def build_args(*flags: str) -> argparse.Namespace:
-    return build_parser().parse_args(["build", *flags, "."])
-
-
-def test_cli_secret_flags_parse_as_buildx_takes_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    args = build_args(
-        "--secret",
-        "id=tok,src=/run/tok.txt",
-        "--secret",
-        "id=api,env=API_KEY",
-        "--secret",
-        "id=other,type=env,source=OTHER",
-        "--secret",
-        "id=BARE",
-    )
-    assert args.secret == [
-        SecretSpec("tok", "/run/tok.txt", None),
-        SecretSpec("api", None, "API_KEY"),
-        SecretSpec("other", None, "OTHER"),
-        SecretSpec("BARE", None, "BARE"),
-    ]
-    monkeypatch.setenv("API_KEY", "k1")
-    monkeypatch.setenv("OTHER", "k2")
-    monkeypatch.setenv("BARE", "k3")
-    assert build_flags.secrets_of(args.secret) == {
-        "tok": Path("/run/tok.txt"),
-        "api": "k1",
-        "other": "k2",
-        "BARE": "k3",
-    }
-    monkeypatch.delenv("BARE")
-    with pytest.raises(CliError, match="id=BARE: environment variable BARE is not set"):
-        build_flags.secrets_of(args.secret)
-
-
-@pytest.mark.parametrize(
-    ("flag", "fragment"),
-    [
-        ("--secret=src=/x", "an id is needed"),
-        ("--secret=id=a,src=/x,env=Y", "src or env, not both"),
-        ("--secret=id=a,mode=0400", "unexpected key 'mode'"),
-        ("--secret=id=a,type=ssh", "type is file or env"),
-        ("--ssh=default=/a.sock,/b.sock", "one agent socket per id"),
-        ("--ssh==/a.sock", "expected ID[=SOCKET]"),
-        ("--output=type=image", "type is local or tar"),
-        ("--output=type=local", "a dest is needed"),
-        ("--output=type=local,dest=-", "only type=tar"),
-        ("--output=type=tar,dest=x,compression=gzip", "unexpected key 'compression'"),
-    ],
-)
-def test_cli_bad_session_flags_are_usage_errors(
-    flag: str, fragment: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as exited:
-        build_args(flag)
-    assert exited.value.code == 2
-    assert fragment in capsys.readouterr().err
-
-
-def test_cli_ssh_and_output_flags() -> None:
-    args = build_args("--ssh", "default", "--ssh", "work=/run/agent.sock", "-o", "out")
-    assert build_flags.ssh_of(args.ssh) == {"default": None, "work": "/run/agent.sock"}
-    assert args.output == {"type": "local", "dest": "out"}
-    assert build_args("--output", "type=tar,dest=img.tar").output == {
-        "type": "tar",
-        "dest": "img.tar",
-    }
-    assert build_args("--output", "type=local,dest=dir").output == {
-        "type": "local",
-        "dest": "dir",
-    }
-    assert build_args("-o", "-").output == {"type": "tar", "dest": sys.stdout.buffer}
-    assert build_args("-o", "type=tar,dest=-").output == {"type": "tar", "dest": sys.stdout.buffer}
-
-
-async def test_cli_build_with_a_secret_and_an_agent(
-    sandbox: Sandbox, context_dir: Path, agents: tuple[Agent, Agent], tmp_path: Path
-) -> None:
-    _copy_with_libs("/usr/bin/ssh-add", context_dir / "root")
-    dockerfile(
-        context_dir,
-        "COPY root/ /",
-        'RUN --mount=type=secret,id=tok test "$(cat /run/secrets/tok)" = from-env',
-        'RUN --mount=type=secret,id=file test "$(cat /run/secrets/file)" = from-file',
-        "RUN --mount=type=ssh,id=work ssh-add -l | grep -q key-two",
-    )
-    (tmp_path / "secret.txt").write_text("from-file")
-    done = await cli(
-        "-H",
-        sandbox.unix_url,
-        "build",
-        "-q",
-        "--no-cache",
-        "--network",
-        "none",
-        "--secret",
-        "id=tok,env=THE_TOKEN",
-        "--secret",
-        f"id=file,src={tmp_path / 'secret.txt'}",
-        "--ssh",
-        f"work={agents[1].socket}",
-        str(context_dir),
-        env=cli_env(THE_TOKEN="from-env"),
-        timeout=BUILD_TIMEOUT,
-    )
-    assert done.status == 0, done
-    assert done.out.strip().startswith("sha256:")
-
-
 # --- exports and the extra -------------------------------------------------------------------
-
-EXPORTED_SECRET = (
-    f"FROM {TEST_IMAGE} AS build\n"
-    "RUN --mount=type=secret,id=tok cat /run/secrets/tok > /out\n"
-    "FROM scratch\n"
-    "COPY --from=build /out /out\n"
-)
 
 
 async def test_secret_comes_back_in_a_local_export(
@@ -555,44 +351,3 @@ async def test_directory_context_falls_back_to_a_tar_where_no_session_opens(
             async for _ in docker.images.build(tmp_path, version="2", secrets={"a": "b"}):
                 pass
     assert sessions_open() == []
-
-
-async def test_cli_exports_locally_and_as_a_tar_on_stdout(
-    sandbox: Sandbox, context_dir: Path, tmp_path: Path
-) -> None:
-    (context_dir / "Dockerfile").write_text(EXPORTED_SECRET)
-    # Secrets are not part of BuildKit's cache keys: without --no-cache the step could come
-    # from another test's build of the same Dockerfile, with that test's secret.
-    common = [
-        "-H",
-        sandbox.unix_url,
-        "build",
-        "--no-cache",
-        "--network",
-        "none",
-        "--secret",
-        "id=tok",
-    ]
-    env = cli_env(tok="exported-by-cli")
-    dest = tmp_path / "out"
-    done = await cli(*common, "-o", f"type=local,dest={dest}", str(context_dir), env=env)
-    assert done.status == 0, done
-    assert (dest / "out").read_text() == "exported-by-cli"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "aiodockerapi",
-        *common,
-        "-o",
-        "-",
-        str(context_dir),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), BUILD_TIMEOUT)
-    assert process.returncode == 0, stderr
-    with tarfile.open(fileobj=io.BytesIO(stdout)) as tar:
-        member = tar.extractfile("out")
-        assert member is not None and member.read() == b"exported-by-cli"
-    assert b"DONE" in stderr  # the progress went to standard error
