@@ -121,7 +121,10 @@ class Session:
         up = await t.http.upgrade(request)
         if up.status != 101:
             if up.status >= 400:
-                raise status_error(up.status, await up.read(), "", t.host)
+                body = await up.read()
+                reason = f"{t.host} opens no BuildKit session (POST /session: HTTP {up.status})"
+                # Podman (no BuildKit) answers 404 with a bare "Not Found": say what it means.
+                raise status_error(up.status, body if up.status != 404 else b"", reason, t.host)
             up.writer.close()
             raise DockerError(up.status, f"POST /session on {t.host}: status {up.status}, not 101")
         loop = asyncio.get_running_loop()
