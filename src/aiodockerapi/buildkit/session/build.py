@@ -35,9 +35,10 @@ CLIENT_SESSION = "client-session"
 
 
 class SessionOptions:
-    """What a build serves over its session, checked when the build is made (before any
-    request): secrets, ssh agents, registry credentials, a directory context, an export,
-    and any further services."""
+    """What a build serves over its session: secrets, ssh agents, registry credentials, a
+    directory context, an export, and any further services. Types and values are checked
+    when the build is made; files, sockets and the export's destination when its stream
+    starts, off the event loop, before any request."""
 
     def __init__(
         self,
