@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 import stat as _stat
-from collections.abc import Awaitable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -48,6 +48,7 @@ _READ_SIZE = 1024 * 1024
 _SMALL_FILE = 64 * 1024
 _SMALL_BATCH = 64
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -142,12 +143,11 @@ async def send_tree(
     sender = _Sender(stream, root)
     send_req, recv_req = anyio.create_memory_object_stream[_Request](max_buffer_size=1 << 30)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(
-            sender.guard, sender.walk(walk_tree(root, tree_filter, reset_owner=reset_owner)), tg
-        )
-        tg.start_soon(sender.guard, sender.serve(recv_req), tg)
+        entries = walk_tree(root, tree_filter, reset_owner=reset_owner)
+        tg.start_soon(sender.guard, tg, sender.walk, entries)
+        tg.start_soon(sender.guard, tg, sender.serve, recv_req)
         with send_req:
-            await sender.guard(sender.receive(send_req), tg)
+            await sender.guard(tg, sender.receive, send_req)
     if sender.error is not None:
         raise sender.error
     await stream.send_message(Packet(type=Packet.PACKET_FIN))
@@ -161,10 +161,10 @@ class _Sender:
         self.error: BaseException | None = None
         self._lock = anyio.Lock()
 
-    async def guard(self, work: Awaitable[None], tg: TaskGroup) -> None:
-        """Run ``work``; on the first failure tell the receiver and stop the others."""
+    async def guard(self, tg: TaskGroup, work: Callable[[_T], Awaitable[None]], arg: _T) -> None:
+        """Run ``work(arg)``; on the first failure tell the receiver and stop the others."""
         try:
-            await work
+            await work(arg)
         except Exception as exc:
             if self.error is None:
                 self.error = exc
