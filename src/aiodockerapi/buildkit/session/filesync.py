@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import os
 import stat as _stat
-from collections.abc import Awaitable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import anyio
 import anyio.to_thread
-from anyio.abc import ObjectReceiveStream, TaskGroup
-from anyio.streams.memory import MemoryObjectSendStream
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ...dockerignore import DOCKERIGNORE, DockerIgnore, load_dockerignore, parse_dockerignore
 from .packets import (
@@ -27,6 +27,7 @@ from .packets import (
     MODE_TYPE,
     Packet,
     PacketStream,
+    PeerError,
     ProtocolError,
     Stat,
     err_packet,
@@ -43,7 +44,11 @@ DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy"
 
 _WALK_BATCH = 256
 _READ_SIZE = 1024 * 1024
+# Files up to this size are read together, up to this many in one worker-thread hop.
+_SMALL_FILE = 64 * 1024
+_SMALL_BATCH = 64
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -136,14 +141,13 @@ async def send_tree(
     The walk and the file reads run on worker threads, so the event loop stays free.
     """
     sender = _Sender(stream, root)
-    send_req, recv_req = anyio.create_memory_object_stream[tuple[int, str]](max_buffer_size=1 << 30)
+    send_req, recv_req = anyio.create_memory_object_stream[_Request](max_buffer_size=1 << 30)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(
-            sender.guard, sender.walk(walk_tree(root, tree_filter, reset_owner=reset_owner)), tg
-        )
-        tg.start_soon(sender.guard, sender.serve(recv_req), tg)
+        entries = walk_tree(root, tree_filter, reset_owner=reset_owner)
+        tg.start_soon(sender.guard, tg, sender.walk, entries)
+        tg.start_soon(sender.guard, tg, sender.serve, recv_req)
         with send_req:
-            await sender.guard(sender.receive(send_req), tg)
+            await sender.guard(tg, sender.receive, send_req)
     if sender.error is not None:
         raise sender.error
     await stream.send_message(Packet(type=Packet.PACKET_FIN))
@@ -153,19 +157,19 @@ class _Sender:
     def __init__(self, stream: PacketStream, root: str) -> None:
         self.stream = stream
         self.root = root
-        self.files: dict[int, str] = {}
+        self.files: dict[int, _Request] = {}
         self.error: BaseException | None = None
         self._lock = anyio.Lock()
 
-    async def guard(self, work: Awaitable[None], tg: TaskGroup) -> None:
-        """Run ``work``; on the first failure tell the receiver and stop the others."""
+    async def guard(self, tg: TaskGroup, work: Callable[[_T], Awaitable[None]], arg: _T) -> None:
+        """Run ``work(arg)``; on the first failure tell the receiver and stop the others."""
         try:
-            await work
+            await work(arg)
         except Exception as exc:
             if self.error is None:
                 self.error = exc
                 tg.cancel_scope.cancel()
-                if not isinstance(exc, _PeerError):
+                if not isinstance(exc, PeerError):
                     with anyio.move_on_after(5, shield=True):
                         try:
                             await self.send(err_packet(str(exc)))
@@ -182,62 +186,120 @@ class _Sender:
         while batch := await run_in_thread(_take, entries):
             for stat in batch:
                 if not stat.mode & MODE_TYPE:
-                    self.files[index] = stat.path
+                    self.files[index] = _Request(index, stat.path, stat.size)
                 index += 1
                 await self.send(stat_packet(stat))
         await self.send(stat_packet(None))
 
-    async def receive(self, requests: MemoryObjectSendStream[tuple[int, str]]) -> None:
+    async def receive(self, requests: MemoryObjectSendStream[_Request]) -> None:
         while True:
             packet = await self.stream.recv_message()
             if packet is None:
                 raise ProtocolError("the receiver ended the file stream without FIN")
             if packet.type == Packet.PACKET_REQ:
-                path = self.files.pop(packet.ID, None)
-                if path is None:
+                request = self.files.pop(packet.ID, None)
+                if request is None:
                     raise ProtocolError(f"the receiver asked for an invalid file id {packet.ID}")
-                requests.send_nowait((packet.ID, path))
+                requests.send_nowait(request)
             elif packet.type == Packet.PACKET_FIN:
                 return
             elif packet.type == Packet.PACKET_ERR:
-                raise _PeerError(
+                raise PeerError(
                     "error from the receiver: " + packet.data.decode("utf-8", "replace")
                 )
 
-    async def serve(self, requests: ObjectReceiveStream[tuple[int, str]]) -> None:
+    async def serve(self, requests: MemoryObjectReceiveStream[_Request]) -> None:
         async with requests:
-            async for file_id, rel in requests:
-                await self.send_file(file_id, rel)
+            async for request in requests:
+                # The small files asked for so far are read in one worker-thread hop: a
+                # hop costs far more than reading a few KiB.
+                small: list[_Request] = []
+                current: _Request | None = request
+                while current is not None:
+                    if current.size > _SMALL_FILE:
+                        await self.send_file(current.id, current.path)
+                    else:
+                        small.append(current)
+                    current = _next_now(requests) if len(small) < _SMALL_BATCH else None
+                if small:
+                    paths = [os.path.join(self.root, r.path) for r in small]
+                    contents = await run_in_thread(_read_small_files, paths)
+                    for r, data in zip(small, contents, strict=True):
+                        if data is None:  # grew since the walk: streamed instead
+                            await self.send_file(r.id, r.path)
+                        else:
+                            await self.send_data(r.id, data)
+
+    async def send_data(self, file_id: int, data: bytes) -> None:
+        for start in range(0, len(data), CHUNK_SIZE):
+            chunk = data[start : start + CHUNK_SIZE]
+            await self.send(Packet(type=Packet.PACKET_DATA, ID=file_id, data=chunk))
+        await self.send(Packet(type=Packet.PACKET_DATA, ID=file_id))
 
     async def send_file(self, file_id: int, rel: str) -> None:
-        path = os.path.join(self.root, rel)
+        """Send a large file, read a MiB at a time (one worker-thread hop each)."""
         try:
-            fd = await run_in_thread(_open_regular, path)
+            fd, block = await run_in_thread(_open_and_read, os.path.join(self.root, rel))
         except OSError:
-            fd = -1  # gone or changed since the walk: an empty file, as fsutil does
-        if fd >= 0:
-            try:
-                while block := await run_in_thread(os.read, fd, _READ_SIZE):
-                    view = memoryview(block)
-                    for start in range(0, len(view), CHUNK_SIZE):
-                        chunk = bytes(view[start : start + CHUNK_SIZE])
-                        await self.send(Packet(type=Packet.PACKET_DATA, ID=file_id, data=chunk))
-            finally:
+            fd, block = -1, b""  # gone or changed since the walk: empty, as fsutil does
+        try:
+            while block:
+                view = memoryview(block)
+                for start in range(0, len(view), CHUNK_SIZE):
+                    chunk = bytes(view[start : start + CHUNK_SIZE])
+                    await self.send(Packet(type=Packet.PACKET_DATA, ID=file_id, data=chunk))
+                block = await run_in_thread(os.read, fd, _READ_SIZE) if fd >= 0 else b""
+        finally:
+            if fd >= 0:
                 os.close(fd)
         await self.send(Packet(type=Packet.PACKET_DATA, ID=file_id))
 
 
-class _PeerError(ProtocolError):
-    """The other side sent ERR: nothing to tell it back."""
+class _Request(NamedTuple):
+    id: int
+    path: str
+    size: int
 
 
-def _open_regular(path: str) -> int:
+def _next_now(requests: MemoryObjectReceiveStream[_Request]) -> _Request | None:
+    try:
+        return requests.receive_nowait()
+    except (anyio.WouldBlock, anyio.EndOfStream):
+        return None
+
+
+def _read_small_files(paths: list[str]) -> list[bytes | None]:
+    """Each file's content (empty if gone), or None for one now larger than a read."""
+    out: list[bytes | None] = []
+    for path in paths:
+        try:
+            fd, data = _open_and_read(path)
+        except OSError:
+            out.append(b"")
+            continue
+        if fd >= 0:
+            os.close(fd)
+            out.append(None)
+        else:
+            out.append(data)
+    return out
+
+
+def _open_and_read(path: str) -> tuple[int, bytes]:
+    """The file's first MiB, and its descriptor if there is more (else -1, closed)."""
     # O_NONBLOCK: a FIFO swapped in since the walk must not hang the open.
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _O_NOFOLLOW)
-    if not _stat.S_ISREG(os.fstat(fd).st_mode):
+    try:
+        if not _stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path!r} is no longer a regular file")
+        block = os.read(fd, _READ_SIZE)
+        if len(block) < _READ_SIZE:
+            os.close(fd)
+            return -1, block
+        return fd, block
+    except BaseException:
         os.close(fd)
-        raise OSError(f"{path!r} is no longer a regular file")
-    return fd
+        raise
 
 
 def _take(entries: Iterator[Stat]) -> list[Stat]:

@@ -26,6 +26,7 @@ __all__ = [
     "OrderCheck",
     "Packet",
     "PacketStream",
+    "PeerError",
     "ProtocolError",
     "Stat",
     "check_relative",
@@ -80,6 +81,10 @@ _SPECIAL_BITS = (
 
 class ProtocolError(Exception):
     """The other side broke the Packet protocol, or sent a path that isn't allowed."""
+
+
+class PeerError(ProtocolError):
+    """The other side reported an error (an ``ERR`` packet): nothing to tell it back."""
 
 
 class PacketStream(Protocol):

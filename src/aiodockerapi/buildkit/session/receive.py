@@ -23,6 +23,7 @@ from .packets import (
     OrderCheck,
     Packet,
     PacketStream,
+    PeerError,
     ProtocolError,
     Stat,
     check_relative,
@@ -35,15 +36,13 @@ __all__ = ["PeerError", "receive_tree"]
 
 # Files whose content is asked for at once: bounded, so the sender never waits on a
 # request the receiver cannot send because it is busy sending others.
-_MAX_OPEN = 16
+_MAX_OPEN = 64
+# Complete files are closed this many at a time.
+_CLOSE_BATCH = 64
 # Data is written to disk in blocks this large (one worker-thread hop each).
 _WRITE_BLOCK = 512 * 1024
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-
-
-class PeerError(ProtocolError):
-    """The other side reported an error (an ``ERR`` packet)."""
 
 
 @dataclass
@@ -81,6 +80,7 @@ class _Receiver:
         self.dirs: list[Stat] = []
         self.waiting: deque[tuple[int, str, Stat]] = deque()
         self.open: dict[int, _File] = {}
+        self.done: list[_File] = []  # complete, to be closed in a batch
         self.index = 0
         self.listed = False
 
@@ -114,6 +114,7 @@ class _Receiver:
                 raise ProtocolError(f"unexpected packet type {kind} from the sender")
             await self.request_more()
             if self.listed and not self.waiting and not self.open:
+                await self.close_done()
                 self.finish_dirs()
                 commit()
                 finished = True
@@ -166,9 +167,21 @@ class _Receiver:
             if len(file.buffer) >= _WRITE_BLOCK:
                 await self.flush(file)
             return
-        await self.flush(file)
         del self.open[file_id]
-        await run_in_thread(_close_file, file)
+        self.done.append(file)
+        if len(self.done) >= _CLOSE_BATCH:
+            await self.close_done()
+
+    async def close_done(self) -> None:
+        """Finish the complete files: write what is left, set mode and mtime, close; in one
+        worker-thread hop for many files, which costs far more than a small file's writes."""
+        if self.done:
+            files, self.done = self.done, []
+            try:
+                await run_in_thread(_close_files, files)
+            except BaseException:
+                self.done = [f for f in files if f.fd >= 0]
+                raise
 
     async def flush(self, file: _File) -> None:
         if file.buffer:
@@ -183,9 +196,11 @@ class _Receiver:
             _set_time(full, stat, follow=True)
 
     def close_all(self) -> None:
-        for file in self.open.values():
-            os.close(file.fd)
+        for file in [*self.open.values(), *self.done]:
+            if file.fd >= 0:
+                os.close(file.fd)
         self.open.clear()
+        self.done.clear()
 
 
 def _write_all(fd: int, block: bytes) -> None:
@@ -194,8 +209,15 @@ def _write_all(fd: int, block: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _close_files(files: list[_File]) -> None:
+    for file in files:
+        _close_file(file)
+
+
 def _close_file(file: _File) -> None:
     try:
+        _write_all(file.fd, bytes(file.buffer))
+        file.buffer.clear()
         os.fchmod(file.fd, posix_permissions(file.stat.mode))
         os.utime(file.fd, ns=(file.stat.modTime, file.stat.modTime))
     finally:
