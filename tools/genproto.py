@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
-"""Generate the protobuf message classes of ``aiodockerapi/buildkit/v1/`` from ``proto/``.
+"""Generate the protobuf message classes under ``src/aiodockerapi/buildkit/`` from ``proto/``.
 
 Usage::
 
     python tools/genproto.py [--check]
 
 Runs protoc (grpcio-tools' ``grpc_tools.protoc``, the dev extra's) on every ``.proto`` under
-``proto/`` and writes ``*_pb2.py`` and ``*_pb2.pyi`` beside where the package path says,
-formatted by ruff so that ``ruff format --check`` and ``ruff check`` pass as they are. With
+``proto/`` at once (the trace messages in ``v1/``, the session services' in ``session/``; a
+file may import another by its path under ``proto/``) and writes ``*_pb2.py`` and
+``*_pb2.pyi`` beside where the package path says, formatted by ruff so that
+``ruff format --check`` and ``ruff check`` pass as they are. With
 ``--check`` nothing is written and the exit status is 1 when a committed file differs from a
 fresh generation (or is missing, or is left over from a removed .proto).
 
 The output depends on protoc's version (it is written into the code, which checks the
 protobuf runtime against it at import), so the dev extra pins grpcio-tools; the ``buildkit``
 extra asks for a protobuf runtime at least that new, within the same major version.
+
+Only messages are generated: the session's services are grpclib handlers written by hand
+(each a ``__mapping__()`` of its few methods), so no generated code needs grpclib.
 """
 
 from __future__ import annotations

@@ -123,9 +123,18 @@ class DockerIgnore:
 
         Conservative: a ``**`` exception is assumed to reach anywhere.
         """
+        return self._may_match_under(directory, exclusion=True)
+
+    def may_match_under(self, directory: str) -> bool:
+        """Whether some plain (not ``!``) pattern could match a path strictly inside
+        ``directory``; conservative like :meth:`may_reinclude_under`.
+        """
+        return self._may_match_under(directory, exclusion=False)
+
+    def _may_match_under(self, directory: str, *, exclusion: bool) -> bool:
         parts = _clean_pattern(directory).split("/")
         for pattern in self._patterns:
-            if not pattern.exclusion:
+            if pattern.exclusion != exclusion:
                 continue
             if pattern.segments is None:
                 return True

@@ -3,8 +3,9 @@ POST /build/prune), mixed into Images."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from . import operations as ops
 from .auth import AuthInput, encode_registry_config
@@ -49,18 +50,23 @@ class ImageBuilds(Resource):
         outputs: str | None = None,
         version: Literal["1", "2"] | None = None,
         auth_configs: Mapping[str, AuthInput] | None = None,
+        secrets: Mapping[str, bytes | str | os.PathLike[str]] | None = None,
+        ssh: Mapping[str, str | os.PathLike[str] | None] | None = None,
+        output: Mapping[str, Any] | None = None,
     ) -> AsyncGenerator[BuildInfo, None]:
         """POST /build: stream the context, yield the build's messages.
 
         A failed step raises DockerStreamError. Leaving the loop early closes the connection,
         which makes the daemon cancel the build. With BuildKit (`version="2"`), progress comes
         as trace messages (`aux` a string) that aiodockerapi.buildkit decodes and folds into
-        per-step state (`buildkit.run_build` gives the image id); what needs BuildKit's session
-        (secrets, ssh forwarding) is not supported (docs/buildkit.md).
+        per-step state (`buildkit.run_build` gives the image id). `secrets`, `ssh` and
+        `output` need BuildKit and its session (the `buildkit` extra; docs/buildkit.md): the
+        session opens before the build and closes when its stream ends.
 
         Args:
             context: bytes, a tar file's path, a directory (tarred on the fly, honouring
-                .dockerignore), a binary file object or an async iterable of bytes.
+                .dockerignore; with version="2" and the buildkit extra, synced over the
+                session instead), a binary file object or an async iterable of bytes.
             dockerfile: the Dockerfile's path in the context; "Dockerfile" by default.
             t: name(s) to tag the image with, "name:tag".
             extrahosts: extra /etc/hosts entries for the build's containers.
@@ -87,12 +93,35 @@ class ImageBuilds(Resource):
             outputs: BuildKit's output configuration, as JSON text.
             version: the builder: "1" the classic one, "2" BuildKit.
             auth_configs: registry -> credentials for the images the build pulls, sent as
-                X-Registry-Config.
+                X-Registry-Config (and, with a session, answered to BuildKit's asks).
+            secrets: secret id -> bytes, str or a file's path (read when the build asks),
+                for `RUN --mount=type=secret,id=...`.
+            ssh: ssh id ("default", ...) -> an agent's unix socket, or None for
+                $SSH_AUTH_SOCK, for `RUN --mount=type=ssh[,id=...]`.
+            output: where BuildKit exports the result: {"type": "local", "dest": a
+                directory} or {"type": "tar", "dest": a file's path or a binary file}.
         """
         if version not in (None, "1", "2"):
             raise ValueError(f'version must be "1" (classic) or "2" (BuildKit), not {version!r}')
         if (context is None) == (remote is None):
             raise ValueError("give exactly one of a build context or remote=")
+        session = None
+        if secrets is not None or ssh is not None or output is not None:
+            from .buildkit.session.build import SessionOptions
+
+            if version != "2":
+                raise ValueError('secrets, ssh and output need BuildKit: pass version="2"')
+            if output is not None and outputs is not None:
+                raise ValueError("give output= or outputs=, not both")
+            session = SessionOptions(
+                secrets=secrets,
+                ssh=ssh,
+                output=output,
+                auth_configs=auth_configs,
+                dockerfile=dockerfile,
+            )
+            if output is not None:
+                outputs = session.outputs
         req = ops.ImageBuild(
             t=string_list("t", t) or None,
             dockerfile=dockerfile,
@@ -124,6 +153,26 @@ class ImageBuilds(Resource):
         if auth_configs is not None:
             headers["X-Registry-Config"] = encode_registry_config(auth_configs)
         data = None if context is None else open_context(context, dockerfile=dockerfile)
+        needed = session is not None
+        if version == "2" and isinstance(context, (str, os.PathLike)) and session is None:
+            from .buildkit.session import session_available
+
+            if session_available():  # else a directory goes as a tar, as with version="1"
+                from .buildkit.session.build import SessionOptions
+
+                session = SessionOptions(auth_configs=auth_configs, dockerfile=dockerfile)
+        if session is not None:
+            from .buildkit.session.build import session_build
+
+            return session_build(
+                self._t,
+                req,
+                session,
+                data=data,
+                headers=headers,
+                context=context,
+                needed=needed,
+            )
         return self._t.stream_json(req, BuildInfo, in_band_errors=True, data=data, headers=headers)
 
     async def build_prune(

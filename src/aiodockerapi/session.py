@@ -1,4 +1,5 @@
-"""docker.session: BuildKit sessions, which aiodockerapi does not implement."""
+"""docker.session: a bare BuildKit session, which aiodockerapi does not open on its own (a
+BuildKit build opens its own: aiodockerapi.buildkit.session)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,19 @@ __all__ = ["Session"]
 
 
 class Session(Resource):
-    """BuildKit's interactive sessions: not supported; builds use the classic builder."""
+    """A bare BuildKit session: not supported; `images.build(..., version="2")` opens one."""
 
     async def start(self) -> NoReturn:
         """POST /session: always raises SessionNotSupported, without sending a request.
 
         The endpoint only works as an HTTP/1.1 upgrade to h2c, on which the client then
         serves BuildKit's gRPC services (build context sync, secrets, registry auth) to the
-        daemon for the length of a build. aiodockerapi speaks no gRPC, and a plain request
-        gets nothing useful: dockerd 20.10 (API 1.41) answers it with 400 "no upgrade proto
-        in request". Builds go through the classic builder instead: `images.build`.
+        daemon for the length of a build. A session on its own is of no use: a BuildKit
+        build (`images.build(..., version="2", secrets=..., ssh=..., output=...)`) opens its
+        own and closes it when the build ends (aiodockerapi.buildkit.session).
         """
         raise SessionNotSupported(
-            "BuildKit sessions (POST /session) are not supported by aiodockerapi: the endpoint "
-            "upgrades the connection to h2c for BuildKit's gRPC services; build images with "
-            "the classic builder, docker.images.build"
+            "a bare BuildKit session (POST /session) is not offered: "
+            'docker.images.build(..., version="2") opens one for its build '
+            "(secrets=, ssh=, output=, a directory context)"
         )

@@ -17,12 +17,14 @@ from ..buildkit import BuildFailed, protobuf_available, run_build
 from ..client import Docker
 from ..errors import DockerError, NotFound
 from ..models import (
+    BuildInfo,
     ContainerCreateResponse,
     ImageID,
     PingResponse,
     StreamType,
     SystemVersion,
 )
+from . import build_flags
 from .formats import CliError, describe, human_size, out
 from .parser import filters as parse_filters
 from .parser import from_env, labels
@@ -136,40 +138,66 @@ def _build_failure(exc: BuildFailed) -> CliError:
     return CliError("\n".join([head, *(f"  | {line}" for line in exc.log)]))
 
 
+async def _run_build(
+    stream: AsyncIterator[BuildInfo], *, quiet: bool, buildkit: bool, file: Any
+) -> str:
+    """The image id, after showing the build's progress on `file` (unless quiet)."""
+    if quiet and buildkit:
+        return (await run_build(stream)).image_id or ""
+    if quiet:
+        image_id = ""
+        async with closing(stream):
+            async for message in stream:
+                if isinstance(message.aux, ImageID) and message.aux.id:
+                    image_id = message.aux.id
+                elif message.stream and message.stream.strip():
+                    image_id = message.stream.strip()  # quiet builds say only the id
+        return image_id
+    return (await show_progress(stream, file)).image_id or ""
+
+
 async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
     """build: a directory, with the steps and any pulls shown live; then the image id."""
     context, dockerfile = _build_paths(args.path, args.file)
-    builder = args.builder or await _choose_builder(docker)
+    session: dict[str, Any] = {}
+    if args.secret:
+        session["secrets"] = build_flags.secrets_of(args.secret)
+    if args.ssh:
+        session["ssh"] = build_flags.ssh_of(args.ssh)
+    if args.output is not None:
+        session["output"] = args.output
+    builder = args.builder or ("buildkit" if session else await _choose_builder(docker))
     buildkit = builder == "buildkit"
-    stream = docker.images.build(
-        context,
-        dockerfile=dockerfile,
-        t=args.tag or None,
-        buildargs=from_env(args.build_arg) or None,
-        labels=labels(args.label) or None,
-        nocache=args.no_cache,
-        pull=args.pull or None,
-        target=args.target,
-        networkmode=args.network,
-        q=args.quiet and not buildkit,
-        version="2" if buildkit else "1",
-        auth_configs=await _known_credentials() or None,
-    )
+    if session and not buildkit:
+        raise CliError("--secret, --ssh and --output need BuildKit (not --builder classic)")
     try:
-        if args.quiet and buildkit:
-            image_id = (await run_build(stream)).image_id or ""
-        elif args.quiet:
-            image_id = ""
-            async with closing(stream):
-                async for message in stream:
-                    if isinstance(message.aux, ImageID) and message.aux.id:
-                        image_id = message.aux.id
-                    elif message.stream and message.stream.strip():
-                        image_id = message.stream.strip()  # quiet builds say only the id
-        else:
-            image_id = (await show_progress(stream, sys.stdout)).image_id or ""
+        stream = docker.images.build(
+            context,
+            dockerfile=dockerfile,
+            t=args.tag or None,
+            buildargs=from_env(args.build_arg) or None,
+            labels=labels(args.label) or None,
+            nocache=args.no_cache,
+            pull=args.pull or None,
+            target=args.target,
+            networkmode=args.network,
+            q=args.quiet and not buildkit,
+            version="2" if buildkit else "1",
+            auth_configs=await _known_credentials() or None,
+            **session,
+        )
+        # A tar on standard output leaves the progress to standard error, as buildx does.
+        to_stdout = args.output is not None and args.output["dest"] is sys.stdout.buffer
+        image_id = await _run_build(
+            stream,
+            quiet=args.quiet,
+            buildkit=buildkit,
+            file=sys.stderr if to_stdout else sys.stdout,
+        )
     except BuildFailed as exc:
         raise _build_failure(exc) from exc
+    except (ImportError, NotImplementedError) as exc:  # the session's extra, or a stub
+        raise CliError(str(exc)) from None
     if image_id:
         out(image_id)
     return 0

@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from .. import __version__
 from ..params import timestamp
+from . import build_flags
 
 PROG = "aiodockerapi"
 CONTAINER_FIELD_HELP = (
@@ -197,6 +198,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--builder",
         choices=("buildkit", "classic"),
         help="BuildKit or the classic builder (default: BuildKit where the daemon has it)",
+    )
+    sub.add_argument(
+        "--secret",
+        action="append",
+        type=build_flags.secret_spec,
+        metavar="id=ID[,src=FILE|env=VAR]",
+        help="a secret for RUN --mount=type=secret (repeatable; BuildKit)",
+    )
+    sub.add_argument(
+        "--ssh",
+        action="append",
+        type=build_flags.ssh_spec,
+        metavar="ID[=SOCKET]",
+        help="forward an ssh agent (default: $SSH_AUTH_SOCK) to RUN --mount=type=ssh",
+    )
+    sub.add_argument(
+        "-o",
+        "--output",
+        type=build_flags.output_spec,
+        metavar="type=local,dest=DIR|type=tar,dest=FILE|-",
+        help="export the result to the client (BuildKit)",
     )
     sub.add_argument("-q", "--quiet", action="store_true", help="print only the image id")
 
