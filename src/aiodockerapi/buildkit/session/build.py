@@ -14,7 +14,6 @@ import anyio.to_thread
 
 from ...errors import DockerError
 from ...models import BuildInfo
-from ...params import with_param
 from .authservice import AuthService
 from .connection import Servable, Session
 from .deps import require_grpclib
@@ -157,9 +156,9 @@ async def session_build(
                     await data.aclose()
                 data = None
                 params = [(k, v) for k, v in req.params or () if k != "dockerfile"]
-                req = with_param(req._replace(params=params), "remote", [CLIENT_SESSION])
-                req = with_param(req, "dockerfile", [options.dockerfile_name])
-            req = with_param(req, "session", [session.id])
+                req = req._replace(params=params).with_param("remote", [CLIENT_SESSION])
+                req = req.with_param("dockerfile", [options.dockerfile_name])
+            req = req.with_param("session", [session.id])
         stream = t.stream_json(req, BuildInfo, in_band_errors=True, data=data, headers=headers)
         async with aclosing(stream):
             async for item in stream:
