@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import msgspec
 
-from aiodockerapi.jsonstream import in_band_error, json_batches
+from aiodockerapi.bodies.jsonstream import in_band_error, json_batches
 
 T = TypeVar("T")
 

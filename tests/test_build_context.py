@@ -22,8 +22,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from aiodockerapi import build_context as context_module
-from aiodockerapi.build_context import open_context
+from aiodockerapi.bodies import build_context as context_module
+from aiodockerapi.bodies.build_context import open_context
 
 MiB = 1024 * 1024
 HAS_PROC_FDS = os.path.isdir("/proc/self/fd")

@@ -23,7 +23,7 @@ import pytest
 
 from aiodockerapi import Docker
 from aiodockerapi.operations import OPERATIONS
-from aiodockerapi.resource import Resource
+from aiodockerapi.resources.base import Resource
 
 from .conftest import served_api_calls
 from .sandbox import Sandbox

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from aiodockerapi import HealthcheckError, models, recipes
-from aiodockerapi.containers import Containers
-from aiodockerapi.images import Images
+from aiodockerapi.resources.containers import Containers
+from aiodockerapi.resources.images import Images
 
 
 @pytest.mark.parametrize(

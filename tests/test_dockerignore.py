@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aiodockerapi.dockerignore import DockerIgnore, parse_dockerignore
+from aiodockerapi.bodies.dockerignore import DockerIgnore, parse_dockerignore
 
 
 def test_parse_dockerignore() -> None:

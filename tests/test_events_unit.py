@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 from aiodockerapi.errors import DockerConnectionError, StreamCut
-from aiodockerapi.events import Headers, follow_events
 from aiodockerapi.models import EventMessage, SystemEventsResponseActor
+from aiodockerapi.resources.events import Headers, follow_events
 
 SECOND = 1_000_000_000
 

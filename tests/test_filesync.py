@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from multidict import MultiDict
 
-from aiodockerapi.build_context import open_context
+from aiodockerapi.bodies.build_context import open_context
+from aiodockerapi.bodies.dockerignore import DockerIgnore, parse_dockerignore
 from aiodockerapi.buildkit.session.filesend import (
     FileSendService,
     LocalExport,
@@ -46,7 +47,6 @@ from aiodockerapi.buildkit.session.packets import (
     posix_permissions,
 )
 from aiodockerapi.buildkit.session.walk import TreeFilter, resolve_followpaths, walk_tree
-from aiodockerapi.dockerignore import DockerIgnore, parse_dockerignore
 
 TIMEOUT = 30
 

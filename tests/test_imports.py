@@ -17,11 +17,11 @@ from tests.sandbox import Sandbox
 LATER = (
     "aiodockerapi.ssh",
     "aiodockerapi.http.sockets",
-    "aiodockerapi.rawhttp",
-    "aiodockerapi.demux",
-    "aiodockerapi.jsonstream",
-    "aiodockerapi.streams",
-    "aiodockerapi.download",
+    "aiodockerapi.http.rawhttp",
+    "aiodockerapi.bodies.demux",
+    "aiodockerapi.bodies.jsonstream",
+    "aiodockerapi.bodies.streams",
+    "aiodockerapi.bodies.download",
     "aiodockerapi.auth",
     "aiodockerapi.fleet",
     "aiodockerapi.operations",
@@ -69,12 +69,12 @@ def test_import_and_plain_calls_leave_the_rest_unloaded(sandbox: Sandbox) -> Non
     assert not imported & set(LATER), sorted(imported & set(LATER))
     # A plain call brings its resource, the operation table and the models, nothing more.
     called = set(loaded["called"])
-    assert {"aiodockerapi.containers", "aiodockerapi.operations"} <= called
-    stream_modules = {"aiodockerapi.jsonstream", "aiodockerapi.ssh", "aiodockerapi.auth"}
+    assert {"aiodockerapi.resources.containers", "aiodockerapi.operations"} <= called
+    stream_modules = {"aiodockerapi.bodies.jsonstream", "aiodockerapi.ssh", "aiodockerapi.auth"}
     assert not called & stream_modules, sorted(called & stream_modules)
     # The first stream loads the stream decoders (and not ssh, on a unix socket).
     streamed = set(loaded["streamed"])
-    assert {"aiodockerapi.jsonstream", "aiodockerapi.http.sockets"} <= streamed
+    assert {"aiodockerapi.bodies.jsonstream", "aiodockerapi.http.sockets"} <= streamed
     assert "aiodockerapi.ssh" not in streamed
 
 

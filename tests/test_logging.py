@@ -289,7 +289,7 @@ async def test_resume_reconnects_and_renegotiation_are_recorded(
             for name in ("before", "after"):
                 await docker.volumes.delete(f"{name}-{label}")
 
-    reopened = said(debug, "aiodockerapi.events")
+    reopened = said(debug, "aiodockerapi.resources.events")
     assert reopened, "the stream was reopened"
     assert all(m.startswith(f"events of {url}: reopening the stream since ") for m in reopened)
     versions = said(debug, "aiodockerapi.versions")
@@ -385,7 +385,7 @@ async def test_a_fleet_hosts_stream_failing_and_ending_is_recorded(
         async with fleet.events(since=now - 1, until=now) as events:
             items = [item async for item in events]
     assert [item.host for item in items if item.error is not None] == [missing]
-    records = said(debug, "aiodockerapi.events")
+    records = said(debug, "aiodockerapi.resources.events")
     failed = [m for m in records if " failed: " in m]
     assert len(failed) == 1, records
     assert failed[0].startswith(

@@ -24,9 +24,9 @@ import pytest
 
 from aiodockerapi import Docker, DockerStreamError, NotFound, buildkit
 from aiodockerapi.buildkit import BuildFailed
-from aiodockerapi.cli import render as render_module
-from aiodockerapi.cli.progress import ProgressDisplay, show_progress
 from aiodockerapi.models import BuildInfo, CreateImageInfo, ImageID, PushImageInfo
+from aiodockerapi.progress import render as render_module
+from aiodockerapi.progress.display import ProgressDisplay, show_progress
 
 from .jsonvalues import check_in_band
 from .registry import Registry, containerd_image_store, registry  # noqa: F401

@@ -1,4 +1,4 @@
-"""HTTP on sockets of our own (aiodockerapi.rawhttp): chunked bodies cut at every point, and
+"""HTTP on sockets of our own (aiodockerapi.http.rawhttp): chunked bodies cut at every point, and
 the long GET streams against a tiny server that answers what a real daemon never would."""
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from aiodockerapi import (
     StreamCut,
     StreamType,
 )
+from aiodockerapi.http.rawhttp import BodyError, ChunkedDecoder
 from aiodockerapi.models import EventMessage
-from aiodockerapi.rawhttp import BodyError, ChunkedDecoder
 
 
 def chunked(pieces: list[bytes], *, ext: bool = False, upper: bool = False) -> bytes:

@@ -17,12 +17,10 @@ from typing import Any
 import anyio
 import pytest
 
-from aiodockerapi import DockerError, DockerTimeoutError, NotFound
+from aiodockerapi import DockerError, DockerTimeoutError, HealthcheckError, NotFound
 from aiodockerapi.client import Docker
-from aiodockerapi.container_runs import _BACKGROUND
-from aiodockerapi.models import ContainerCreateBody, Frame, HostConfig
-from aiodockerapi import HealthcheckError
-from aiodockerapi.models import RunResult
+from aiodockerapi.models import ContainerCreateBody, Frame, HostConfig, RunResult
+from aiodockerapi.resources.container_runs import _BACKGROUND
 
 from .conftest import container_config
 from .sandbox import PodmanSandbox, Sandbox

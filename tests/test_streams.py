@@ -1,4 +1,5 @@
-"""Unit tests for aiodockerapi.jsonstream and .demux: JSON value streams, in-band errors, frames.
+"""Unit tests for aiodockerapi.bodies.jsonstream and .demux: JSON value streams, in-band
+errors, frames.
 
 Every source here is in memory and never suspends, so the async generators are driven to
 completion synchronously by `drive` (no event loop, which keeps hypothesis fast).
@@ -17,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiodockerapi import DockerError, DockerStreamError, Frame, StreamType
-from aiodockerapi.demux import MULTIPLEXED, RAW, demux, frames
-from aiodockerapi.jsonstream import split_values
+from aiodockerapi.bodies.demux import MULTIPLEXED, RAW, demux, frames
+from aiodockerapi.bodies.jsonstream import split_values
 from aiodockerapi.models import BuildInfo, ErrorDetail, EventMessage, SystemEventsResponseActor
 
 from .jsonvalues import check_in_band, json_values

@@ -35,7 +35,7 @@ if str(REPO_ROOT / "src") not in sys.path[:1]:
 from aiodockerapi import Docker  # noqa: E402
 from aiodockerapi.operation import BASE_VERSION, Operation, version_text  # noqa: E402
 from aiodockerapi.operations import OPERATIONS  # noqa: E402
-from aiodockerapi.resource import Resource  # noqa: E402
+from aiodockerapi.resources.base import Resource  # noqa: E402
 
 HEADER = """\
 # API reference

@@ -30,16 +30,16 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from .auth import AuthConfig
+    from .bodies.streaming import Stream
     from .fleet import Fleet, HostEvent, HostEvents, HostFailure, HostResult
     from .models import Frame, StreamType
-    from .streaming import Stream
 
 # Imported on first use: registry credentials and fleets bring anyio and the models along;
 # the stream types come with the first stream.
 _LATER = {
     "Frame": ".models",
     "StreamType": ".models",
-    "Stream": ".streaming",
+    "Stream": ".bodies.streaming",
     "AuthConfig": ".auth",
     "Fleet": ".fleet",
     "HostEvent": ".fleet",

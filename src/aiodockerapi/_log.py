@@ -2,7 +2,7 @@
 secrets (see docs/logging.md for every logger and record).
 
 The loggers are `aiodockerapi.versions`, `aiodockerapi.http`, `aiodockerapi.ssh`,
-`aiodockerapi.events` and `aiodockerapi.auth`; the package logger has only a NullHandler.
+`aiodockerapi.resources.events` and `aiodockerapi.auth`; the package logger has only a NullHandler.
 Records are made on negotiation, connections opening and closing, retries, reconnects,
 ssh tunnels and credential helpers: never once per plain request.
 """

@@ -12,22 +12,22 @@ from .http.base import HTTPTransport
 from .transport import DEFAULT_TIMEOUT, Transport
 
 if TYPE_CHECKING:
-    from .configs import Configs
-    from .containers import Containers
-    from .distribution import Distribution
-    from .exec import Exec
-    from .images import Images
-    from .networks import Networks
-    from .nodes import Nodes
-    from .plugins import Plugins
-    from .resource import Resource
-    from .secrets import Secrets
-    from .services import Services
-    from .session import Session
-    from .swarm import Swarm
-    from .system import System
-    from .tasks import Tasks
-    from .volumes import Volumes
+    from .resources.base import Resource
+    from .resources.configs import Configs
+    from .resources.containers import Containers
+    from .resources.distribution import Distribution
+    from .resources.exec import Exec
+    from .resources.images import Images
+    from .resources.networks import Networks
+    from .resources.nodes import Nodes
+    from .resources.plugins import Plugins
+    from .resources.secrets import Secrets
+    from .resources.services import Services
+    from .resources.session import Session
+    from .resources.swarm import Swarm
+    from .resources.system import System
+    from .resources.tasks import Tasks
+    from .resources.volumes import Volumes
 
 __all__ = ["Docker"]
 
@@ -75,21 +75,21 @@ class Docker:
     answers in memory.
     """
 
-    system: _OnFirstUse[System] = _OnFirstUse(".system", "System")
-    containers: _OnFirstUse[Containers] = _OnFirstUse(".containers", "Containers")
-    images: _OnFirstUse[Images] = _OnFirstUse(".images", "Images")
-    exec: _OnFirstUse[Exec] = _OnFirstUse(".exec", "Exec")
-    networks: _OnFirstUse[Networks] = _OnFirstUse(".networks", "Networks")
-    volumes: _OnFirstUse[Volumes] = _OnFirstUse(".volumes", "Volumes")
-    swarm: _OnFirstUse[Swarm] = _OnFirstUse(".swarm", "Swarm")
-    services: _OnFirstUse[Services] = _OnFirstUse(".services", "Services")
-    tasks: _OnFirstUse[Tasks] = _OnFirstUse(".tasks", "Tasks")
-    nodes: _OnFirstUse[Nodes] = _OnFirstUse(".nodes", "Nodes")
-    secrets: _OnFirstUse[Secrets] = _OnFirstUse(".secrets", "Secrets")
-    configs: _OnFirstUse[Configs] = _OnFirstUse(".configs", "Configs")
-    plugins: _OnFirstUse[Plugins] = _OnFirstUse(".plugins", "Plugins")
-    distribution: _OnFirstUse[Distribution] = _OnFirstUse(".distribution", "Distribution")
-    session: _OnFirstUse[Session] = _OnFirstUse(".session", "Session")
+    system: _OnFirstUse[System] = _OnFirstUse(".resources.system", "System")
+    containers: _OnFirstUse[Containers] = _OnFirstUse(".resources.containers", "Containers")
+    images: _OnFirstUse[Images] = _OnFirstUse(".resources.images", "Images")
+    exec: _OnFirstUse[Exec] = _OnFirstUse(".resources.exec", "Exec")
+    networks: _OnFirstUse[Networks] = _OnFirstUse(".resources.networks", "Networks")
+    volumes: _OnFirstUse[Volumes] = _OnFirstUse(".resources.volumes", "Volumes")
+    swarm: _OnFirstUse[Swarm] = _OnFirstUse(".resources.swarm", "Swarm")
+    services: _OnFirstUse[Services] = _OnFirstUse(".resources.services", "Services")
+    tasks: _OnFirstUse[Tasks] = _OnFirstUse(".resources.tasks", "Tasks")
+    nodes: _OnFirstUse[Nodes] = _OnFirstUse(".resources.nodes", "Nodes")
+    secrets: _OnFirstUse[Secrets] = _OnFirstUse(".resources.secrets", "Secrets")
+    configs: _OnFirstUse[Configs] = _OnFirstUse(".resources.configs", "Configs")
+    plugins: _OnFirstUse[Plugins] = _OnFirstUse(".resources.plugins", "Plugins")
+    distribution: _OnFirstUse[Distribution] = _OnFirstUse(".resources.distribution", "Distribution")
+    session: _OnFirstUse[Session] = _OnFirstUse(".resources.session", "Session")
 
     def __init__(
         self,

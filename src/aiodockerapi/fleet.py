@@ -15,16 +15,16 @@ import anyio
 import msgspec
 
 from ._log import shown_url
+from .bodies.streaming import on_answer
 from .client import Docker
 from .models import EventMessage
 from .params import Filters, Since
-from .streaming import on_answer
 
 __all__ = ["Fleet", "HostEvent", "HostEvents", "HostFailure", "HostResult"]
 
 T = TypeVar("T")
 
-logger = logging.getLogger("aiodockerapi.events")
+logger = logging.getLogger("aiodockerapi.resources.events")
 
 
 @dataclass(frozen=True)

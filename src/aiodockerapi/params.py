@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote_plus
 
-from .codec import encode
+from .bodies.codec import encode
 
 __all__ = [
     "Filters",

@@ -15,12 +15,13 @@ from typing import Any
 
 __all__: list[str] = []
 
+_CONTAINERS = "resources.containers"
 _MOVED = {
-    "run": ("containers", "Containers.run", "docker.containers.run"),
-    "running": ("containers", "Containers.running", "docker.containers.running"),
-    "wait_for_log": ("containers", "Containers.wait_for_log", "docker.containers.wait_for_log"),
-    "wait_healthy": ("containers", "Containers.wait_healthy", "docker.containers.wait_healthy"),
-    "ensure_image": ("images", "Images.ensure", "docker.images.ensure"),
+    "run": (_CONTAINERS, "Containers.run", "docker.containers.run"),
+    "running": (_CONTAINERS, "Containers.running", "docker.containers.running"),
+    "wait_for_log": (_CONTAINERS, "Containers.wait_for_log", "docker.containers.wait_for_log"),
+    "wait_healthy": (_CONTAINERS, "Containers.wait_healthy", "docker.containers.wait_healthy"),
+    "ensure_image": ("resources.images", "Images.ensure", "docker.images.ensure"),
     "HealthcheckError": ("errors", "HealthcheckError", "aiodockerapi.errors.HealthcheckError"),
     "RunResult": ("models", "RunResult", "aiodockerapi.models.RunResult"),
     "Line": ("models", "Line", "aiodockerapi.models.Line"),

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from types import TracebackType
 from typing import Any
 
-from .codec import encode
+from .bodies.codec import encode
 from .http.base import Headers, HTTPRequest, HTTPTransport, Response
 
 __all__ = ["HTTPRequest", "MockResponse", "MockTransport"]

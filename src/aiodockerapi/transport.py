@@ -18,7 +18,7 @@ import msgspec
 
 from . import docker_contexts
 from ._log import shown_url
-from .codec import decoder, json_body
+from .bodies.codec import decoder, json_body
 from .errors import BadRequest, DockerError
 from .hosts import DEFAULT_HOST, TLSConfig, parse_host, tls_config
 from .http.base import DEFAULT_TIMEOUT, Body, HTTPRequest, HTTPTransport, Response
@@ -30,8 +30,8 @@ from .params import with_query
 from .versions import MAX_API_VERSION, MIN_API_VERSION, Versions
 
 if TYPE_CHECKING:
+    from .bodies.streams import Attach, Resize
     from .models import Frame
-    from .streams import Attach, Resize
 
 __all__ = [
     "DEFAULT_HOST",
@@ -300,8 +300,8 @@ class Transport:
         """A streamed response's media type (see demux.stream_type) and its body in chunks; the
         HTTP transport may send it over a socket of its own (see
         http.default.goes_over_own_socket). `on_headers` is given the response's headers."""
-        from . import demux  # stream modules load on a first stream, not with the client
-        from .streaming import answered
+        from .bodies import demux  # stream modules load on a first stream, not with the client
+        from .bodies.streaming import answered
 
         data, headers = json_body(body, data, headers)
         try:
@@ -336,7 +336,7 @@ class Transport:
         """The JSON values of a streamed body, typed. With `in_band_errors`, a message carrying
         an error raises DockerStreamError. A connection that ends before the daemon ended the
         body raises StreamCut; `on_headers` is given the response's headers."""
-        from .jsonstream import in_band_error
+        from .bodies.jsonstream import in_band_error
 
         batches = self.stream_json_batches(
             req,
@@ -369,7 +369,7 @@ class Transport:
         on_headers: Callable[[Mapping[str, str]], None] | None = None,
     ) -> AsyncGenerator[list[T], None]:
         """stream_json's values in lists, as each network read completed them (never empty)."""
-        from . import jsonstream
+        from .bodies import jsonstream
 
         streamed = self._streamed(
             req, body=body, data=data, headers=headers, timeout=timeout, on_headers=on_headers
@@ -385,7 +385,7 @@ class Transport:
     ) -> AsyncGenerator[Frame, None]:
         """Logs-style output, demuxed or raw as the response's Content-Type (or its first bytes)
         say."""
-        from . import demux
+        from .bodies import demux
 
         async with self._streamed(req, timeout=timeout) as (kind, chunks):
             batches = demux.frame_batches(kind, chunks)
@@ -412,7 +412,7 @@ class Transport:
     ) -> Attach:
         """A request that upgrades the connection to a raw duplex stream (attach, exec):
         `async with` the Attach to send it and get an AttachedStream."""
-        from .streams import Attach
+        from .bodies.streams import Attach
         from .upgrades import attached
 
         return Attach(lambda: attached(self, req, body, tty, resize))

@@ -8,18 +8,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
-from . import demux
-from .codec import encode
+from .bodies import demux
+from .bodies.codec import encode
+from .bodies.streams import AttachedStream
 from .errors import BadRequest, DockerError
 from .http.base import DEFAULT_TIMEOUT, HTTPRequest, Upgraded, WebSocket
 from .http.errors import STREAM, failure, status_error
 from .operation import Request
-from .streams import AttachedStream
 
 if TYPE_CHECKING:
+    from .bodies.streams import Resize
     from .http.base import HTTPTransport
     from .live import LiveStreams
-    from .streams import Resize
     from .versions import Versions
 
 

@@ -24,11 +24,11 @@ from ..models import (
     StreamType,
     SystemVersion,
 )
+from ..progress.display import show_progress
 from . import build_flags
 from .formats import CliError, describe, human_size, out
 from .parser import filters as parse_filters
 from .parser import from_env, labels
-from .progress import show_progress
 
 
 @asynccontextmanager

@@ -13,10 +13,10 @@ import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
-from .. import rawhttp
 from .._log import connection_kind, shown_url, target_path
 from ..hosts import Host
 from ..paths import check_text
+from . import rawhttp
 from .base import (
     CONNECT_TIMEOUT,
     IDENTITY,

@@ -21,7 +21,7 @@ import anyio.to_thread
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ...dockerignore import DOCKERIGNORE, DockerIgnore, load_dockerignore, parse_dockerignore
+from ...bodies.dockerignore import DOCKERIGNORE, DockerIgnore, load_dockerignore, parse_dockerignore
 from .packets import (
     CHUNK_SIZE,
     MODE_TYPE,

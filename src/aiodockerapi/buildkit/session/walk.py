@@ -11,7 +11,7 @@ import stat as _stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ...dockerignore import DockerIgnore
+from ...bodies.dockerignore import DockerIgnore
 from .packets import MODE_DIR, Stat, go_mode
 
 __all__ = ["TreeFilter", "resolve_followpaths", "walk_tree"]
