@@ -112,4 +112,5 @@ def test_a_user_script_type_checks_against_the_editable_install(fresh: Path) -> 
     errors = [line for line in checked.stdout.splitlines() if ": error: " in line]
     assert len(errors) == 1, checked.stdout + checked.stderr
     assert errors[0].startswith("wrong_script.py:5: error: ")
-    assert 'Argument "limit" to "list" of "Containers"' in errors[0]
+    # mypy names the class that defines list: ContainerOps, under docker.containers.
+    assert 'Argument "limit" to "list" of "ContainerOps"' in errors[0]

@@ -239,3 +239,14 @@ async def test_exports_match_the_image_filesystem(
     await session_context_build(docker, ctx, sync, FileSendService([TarExport(tar_out)]), "tar")
     exported = await asyncio.to_thread(tree_of_tar, tar_out.read_bytes())
     assert exported == local
+
+
+async def test_the_session_rebuild_benchmark_runs(docker: Docker) -> None:
+    """benchmarks/session_rebuild.py on this daemon, small: its table, and the session sending
+    a fraction of what the tar upload sends."""
+    from benchmarks import session_rebuild
+
+    samples = await session_rebuild.measure(docker.host, files=40, size=4096, rounds=1)
+    assert samples["session B"][0] < 1024 < samples["tar B"][0]
+    table = session_rebuild.report(samples, 40, 4096)
+    assert "| session (FileSync) |" in table and "| tar upload |" in table
