@@ -10,12 +10,14 @@ import gc
 import io
 import logging
 import os
+import shutil
 import socket
 import tarfile
 import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -575,10 +577,19 @@ def killable() -> Iterator[Sandbox]:
 
 
 async def test_a_daemon_killed_under_concurrent_calls(
-    killable: Sandbox, caplog: pytest.LogCaptureFixture
+    killable: Sandbox, caplog: pytest.LogCaptureFixture, busybox_context: Path
 ) -> None:
-    """~50 workers call the daemon while it is SIGKILLed and restarted on the same socket:
-    every failure is a DockerConnectionError, and calls succeed again afterwards."""
+    """~50 workers call the daemon while it is SIGKILLed and restarted on the same socket,
+    three events streams watch and a build runs a step: every failure is a
+    DockerConnectionError (the streams' and the build's a StreamCut), and calls succeed again
+    afterwards."""
+    context = busybox_context.parent / "killed-build"
+    context.mkdir(exist_ok=True)
+    shutil.copy(busybox_context / "busybox", context / "busybox")
+    (context / "Dockerfile").write_text(
+        "FROM scratch\nCOPY busybox /bin/busybox\n"
+        'RUN ["/bin/busybox", "sh", "-c", "echo step-started; exec /bin/busybox sleep 120"]\n'
+    )
     async with no_leaks(caplog), Docker(killable.unix_url) as docker:
         await docker.system.ping()
         failures: list[BaseException] = []
@@ -624,10 +635,23 @@ async def test_a_daemon_killed_under_concurrent_calls(
                 return exc
             return None
 
+        building = asyncio.Event()
+
+        async def builder() -> BaseException | None:
+            try:
+                async for info in docker.images.build(context, networkmode="none"):
+                    if info.stream and "step-started" in info.stream:
+                        building.set()
+            except Exception as exc:
+                return exc
+            return None
+
         async with asyncio.timeout(90):
             watchers = [asyncio.create_task(watcher()) for _ in range(3)]
             for _ in watchers:
                 await watching.acquire()
+            build = asyncio.create_task(builder())
+            await building.wait()
             workers = [asyncio.create_task(worker(i)) for i in range(50)]
             await asyncio.sleep(0.5)
             proc = killable._proc
@@ -644,9 +668,11 @@ async def test_a_daemon_killed_under_concurrent_calls(
             restarted.set()
             await asyncio.gather(*workers)
             cuts = await asyncio.gather(*watchers)
+            build_cut = await build
             assert (await docker.system.ping()).api_version
     wrong = [f for f in failures if not isinstance(f, DockerConnectionError)]
     assert not wrong, wrong
     assert failures, "the daemon died under the calls: some must have failed"
     assert ok_after == 50
     assert all(isinstance(c, StreamCut) for c in cuts), cuts
+    assert isinstance(build_cut, StreamCut), build_cut
