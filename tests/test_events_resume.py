@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 
 from aiodockerapi import Conflict, Docker, DockerConnectionError, DockerError, Fleet, StreamCut
@@ -281,7 +282,7 @@ class Watch:
 
     async def seen(self, ids: list[str]) -> None:
         """Wait (bounded) until every one of `ids` has arrived."""
-        async with asyncio.timeout(60):
+        async with anyio.fail_after(60):
             while not set(ids) <= set(self.received):
                 self._arrived.clear()
                 await self._arrived.wait()
@@ -367,7 +368,7 @@ async def test_fleet_events_resume_after_an_outage_before_the_first_event(
     received: list[str] = []
     filters = {"type": "container", "event": "create", "label": f"resume.test={label}"}
     async with Fleet([f"unix://{cutter.path}"]) as fleet:
-        async with asyncio.timeout(60), fleet.events(filters=filters, resume=True) as events:
+        async with anyio.fail_after(60), fleet.events(filters=filters, resume=True) as events:
             await cutter.answered.wait()
             during = await outage(cutter, direct, image, label, 5)
             last = await create(direct, image, label)
