@@ -282,7 +282,7 @@ class Watch:
 
     async def seen(self, ids: list[str]) -> None:
         """Wait (bounded) until every one of `ids` has arrived."""
-        async with anyio.fail_after(60):
+        with anyio.fail_after(60):
             while not set(ids) <= set(self.received):
                 self._arrived.clear()
                 await self._arrived.wait()
@@ -368,14 +368,15 @@ async def test_fleet_events_resume_after_an_outage_before_the_first_event(
     received: list[str] = []
     filters = {"type": "container", "event": "create", "label": f"resume.test={label}"}
     async with Fleet([f"unix://{cutter.path}"]) as fleet:
-        async with anyio.fail_after(60), fleet.events(filters=filters, resume=True) as events:
-            await cutter.answered.wait()
-            during = await outage(cutter, direct, image, label, 5)
-            last = await create(direct, image, label)
-            async for item in events:
-                assert item.error is None and item.event is not None
-                assert item.event.actor is not None and item.event.actor.id
-                received.append(item.event.actor.id)
-                if item.event.actor.id == last:
-                    break
+        with anyio.fail_after(60):
+            async with fleet.events(filters=filters, resume=True) as events:
+                await cutter.answered.wait()
+                during = await outage(cutter, direct, image, label, 5)
+                last = await create(direct, image, label)
+                async for item in events:
+                    assert item.error is None and item.event is not None
+                    assert item.event.actor is not None and item.event.actor.id
+                    received.append(item.event.actor.id)
+                    if item.event.actor.id == last:
+                        break
     assert received == [*during, last]
