@@ -18,6 +18,7 @@ from .errors import (
     Forbidden,
     NotFound,
     ServerError,
+    ServiceUpdateError,
     StreamCut,
     Unauthorized,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "HostResult",
     "NotFound",
     "ServerError",
+    "ServiceUpdateError",
     "StreamCut",
     "StreamType",
     "TLSConfig",

@@ -16,6 +16,7 @@ __all__ = [
     "NoStatusError",
     "NotFound",
     "ServerError",
+    "ServiceUpdateError",
     "SessionNotSupported",
     "StreamCut",
     "Unauthorized",
@@ -107,6 +108,26 @@ class SessionNotSupported(NoStatusError, NotImplementedError):
 
 class ContextError(NoStatusError):
     """A Docker context that does not exist or can't be read."""
+
+
+class ServiceUpdateError(NoStatusError):
+    """A swarm service's update that paused, or rolled back, instead of converging.
+
+    `state` is the service's UpdateStatus.State ("paused", "rollback_paused",
+    "rollback_completed"...), `task_errors` what its failing tasks reported.
+    """
+
+    def __init__(
+        self, service_id: str, state: str, message: str, task_errors: list[str] | None = None
+    ) -> None:
+        errors = "; ".join(task_errors or [])
+        super().__init__(
+            f"service {service_id} update {state}: {message}"
+            + (f" (tasks: {errors})" if errors else "")
+        )
+        self.service_id = service_id
+        self.state = state
+        self.task_errors = list(task_errors or [])
 
 
 _BY_STATUS: dict[int, type[DockerError]] = {
