@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiodockerapi import Docker, DockerError
@@ -34,10 +34,9 @@ class Node:
 
 
 @dataclass
-class Managers:
+class Swarm:
     nodes: list[Node]
     image: str  # the busybox test image's id, present on every node
-    killed: set[int] = field(default_factory=set)
 
     @property
     def urls(self) -> list[str]:
@@ -56,7 +55,7 @@ async def _all_ready(client: Docker, count: int) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def three_managers(busybox_context: Path) -> AsyncIterator[Managers]:
+async def three_managers(busybox_context: Path) -> AsyncIterator[Swarm]:
     """Three sandbox daemons in one swarm, all managers, the test image on each."""
     with contextlib.ExitStack() as boxes:
         sandboxes = [boxes.enter_context(running_sandbox()) for _ in range(3)]
@@ -103,8 +102,7 @@ async def three_managers(busybox_context: Path) -> AsyncIterator[Managers]:
             await eventually(
                 lambda: _all_ready(first.client, 3), what="three ready managers", timeout=60
             )
-            managers = Managers(nodes, image)
-            yield managers
+            yield Swarm(nodes, image)
 
 
 async def _leave(node: Node) -> None:

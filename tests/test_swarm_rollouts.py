@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from aiodockerapi import Docker, DockerTimeoutError, NotFound, ServiceUpdateError
+from aiodockerapi import Docker, DockerTimeoutError, Managers, NotFound, ServiceUpdateError
 from aiodockerapi.service_rollouts import TaskProgress
 from aiodockerapi.swarm_images import distribute
 
-from .swarm_cluster import SECOND_NS, Managers, three_managers
+from .swarm_cluster import SECOND_NS, Swarm, three_managers
 from .swarm_fixtures import STOP_GRACE_NS
 
 pytestmark = pytest.mark.daemon
@@ -24,13 +26,13 @@ MONITOR_NS = SECOND_NS // 2
 
 
 @pytest.fixture(scope="module")
-async def managers(busybox_context: Path) -> AsyncIterator[Managers]:
+async def managers(busybox_context: Path) -> AsyncIterator[Swarm]:
     async with three_managers(busybox_context) as swarm:
         yield swarm
 
 
 @pytest.fixture
-async def sw(managers: Managers) -> Docker:
+async def sw(managers: Swarm) -> Docker:
     return managers.nodes[0].client
 
 
@@ -92,7 +94,7 @@ async def running_envs(sw: Docker, id: str) -> list[list[str]]:
 
 
 async def test_create_and_update_are_waited_for(
-    sw: Docker, managers: Managers, mine: dict[str, str], label: str
+    sw: Docker, managers: Swarm, mine: dict[str, str], label: str
 ) -> None:
     seen: list[list[TaskProgress]] = []
     spec = service_spec(f"roll-{label}", managers.image, mine, env=["V=1"])
@@ -115,7 +117,7 @@ async def test_create_and_update_are_waited_for(
 
 
 async def test_an_update_that_fails_pauses_and_is_raised(
-    sw: Docker, managers: Managers, mine: dict[str, str], label: str
+    sw: Docker, managers: Swarm, mine: dict[str, str], label: str
 ) -> None:
     spec = service_spec(f"pause-{label}", managers.image, mine)
     created = await sw.services.create(spec)
@@ -134,7 +136,7 @@ async def test_an_update_that_fails_pauses_and_is_raised(
 
 
 async def test_an_update_rolled_back_is_raised_and_a_rollback_asked_for_is_waited_for(
-    sw: Docker, managers: Managers, mine: dict[str, str], label: str
+    sw: Docker, managers: Swarm, mine: dict[str, str], label: str
 ) -> None:
     spec = service_spec(
         f"back-{label}", managers.image, mine, env=["V=1"], failure_action="rollback"
@@ -170,7 +172,7 @@ async def test_an_update_rolled_back_is_raised_and_a_rollback_asked_for_is_waite
 
 
 async def test_a_global_service_and_a_job_converge(
-    sw: Docker, managers: Managers, mine: dict[str, str], label: str
+    sw: Docker, managers: Swarm, mine: dict[str, str], label: str
 ) -> None:
     seen: list[list[TaskProgress]] = []
     spec = service_spec(f"global-{label}", managers.image, mine, mode={"Global": {}})
@@ -198,7 +200,7 @@ async def test_a_global_service_and_a_job_converge(
 
 
 async def test_wait_converged_checks_its_arguments_and_bounds_its_time(
-    sw: Docker, managers: Managers, mine: dict[str, str], label: str
+    sw: Docker, managers: Swarm, mine: dict[str, str], label: str
 ) -> None:
     with pytest.raises(ValueError, match="timeout must be a positive"):
         await sw.services.wait_converged("x", timeout=0)
@@ -216,7 +218,7 @@ async def test_wait_converged_checks_its_arguments_and_bounds_its_time(
 
 
 async def test_distribute_copies_an_image_by_id_to_every_node(
-    managers: Managers, busybox_context: Path, label: str
+    managers: Swarm, busybox_context: Path, label: str
 ) -> None:
     first = managers.nodes[0].client
     context = busybox_context.parent / f"ctx-{label}"
@@ -245,3 +247,35 @@ async def test_distribute_copies_an_image_by_id_to_every_node(
     finally:
         for client in clients:
             await client.images.delete(image_id, force=True)
+
+
+# Last: it kills a manager of the module's swarm.
+async def test_the_leader_killed_during_an_update_the_managers_client_carries_on(
+    managers: Swarm, label: str
+) -> None:
+    async with Managers(managers.urls) as client:
+        leader = await client.leader_member()
+    assert leader is not None
+    first = managers.urls.index(leader.host)
+    # The leader first: the client talks to it until it dies.
+    urls = managers.urls[first:] + managers.urls[:first]
+    async with Managers(urls) as sw:
+        spec = service_spec(f"kill-{label}", managers.image, {"aiodockerapi.test": label})
+        spec["TaskTemplate"]["ContainerSpec"]["Env"] = ["V=1"]
+        created = await sw.services.create(spec)
+        assert created.id is not None
+        try:
+            await sw.services.wait_converged(created.id, timeout=WAIT)
+            old_leader = await sw.leader()
+            spec["TaskTemplate"]["ContainerSpec"]["Env"] = ["V=2"]
+            await update(sw, created.id, spec)
+            assert sw.host == urls[0]
+            pid = managers.nodes[first].box.pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            await sw.services.wait_converged(created.id, timeout=WAIT)
+            assert sw.host != urls[0]
+            assert (await sw.leader()).id != old_leader.id
+            assert await running_envs(sw, created.id) == [["V=2"]] * 3
+        finally:
+            await sw.services.delete(created.id)

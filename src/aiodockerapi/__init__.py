@@ -30,6 +30,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 if TYPE_CHECKING:
     from .auth import AuthConfig
     from .fleet import Fleet, HostEvent, HostEvents, HostFailure, HostResult
+    from .managers import Managers
     from .models import Frame, StreamType
 
 # Imported on first use: registry credentials and fleets bring anyio and the models along;
@@ -43,6 +44,7 @@ _LATER = {
     "HostEvents": ".fleet",
     "HostFailure": ".fleet",
     "HostResult": ".fleet",
+    "Managers": ".managers",
 }
 
 
@@ -75,6 +77,7 @@ __all__ = [
     "HostEvents",
     "HostFailure",
     "HostResult",
+    "Managers",
     "NotFound",
     "ServerError",
     "ServiceUpdateError",

@@ -14,6 +14,8 @@ What swarm tells, and when (as found on dockerd 20.10 to 28.5):
   "manually requested rollback"; its "rollback_completed" is then success.
 * GET /tasks takes a filter `_up-to-date` (the one `docker service update` waits with): only
   the tasks whose spec is the service's current one.
+* While the managers elect a new leader (one was lost) they answer 503: polls go on.
+* A global service's DesiredTasks is 0 until its tasks were made, right after its creation.
 * A job (replicated-job, global-job) runs anew with each JobIteration; it is done when that
   iteration's tasks completed.
 """
@@ -29,8 +31,8 @@ import anyio
 import msgspec
 
 from . import operations as ops
-from .errors import DockerTimeoutError, ServiceUpdateError
-from .models import Service, Task
+from .errors import DockerTimeoutError, ServerError, ServiceUpdateError
+from .models import Node, Service, Task
 
 if TYPE_CHECKING:
     from .transport import Transport
@@ -174,9 +176,30 @@ class _Watch:
         self._report(_newest_per_slot(tasks), on_progress)
         counts = service.service_status
         desired = (counts.desired_tasks if counts else None) or 0
+        mode = service.spec.mode if service.spec else None
+        if mode is not None and mode.global_ is not None:
+            desired = max(desired, await self._global_floor(service))
         running = sum(1 for t in tasks if t.status is not None and t.status.state == "running")
         self.summary = f"{running} of {desired} tasks running, update state {self.state}"
         return running >= desired
+
+    async def _global_floor(self, service: Service) -> int:
+        """How many tasks a global service needs at least: its DesiredTasks stays 0 until
+        the orchestrator made them. One per ready, active node when nothing restricts the
+        placement; else one (which nodes fit constraints is the scheduler's to say)."""
+        template = service.spec.task_template if service.spec else None
+        placement = template.placement if template else None
+        if placement is not None and (placement.constraints or placement.platforms):
+            return 1
+        nodes = await self.t.call(ops.NodeList(), builtins.list[Node])
+        return sum(
+            1
+            for n in nodes
+            if n.status is not None
+            and n.status.state == "ready"
+            and n.spec is not None
+            and n.spec.availability == "active"
+        )
 
     async def _job_done(self, service: Service, on_progress: Callable[..., object] | None) -> bool:
         job = service.job_status
@@ -224,9 +247,17 @@ async def wait_converged(
         watch = _Watch(transport, service.id or service_id, rollback)
         # Polled: swarm's events say nothing of a task's spec, and a stream would not
         # follow a client from a lost manager to the next.
-        while not await watch.converged(on_progress):  # noqa: ASYNC110
+        while True:
+            try:
+                if await watch.converged(on_progress):
+                    return await watch.service()
+            except ServerError as exc:
+                # Between a lost leader and the next one's election the managers answer
+                # 503 ("does not have a leader"); the rollout goes on after it.
+                if exc.status != 503 and "leader" not in exc.message:
+                    raise
+                watch.summary = f"the swarm without a leader: {exc.message}"
             await anyio.sleep(POLL_SECONDS)
-        return await watch.service()
     assert scope.cancel_called
     summary = watch.summary if watch is not None else "the service was not found in time"
     raise DockerTimeoutError(

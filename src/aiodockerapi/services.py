@@ -188,7 +188,9 @@ class Services(Resource):
 
         Raises ServiceUpdateError when the update pauses ("paused", "rollback_paused") or
         rolls back ("rollback_completed", unless the rollback was asked for), naming the
-        failing tasks' errors; DockerTimeoutError after `timeout`.
+        failing tasks' errors; DockerTimeoutError after `timeout`. It polls (5 times a
+        second) and goes on through a 503 of managers electing a new leader; through a
+        `Managers` client it also carries on past a lost manager.
 
         Args:
             id: the service's id or name.
