@@ -107,6 +107,7 @@ class _Watch:
         self.last: builtins.list[TaskProgress] | None = None
         self.state: str | None = None
         self.summary = "no poll yet"
+        self.why_rollback: str | None = None  # rollback_started's message, lost after it
 
     async def service(self) -> Service:
         found = await self.t.call(
@@ -142,6 +143,8 @@ class _Watch:
             if entry not in errors:
                 errors.append(entry)
         message = (status.message if status else None) or state
+        if state == "rollback_completed" and self.why_rollback:
+            message = f"{message} ({self.why_rollback})"
         return ServiceUpdateError(self.id, state, message, errors)
 
     async def converged(self, on_progress: Callable[[list[TaskProgress]], object] | None) -> bool:
@@ -150,8 +153,9 @@ class _Watch:
         status = service.update_status
         state = status.state if status else None
         self.state = state
-        if state == "rollback_started" and status and status.message == _MANUAL_ROLLBACK:
-            self.rollback_asked = True
+        if state == "rollback_started" and status and status.message:
+            self.why_rollback = status.message
+            self.rollback_asked = self.rollback_asked or status.message == _MANUAL_ROLLBACK
         if state in ("paused", "rollback_paused") or (
             state == "rollback_completed" and not self.rollback_asked
         ):
