@@ -263,4 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="only what matches (label=..., until=...)",
     )
+
+    from . import services
+
+    services.add_parser(commands)
     return parser
