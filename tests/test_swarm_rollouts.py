@@ -119,14 +119,18 @@ async def test_create_and_update_are_waited_for(
 async def test_an_update_that_fails_pauses_and_is_raised(
     sw: Docker, managers: Swarm, mine: dict[str, str], label: str
 ) -> None:
-    spec = service_spec(f"pause-{label}", managers.image, mine)
+    # No restarts: a failed task stays its slot's newest, for on_progress to show.
+    spec = service_spec(f"pause-{label}", managers.image, mine, restart="none")
     created = await sw.services.create(spec)
     assert created.id is not None
     await sw.services.wait_converged(created.id, timeout=WAIT)
     spec["TaskTemplate"]["ContainerSpec"]["Command"] = ["sh", "-c", "exit 3"]
     await update(sw, created.id, spec)
+    seen: list[list[TaskProgress]] = []
     with pytest.raises(ServiceUpdateError) as raised:
-        await sw.services.wait_converged(created.id, timeout=WAIT)
+        await sw.services.wait_converged(created.id, timeout=WAIT, on_progress=seen.append)
+    failed = {(p.state, p.error) for slots in seen for p in slots if p.error}
+    assert ("failed", "task: non-zero exit (3)") in failed
     err = raised.value
     assert err.state == "paused" and err.service_id == created.id
     assert err.task_errors and all("non-zero exit (3)" in e for e in err.task_errors)

@@ -156,16 +156,17 @@ class _Watch:
         if state == "rollback_started" and status and status.message:
             self.why_rollback = status.message
             self.rollback_asked = self.rollback_asked or status.message == _MANUAL_ROLLBACK
-        if state in ("paused", "rollback_paused") or (
-            state == "rollback_completed" and not self.rollback_asked
-        ):
-            raise await self.failure(service, state or "")
         mode = service.spec.mode if service.spec else None
         job = mode is not None and (mode.replicated_job is not None or mode.global_job is not None)
+        # The tasks first, so that on_progress sees the failures the error then names.
         if job:
             done = await self._job_done(service, on_progress)
         else:
             done = await self._running(service, on_progress)
+        if state in ("paused", "rollback_paused") or (
+            state == "rollback_completed" and not self.rollback_asked
+        ):
+            raise await self.failure(service, state or "")
         return done and state not in _UNFINISHED
 
     def _report(
@@ -176,8 +177,17 @@ class _Watch:
         self.last = progress
 
     async def _running(self, service: Service, on_progress: Callable[..., object] | None) -> bool:
-        tasks = [t for t in await self.tasks(up_to_date=True) if t.desired_state == "running"]
-        self._report(_newest_per_slot(tasks), on_progress)
+        current = await self.tasks(up_to_date=True)
+        # A slot shows its newest task: one that failed too (with its error), until replaced.
+        self._report(
+            [
+                p
+                for p in _newest_per_slot(current)
+                if p.desired_state == "running" or p.state in _FAILED
+            ],
+            on_progress,
+        )
+        tasks = [t for t in current if t.desired_state == "running"]
         counts = service.service_status
         desired = (counts.desired_tasks if counts else None) or 0
         mode = service.spec.mode if service.spec else None
