@@ -83,6 +83,8 @@ async def test_no_endpoint_answering_names_each_failure(tmp_path: Path) -> None:
             await managers.system.ping()
         assert str(tmp_path / "nobody0.sock") in str(e.value)
         assert str(tmp_path / "nobody1.sock") in str(e.value)
+        # How the failover knows a request reached no daemon: http/errors.py's wording.
+        assert e.value.__cause__ is not None and never_sent(e.value.__cause__)
 
 
 def test_managers_checks_its_hosts() -> None:
