@@ -5,11 +5,14 @@ node inits the swarm and the two others join it as managers, each with its own r
 and its own docker_gwbridge. Raft and the dispatcher run on short ticks so that the loss of
 the leader is noticed (a new leader, the node down) within seconds rather than half a minute.
 The test image is built on the first node and copied to the others by id (swarm_images).
+The host links of the docker_gwbridge networks are removed at the end even when a test
+killed their daemon.
 """
 
 from __future__ import annotations
 
 import contextlib
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +60,25 @@ async def _all_ready(client: Docker, count: int) -> bool:
 @contextlib.asynccontextmanager
 async def three_managers(busybox_context: Path) -> AsyncIterator[Swarm]:
     """Three sandbox daemons in one swarm, all managers, the test image on each."""
+    links: list[str] = []
+    try:
+        async with _three_managers(busybox_context, links) as swarm:
+            yield swarm
+    finally:
+        # A daemon killed by a test could not remove its docker_gwbridge: its host link
+        # outlives it.
+        for link in links:
+            if Path(f"/sys/class/net/{link}").exists():
+                subprocess.run(["ip", "link", "delete", link], check=False, capture_output=True)
+
+
+async def _gateway_link(client: Docker) -> str:
+    options = (await client.networks.inspect("docker_gwbridge")).options or {}
+    return options["com.docker.network.bridge.name"]
+
+
+@contextlib.asynccontextmanager
+async def _three_managers(busybox_context: Path, links: list[str]) -> AsyncIterator[Swarm]:
     with contextlib.ExitStack() as boxes:
         sandboxes = [boxes.enter_context(running_sandbox()) for _ in range(3)]
         async with contextlib.AsyncExitStack() as stack:
@@ -82,10 +104,11 @@ async def three_managers(busybox_context: Path) -> AsyncIterator[Swarm]:
                 },
             }
             first.node_id = await stack.enter_async_context(swarm_daemon(first.client, init))
+            links.append(await _gateway_link(first.client))
             token = (await first.client.swarm.inspect()).join_tokens
             assert token is not None and token.manager
             for node in nodes[1:]:
-                await prepare_gwbridge(node.client)
+                links.append(await prepare_gwbridge(node.client))
                 stack.push_async_callback(drop_network, node.client, "docker_gwbridge")
                 await node.client.swarm.join(
                     {
