@@ -20,6 +20,7 @@ from .errors import (
     HealthcheckError,
     NotFound,
     ServerError,
+    ServiceUpdateError,
     StreamCut,
     Unauthorized,
 )
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from .auth import AuthConfig
     from .bodies.streaming import Stream
     from .fleet import Fleet, HostEvent, HostEvents, HostFailure, HostResult
+    from .managers import Managers
     from .models import Frame, StreamType
 
 # Imported on first use: registry credentials and fleets bring anyio and the models along;
@@ -46,6 +48,7 @@ _LATER = {
     "HostEvents": ".fleet",
     "HostFailure": ".fleet",
     "HostResult": ".fleet",
+    "Managers": ".managers",
 }
 
 
@@ -80,8 +83,10 @@ __all__ = [
     "HostEvents",
     "HostFailure",
     "HostResult",
+    "Managers",
     "NotFound",
     "ServerError",
+    "ServiceUpdateError",
     "Stream",
     "StreamCut",
     "StreamType",

@@ -23,6 +23,7 @@ __all__ = [
     "NoStatusError",
     "NotFound",
     "ServerError",
+    "ServiceUpdateError",
     "SessionNotSupported",
     "StreamCut",
     "Unauthorized",
@@ -133,6 +134,26 @@ class HealthcheckError(NoStatusError):
     def __init__(self, message: str, state: ContainerState | None) -> None:
         super().__init__(message)
         self.state = state
+
+
+class ServiceUpdateError(NoStatusError):
+    """A swarm service's update that paused, or rolled back, instead of converging.
+
+    `state` is the service's UpdateStatus.State ("paused", "rollback_paused",
+    "rollback_completed"...), `task_errors` what its failing tasks reported.
+    """
+
+    def __init__(
+        self, service_id: str, state: str, message: str, task_errors: list[str] | None = None
+    ) -> None:
+        errors = "; ".join(task_errors or [])
+        super().__init__(
+            f"service {service_id} update {state}: {message}"
+            + (f" (tasks: {errors})" if errors else "")
+        )
+        self.service_id = service_id
+        self.state = state
+        self.task_errors = list(task_errors or [])
 
 
 _BY_STATUS: dict[int, type[DockerError]] = {

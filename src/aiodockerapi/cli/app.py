@@ -20,7 +20,7 @@ from ..client import Docker
 from ..errors import DockerError
 from ..fleet import Fleet
 from ..hosts import TLSConfig, config_dir
-from . import commands, listing
+from . import commands, listing, services
 from .formats import CliError, describe
 from .parser import PROG, build_parser
 
@@ -40,6 +40,7 @@ ONE: dict[str, Handler] = {
     "push": commands.cmd_push,
     "run": commands.cmd_run,
     "prune": commands.cmd_prune,
+    "service": services.cmd_service,
 }
 
 
@@ -80,6 +81,8 @@ def connect(args: argparse.Namespace) -> Docker:
 
 async def _run(args: argparse.Namespace) -> int:
     hosts = len(dict.fromkeys(args.host or args.context or [None]))
+    if args.verb == "service" and hosts > 1:
+        return await _on_managers(args)
     if args.verb not in MANY and hosts > 1:
         raise CliError(
             f"{args.verb} works on one host: give one --host or --context "
@@ -96,6 +99,16 @@ async def _run(args: argparse.Namespace) -> int:
         [docker] = made
         return await ONE[args.verb](docker, args)
     raise AssertionError("unreachable")
+
+
+async def _on_managers(args: argparse.Namespace) -> int:
+    """`service` given several hosts: they are a swarm's managers, one Managers client."""
+    from ..managers import Managers
+
+    if args.context:
+        raise CliError("service takes several --host, not several --context", status=2)
+    async with Managers(list(dict.fromkeys(args.host)), tls=_tls(args)) as managers:
+        return await services.cmd_service(managers, args)
 
 
 def _restore_pipe() -> None:

@@ -285,4 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="only what matches (label=..., until=...)",
     )
+
+    from . import service_args
+
+    service_args.add_parser(commands)
     return parser

@@ -27,6 +27,7 @@ __all__ = [
     "PingResponse",
     "RunResult",
     "SwarmIdResponse",
+    "TaskProgress",
     "ThrottlingData",
 ]
 
@@ -169,3 +170,16 @@ Line = TypeVar("Line", str, bytes)
 LogPattern: TypeAlias = Line | re.Pattern[Line]
 """What docker.containers.wait_for_log looks for in a line: a substring, or a compiled
 regex (searched)."""
+
+
+class TaskProgress(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One task slot as a rollout goes (a replica's slot, or a node for a global service):
+    its newest task's desired and current state, and its error if it failed."""
+
+    slot: int | None
+    node_id: str | None
+    task_id: str
+    desired_state: str
+    state: str
+    message: str = ""
+    error: str | None = None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from .. import operations as ops
 from ..bodies.streaming import Stream
@@ -21,6 +21,9 @@ from ..models import (
 from ..params import Filters, Since
 from .base import Resource
 from .tasks import swarm_logs
+
+if TYPE_CHECKING:
+    from ..models import TaskProgress
 
 __all__ = ["Services"]
 
@@ -174,3 +177,36 @@ class Services(Resource):
         if not isinstance(version, int):
             raise ValueError(f"service {id!r} came back without a version")
         return await self.update(id, spec, version=version)
+
+    async def wait_converged(
+        self,
+        id: str,
+        *,
+        timeout: float | None = None,
+        on_progress: Callable[[builtins.list[TaskProgress]], object] | None = None,
+        rollback: bool = False,
+    ) -> Service:
+        """Wait until the service's latest create, update or rollback has converged: its
+        UpdateStatus "completed" (or none, for a fresh create or a change its tasks don't
+        see) and its desired tasks running the current spec; for a job, its current
+        iteration's completions done. Gives the service as it then is.
+
+        Raises ServiceUpdateError when the update pauses ("paused", "rollback_paused") or
+        rolls back ("rollback_completed", unless the rollback was asked for), naming the
+        failing tasks' errors; DockerTimeoutError after `timeout`. It polls (5 times a
+        second) and goes on through a 503 of managers electing a new leader; through a
+        `Managers` client it also carries on past a lost manager.
+
+        Args:
+            id: the service's id or name.
+            timeout: seconds to wait at most (None: no bound).
+            on_progress: called with a TaskProgress per task slot (a node for a global
+                service) whenever one changes.
+            rollback: the awaited change is a rollback you asked for, so "rollback_completed"
+                is its success (found out by itself while the rollback is still running).
+        """
+        from .service_rollouts import wait_converged
+
+        return await wait_converged(
+            self._t, id, timeout=timeout, on_progress=on_progress, rollback=rollback
+        )
