@@ -356,7 +356,7 @@ async def test_cancelled_follow_frees_its_connection(
             async for _ in docker.containers.logs(cid, stdout=True, follow=True):
                 pass
 
-        with pytest.raises(TimeoutError):
+        with pytest.raises(asyncio.TimeoutError):  # TimeoutError itself from Python 3.11
             await asyncio.wait_for(follow(), 0.5)
         info = await asyncio.wait_for(docker.containers.inspect(cid), 10)
         assert info.id == cid

@@ -106,7 +106,7 @@ class AttachedStream:
             self.on_close()
         await self._frames.aclose()
         transport = self._writer.transport
-        if transport.get_write_buffer_size():
+        if _unsent(transport):
             transport.abort()
         else:
             self._writer.close()
@@ -163,3 +163,12 @@ class Attach:
             stacklevel=2,
         )
         return self._connect().__await__()
+
+
+def _unsent(transport: asyncio.BaseTransport) -> int:
+    """The bytes a transport still holds to send; none once its connection is gone (Python
+    3.10's TLS transport raises AttributeError then, where later ones say 0)."""
+    try:
+        return transport.get_write_buffer_size()  # type: ignore[attr-defined, no-any-return]
+    except AttributeError:
+        return 0
