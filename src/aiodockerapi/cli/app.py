@@ -49,7 +49,7 @@ def _tls(args: argparse.Namespace) -> TLSConfig | bool | None:
         # As the docker CLI does, DOCKER_TLS_VERIFY applies to --host too.
         return True if args.host and os.environ.get("DOCKER_TLS_VERIFY") else None
     if bool(args.tlscert) != bool(args.tlskey):
-        raise CliError("--tlscert and --tlskey go together", status=2)
+        raise CliError("--tlscert and --tlskey go together", status=125)
     verify = args.tlsverify or not args.tls
     defaults = TLSConfig.from_cert_path(
         os.environ.get("DOCKER_CERT_PATH") or config_dir(), verify=verify
@@ -63,7 +63,7 @@ def _tls(args: argparse.Namespace) -> TLSConfig | bool | None:
 def clients(args: argparse.Namespace) -> list[Docker]:
     """A client for each --host or --context given (one for the default daemon without)."""
     if args.context and args.host:
-        raise CliError("give --host or --context, not both", status=2)
+        raise CliError("give --host or --context, not both", status=125)
     tls = _tls(args)
     if args.host:
         return [Docker(host, tls=tls) for host in dict.fromkeys(args.host)]
@@ -84,7 +84,7 @@ async def _run(args: argparse.Namespace) -> int:
         raise CliError(
             f"{args.verb} works on one host: give one --host or --context "
             "(info, ps, images and events take several)",
-            status=2,
+            status=125,
         )
     async with AsyncExitStack() as stack:
         made = clients(args)

@@ -11,31 +11,24 @@ import argparse
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 from ..client import Docker
 from ..fleet import Fleet
 from ..models import ContainerSummary, ImageSummary, SystemInfo
-from .formats import (
-    CONTAINER_COLUMNS,
-    CONTAINER_FIELDS,
-    CONTAINER_HEADERS,
-    IMAGE_COLUMNS,
-    IMAGE_FIELDS,
-    IMAGE_HEADERS,
-    CliError,
-    Template,
-    container_fields,
-    describe,
-    event_line,
-    human_size,
-    image_fields,
-    json_line,
-    out,
-    short_id,
-    table,
-)
+from .formats import CliError, describe, event_line, human_size, json_line, out, short_id
+from .output import Formatter
 from .parser import PROG, filters
+from .rows import (
+    DEFAULT_IMAGES,
+    DEFAULT_IMAGES_DIGESTS,
+    DEFAULT_PS,
+    IMAGE_HEADERS,
+    PS_HEADERS,
+    container_context,
+    header_context,
+    image_contexts,
+)
 
 T = TypeVar("T")
 
@@ -65,23 +58,6 @@ async def on_every_host(
         else:
             answers.append((result.host, result.value))  # type: ignore[arg-type]  # T, not None
     return answers, failed
-
-
-def _print_rows(
-    args: argparse.Namespace,
-    rows: list[dict[str, str]],
-    headers: list[str],
-    columns: tuple[str, ...],
-    many: bool,
-) -> None:
-    if args.format is not None:
-        template = args.format
-        for row in rows:
-            out(template.render(row))
-        return
-    if many:
-        headers, columns = ["HOST", *headers], ("Host", *columns)
-    table(headers, [[row[c] for c in columns] for row in rows])
 
 
 async def cmd_info(fleet: Fleet, args: argparse.Namespace) -> int:
@@ -133,48 +109,55 @@ def _info_text(docker: Docker, info: SystemInfo, host: str) -> None:
         print(f"{host}: {warning}" if host else warning, file=sys.stderr)
 
 
-def template(args: argparse.Namespace, fields: tuple[str, ...]) -> None:
-    """Check --format against the fields before asking any daemon."""
-    if args.format is not None:
-        if args.json or args.quiet:
-            raise_usage("--format goes without --json and --quiet")
-        args.format = Template(args.format, fields)
-
-
-def raise_usage(message: str) -> NoReturn:
-    raise CliError(message, status=2)
+def _formatter(
+    args: argparse.Namespace, default: str, kind: str, headers: dict[str, str], many: bool
+) -> Formatter | None:
+    """The --format (docker's default table without one), checked before any request."""
+    if args.format is not None and args.json:
+        raise CliError("--format goes without --json", status=125)
+    if args.json or args.quiet:
+        return None
+    return Formatter(args.format, default, header_context(kind, headers), many=many)
 
 
 async def cmd_ps(fleet: Fleet, args: argparse.Namespace) -> int:
     """ps: containers, as a table, ids, --format lines or JSON lines."""
-    template(args, CONTAINER_FIELDS)
+    many = _many(fleet)
+    default = DEFAULT_PS + ("\t{{.Size}}" if args.size else "")
+    formatter = _formatter(args, default, "container", PS_HEADERS, many)
+    size = args.size or ".Size" in (args.format or "")
     last = 1 if args.latest else args.last
 
     async def ask(docker: Docker) -> list[ContainerSummary]:
         return list(
             await docker.containers.list(
-                all=args.all or last is not None, limit=last, filters=filters(args.filter)
+                all=args.all or last is not None,
+                limit=last,
+                size=size,
+                filters=filters(args.filter),
             )
         )
 
     answers, failed = await on_every_host(fleet, ask)
-    many = _many(fleet)
     found = [(host, c) for host, containers in answers for c in containers]
-    if args.quiet:
+    if formatter is not None:
+        trunc = not args.no_trunc
+        formatter.write(container_context(c, trunc=trunc, host=h, many=many) for h, c in found)
+    elif args.quiet:
         for _, c in found:
             out(short_id(c.id, args.no_trunc))
-    elif args.json:
+    else:
         for host, c in found:
             json_line(c, host=host if many else None)
-    else:
-        rows = [container_fields(c, args.no_trunc, host) for host, c in found]
-        _print_rows(args, rows, CONTAINER_HEADERS, CONTAINER_COLUMNS, many)
     return 1 if failed else 0
 
 
 async def cmd_images(fleet: Fleet, args: argparse.Namespace) -> int:
     """images: images, one line per tag."""
-    template(args, IMAGE_FIELDS)
+    many = _many(fleet)
+    default = DEFAULT_IMAGES_DIGESTS if args.digests else DEFAULT_IMAGES
+    formatter = _formatter(args, default, "image", IMAGE_HEADERS, many)
+    digests = args.digests or "{{.Digest}}" in (args.format or "").replace(" ", "")
     wanted = filters(args.filter)
     if args.reference:
         wanted.setdefault("reference", []).append(args.reference)
@@ -183,21 +166,25 @@ async def cmd_images(fleet: Fleet, args: argparse.Namespace) -> int:
         return list(await docker.images.list(all=args.all, filters=wanted))
 
     answers, failed = await on_every_host(fleet, ask)
-    many = _many(fleet)
     found = [(host, image) for host, images in answers for image in images]
-    if args.quiet:
+    if formatter is not None:
+        formatter.write(
+            row
+            for host, image in found
+            for row in image_contexts(
+                image, trunc=not args.no_trunc, digests=digests, host=host, many=many
+            )
+        )
+    elif args.quiet:
         seen: set[tuple[str, str]] = set()
         for host, image in found:
             short = short_id(image.id, args.no_trunc)
             if (host, short) not in seen:
                 seen.add((host, short))
                 out(short)
-    elif args.json:
+    else:
         for host, image in found:
             json_line(image, host=host if many else None)
-    else:
-        rows = [row for host, i in found for row in image_fields(i, args.no_trunc, host)]
-        _print_rows(args, rows, IMAGE_HEADERS, IMAGE_COLUMNS, many)
     return 1 if failed else 0
 
 

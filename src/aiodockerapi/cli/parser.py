@@ -12,16 +12,20 @@ from ..params import timestamp
 
 PROG = "aiodockerapi"
 CONTAINER_FIELD_HELP = (
-    ".ID .Image .Command .CreatedAt .RunningFor .Ports .State .Status .Names .Labels .Networks"
+    ".ID .Image .Command .CreatedAt .RunningFor .Ports .State .Status .Size .Names .Labels "
+    '.Label "KEY" .Mounts .LocalVolumes .Networks .Host'
 )
-IMAGE_FIELD_HELP = ".ID .Repository .Tag .Digest .CreatedSince .CreatedAt .Size .Containers"
+IMAGE_FIELD_HELP = (
+    ".ID .Repository .Tag .Digest .CreatedSince .CreatedAt .Size .Containers .SharedSize "
+    ".UniqueSize .VirtualSize .Host"
+)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and exit status 2)."""
+    """argparse, but a usage error is one line, with exit status 125 as docker's."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(125, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
 
 # -- argument types ----------------------------------------------------------------------
@@ -132,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--format",
             metavar="TEMPLATE",
-            help=f"one line each, {{{{.Field}}}} replaced and \\t a tab; fields: {fields}",
+            help="a Go template as docker's: 'table {{.ID}}\\t...' (with headers), 'json' "
+            f"(one object a line), or one line a row like '{{{{json .}}}}'; fields: {fields}",
         )
 
     sub = command("info", "Show what the daemon says about itself")
@@ -143,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("-n", "--last", type=_positive, metavar="N", help="the N newest (any state)")
     sub.add_argument("-l", "--latest", action="store_true", help="the newest (any state)")
     sub.add_argument("-q", "--quiet", action="store_true", help="only ids")
+    sub.add_argument("-s", "--size", action="store_true", help="the SIZE column too")
     sub.add_argument("--no-trunc", action="store_true", help="full ids and commands")
     sub.add_argument("--json", action="store_true", help="one JSON object a line")
     add_format(sub, CONTAINER_FIELD_HELP)
@@ -152,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("reference", nargs="?", metavar="REPOSITORY[:TAG]")
     sub.add_argument("-a", "--all", action="store_true", help="intermediate images too")
     sub.add_argument("-q", "--quiet", action="store_true", help="only ids")
+    sub.add_argument("--digests", action="store_true", help="the DIGEST column too")
     sub.add_argument("--no-trunc", action="store_true", help="full ids")
     sub.add_argument("--json", action="store_true", help="one JSON object a line")
     add_format(sub, IMAGE_FIELD_HELP)
