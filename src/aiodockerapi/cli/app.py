@@ -20,9 +20,9 @@ from ..client import Docker
 from ..errors import DockerError
 from ..fleet import Fleet
 from ..hosts import TLSConfig, config_dir
-from . import commands, listing
+from . import commands, containers, listing, system
 from .formats import CliError, describe
-from .parser import PROG, build_parser
+from .parser import PROG, parse
 
 Handler = Callable[[Any, argparse.Namespace], Awaitable[int]]
 
@@ -32,6 +32,8 @@ MANY: dict[str, Handler] = {
     "ps": listing.cmd_ps,
     "images": listing.cmd_images,
     "events": listing.cmd_events,
+    "version": system.cmd_version,
+    "inspect": system.cmd_inspect,
 }
 ONE: dict[str, Handler] = {
     "logs": commands.cmd_logs,
@@ -40,6 +42,14 @@ ONE: dict[str, Handler] = {
     "push": commands.cmd_push,
     "run": commands.cmd_run,
     "prune": commands.cmd_prune,
+    "start": containers.cmd_start,
+    "stop": containers.cmd_stop,
+    "restart": containers.cmd_restart,
+    "kill": containers.cmd_kill,
+    "rm": containers.cmd_rm,
+    "exec": containers.cmd_exec,
+    "tag": system.cmd_tag,
+    "rmi": system.cmd_rmi,
 }
 
 
@@ -83,7 +93,7 @@ async def _run(args: argparse.Namespace) -> int:
     if args.verb not in MANY and hosts > 1:
         raise CliError(
             f"{args.verb} works on one host: give one --host or --context "
-            "(info, ps, images and events take several)",
+            "(info, version, ps, images, inspect and events take several)",
             status=125,
         )
     async with AsyncExitStack() as stack:
@@ -107,8 +117,7 @@ def _restore_pipe() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(argv)
     try:
         if args.verb == "prune":
             commands.confirm_prune(args)

@@ -58,11 +58,11 @@ async def cmd_logs(docker: Docker, args: argparse.Namespace) -> int:
     )
     async with closing(frames):
         async for frame in frames:
-            _write_frame(frame.stream, frame.data)
+            write_frame(frame.stream, frame.data)
     return 0
 
 
-def _write_frame(stream: StreamType, data: bytes) -> None:
+def write_frame(stream: StreamType, data: bytes) -> None:
     out = sys.stderr if stream == StreamType.STDERR else sys.stdout
     out.buffer.write(data)
     out.buffer.flush()
@@ -289,7 +289,7 @@ async def cmd_run(docker: Docker, args: argparse.Namespace) -> int:
             except DockerError as exc:
                 raise CliError(describe(exc), status=run_status(exc.message)) from exc
             async for frame in io:
-                _write_frame(frame.stream, frame.data)
+                write_frame(frame.stream, frame.data)
         waited = await docker.containers.wait(cid)
         if waited.error is not None and waited.error.message:
             raise CliError(f"waiting for {cid[:12]}: {waited.error.message}", status=125)

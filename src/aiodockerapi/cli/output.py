@@ -40,6 +40,7 @@ class Formatter:
         header: Context,
         *,
         many: bool = False,
+        check: bool = True,
     ) -> None:
         text = default if text is None or text.strip() == "table" else text
         if text.strip() == "json":
@@ -54,7 +55,8 @@ class Formatter:
             self.template = Template(_unescape(text))
         except TemplateError as exc:
             raise template_error(exc) from exc
-        self.check()
+        if check:
+            self.check()
 
     def check(self) -> None:
         """An unknown field of the row is an error now, before any row is printed."""

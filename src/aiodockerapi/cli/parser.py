@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from .. import __version__
@@ -19,6 +20,23 @@ IMAGE_FIELD_HELP = (
     ".ID .Repository .Tag .Digest .CreatedSince .CreatedAt .Size .Containers .SharedSize "
     ".UniqueSize .VirtualSize .Host"
 )
+
+
+# What a module of commands is given to add its own: command(name, help) -> its parser.
+Commands = Callable[[str, str], argparse.ArgumentParser]
+
+# `docker container ls`, `docker image rm`: the management commands' names of a command.
+ALIASES = {
+    "container": {
+        "ls": "ps", "list": "ps", "ps": "ps", "rm": "rm", "remove": "rm", "start": "start",
+        "stop": "stop", "kill": "kill", "restart": "restart", "exec": "exec", "run": "run",
+        "logs": "logs", "inspect": "inspect", "prune": "prune",
+    },
+    "image": {
+        "ls": "images", "list": "images", "rm": "rmi", "remove": "rmi", "tag": "tag",
+        "inspect": "inspect", "pull": "pull", "push": "push", "build": "build",
+    },
+}  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,7 +56,7 @@ def _key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
-def _key_maybe_value(text: str) -> tuple[str, str | None]:
+def key_maybe_value(text: str) -> tuple[str, str | None]:
     key, sep, value = text.partition("=")
     if not key:
         raise argparse.ArgumentTypeError(f"expected KEY or KEY=VALUE, got {text!r}")
@@ -189,12 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--build-arg",
         action="append",
-        type=_key_maybe_value,
+        type=key_maybe_value,
         metavar="KEY[=VALUE]",
         help="build argument (repeatable; a bare KEY reads the environment)",
     )
     sub.add_argument(
-        "--label", action="append", type=_key_maybe_value, metavar="KEY[=VALUE]", help="label"
+        "--label", action="append", type=key_maybe_value, metavar="KEY[=VALUE]", help="label"
     )
     sub.add_argument("--no-cache", action="store_true", help="do not use the cache")
     sub.add_argument("--pull", action="store_true", help="always pull newer base images")
@@ -232,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-e",
         "--env",
         action="append",
-        type=_key_maybe_value,
+        type=key_maybe_value,
         metavar="KEY[=VALUE]",
         help="environment variable (repeatable; a bare KEY reads the environment)",
     )
@@ -240,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-l",
         "--label",
         action="append",
-        type=_key_maybe_value,
+        type=key_maybe_value,
         metavar="KEY[=VALUE]",
         help="label the container (repeatable; a bare KEY gets an empty value)",
     )
@@ -257,6 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("-q", "--quiet", action="store_true", help="no pull progress")
 
+    from . import containers, system  # they import this module's argument types
+
+    containers.add_parsers(command)
+    system.add_parsers(command)
+    for group, names in ALIASES.items():
+        sub = command(group, f"Manage {group}s: {', '.join(names)} as the commands of that name")
+        sub.add_argument("subcommand", choices=sorted(names), metavar="COMMAND")
+        sub.add_argument("rest", nargs=argparse.REMAINDER, metavar="...")
+
     sub = command("prune", "Remove stopped containers and unused networks and images")
     sub.add_argument(
         "-a", "--all", action="store_true", help="all unused images, not just dangling"
@@ -271,3 +298,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="only what matches (label=..., until=...)",
     )
     return parser
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line parsed; `container ls` and the like read as the command they name."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verb in ALIASES:
+        words = list(argv if argv is not None else sys.argv[1:])
+        at = min(
+            i
+            for i, w in enumerate(words[:-1])
+            if w == args.verb and words[i + 1] == args.subcommand
+        )
+        words[at : at + 2] = [ALIASES[args.verb][args.subcommand]]
+        args = parser.parse_args(words)
+    return args

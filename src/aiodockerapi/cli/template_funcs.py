@@ -22,10 +22,12 @@ class Context:
     """What a template's dot is for one row: named fields (a callable one is a method,
     called with the template's arguments), strict about unknown names."""
 
-    def __init__(self, kind: str, fields: Mapping[str, Any], json_fields: Sequence[str]) -> None:
+    def __init__(
+        self, kind: str, fields: Mapping[str, Any], json_fields: Sequence[str], *, sort: bool = True
+    ) -> None:
         self.kind = kind
         self.fields = fields
-        self.json_fields = json_fields
+        self.json_fields = sorted(json_fields) if sort else list(json_fields)
 
     def get(self, name: str) -> Any:
         if name not in self.fields:
@@ -33,14 +35,18 @@ class Context:
         return self.fields[name]
 
     def to_json(self) -> dict[str, Any]:
-        """What `{{json .}}` prints: the field values, keys sorted as Go's encoder sorts."""
-        return {name: self.fields[name] for name in sorted(self.json_fields)}
+        """What `{{json .}}` prints: the field values, keys sorted as Go's encoder sorts a
+        row's (an API object's keep their order)."""
+        return {
+            name: value.to_json() if isinstance(value, Context) else value
+            for name, value in ((n, self.fields[n]) for n in self.json_fields)
+        }
 
 
 def go_string(value: Any) -> str:
     """A value printed the way Go's fmt prints it in a template."""
     if value is None:
-        return "<no value>"
+        return "<nil>"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
