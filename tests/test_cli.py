@@ -1005,8 +1005,8 @@ async def test_many_hosts_at_once_with_one_down(
 
     info = await cli(*hosts, "info")
     one_line_for_the_down_host(info)
-    assert [line for line in info.out.splitlines() if line.startswith("Host: ")] == [
-        f"Host: {h}" for h in up
+    assert [line for line in info.out.splitlines() if line.startswith(" Host: ")] == [
+        f" Host: {h}" for h in up
     ]
     info_json = await cli(*hosts, "info", "--json")
     assert [json.loads(line)["host"] for line in info_json.out.splitlines()] == up

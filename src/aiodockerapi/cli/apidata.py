@@ -3,6 +3,7 @@ API name (a field the daemon left out is null), Go's field names as aliases."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -26,10 +27,13 @@ def api_dict(value: Any) -> Any:
     return msgspec.to_builtins(value)
 
 
-def go_context(kind: str, data: dict[str, Any], **extra: Any) -> Context:
-    """A template's dot for an API object: its fields, Go's names for some, and `extra`."""
+def go_context(
+    kind: str, data: dict[str, Any], names: Mapping[str, str] | None = None, /, **extra: Any
+) -> Context:
+    """A template's dot for an API object: its fields, Go's names for some (`names` maps
+    more JSON names to Go's), and `extra`."""
     fields = {**data, **extra}
-    for json_name, go_name in _GO_NAMES.items():
+    for json_name, go_name in {**_GO_NAMES, **(names or {})}.items():
         if json_name in data and go_name not in data:
             fields[go_name] = data[json_name]
     return Context(kind, fields, [*data, *extra], sort=False)

@@ -20,7 +20,7 @@ from ..client import Docker
 from ..errors import DockerError
 from ..fleet import Fleet
 from ..hosts import TLSConfig, config_dir
-from . import commands, containers, listing, system
+from . import commands, containers, info, listing, system
 from .formats import CliError, describe
 from .parser import PROG, parse
 
@@ -28,7 +28,7 @@ Handler = Callable[[Any, argparse.Namespace], Awaitable[int]]
 
 # The commands that run on every host given (through a Fleet), and those that take one.
 MANY: dict[str, Handler] = {
-    "info": listing.cmd_info,
+    "info": info.cmd_info,
     "ps": listing.cmd_ps,
     "images": listing.cmd_images,
     "events": listing.cmd_events,

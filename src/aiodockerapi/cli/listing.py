@@ -15,8 +15,9 @@ from typing import TypeVar
 
 from ..client import Docker
 from ..fleet import Fleet
-from ..models import ContainerSummary, ImageSummary, SystemInfo
-from .formats import CliError, describe, event_line, human_size, json_line, out, short_id
+from ..models import ContainerSummary, EventMessage, ImageSummary
+from .apidata import api_dict, go_context
+from .formats import CliError, describe, event_line, json_line, out, short_id
 from .output import Formatter
 from .parser import PROG, filters
 from .rows import (
@@ -29,6 +30,7 @@ from .rows import (
     header_context,
     image_contexts,
 )
+from .template import Context, GoMap
 
 T = TypeVar("T")
 
@@ -58,55 +60,6 @@ async def on_every_host(
         else:
             answers.append((result.host, result.value))  # type: ignore[arg-type]  # T, not None
     return answers, failed
-
-
-async def cmd_info(fleet: Fleet, args: argparse.Namespace) -> int:
-    """info: what the daemon says about itself."""
-
-    async def ask(docker: Docker) -> tuple[Docker, SystemInfo]:
-        return docker, await docker.system.info()
-
-    answers, failed = await on_every_host(fleet, ask)
-    for n, (host, (docker, info)) in enumerate(answers):
-        if args.json:
-            json_line(info, indent=0 if _many(fleet) else 2, host=host if _many(fleet) else None)
-            continue
-        if n:
-            out()
-        _info_text(docker, info, host if _many(fleet) else "")
-    return 1 if failed else 0
-
-
-def _info_text(docker: Docker, info: SystemInfo, host: str) -> None:
-    rows: list[tuple[str, object]] = [
-        ("Host", docker.host),
-        ("Server Version", info.server_version),
-        ("API Version", docker.api_version),
-        ("Containers", info.containers),
-        (" Running", info.containers_running),
-        (" Paused", info.containers_paused),
-        (" Stopped", info.containers_stopped),
-        ("Images", info.images),
-        ("Storage Driver", info.driver),
-        ("Logging Driver", info.logging_driver),
-        ("Cgroup Driver", info.cgroup_driver),
-        ("Cgroup Version", info.cgroup_version),
-        ("Kernel Version", info.kernel_version),
-        ("Operating System", info.operating_system),
-        ("OSType", info.os_type),
-        ("Architecture", info.architecture),
-        ("CPUs", info.ncpu),
-        ("Total Memory", human_size(info.mem_total) if info.mem_total else None),
-        ("Name", info.name),
-        ("ID", info.id),
-        ("Docker Root Dir", info.docker_root_dir),
-        ("Debug Mode", info.debug),
-    ]
-    for name, value in rows:
-        if value is not None:
-            out(f"{name}: {value}")
-    for warning in info.warnings or ():
-        print(f"{host}: {warning}" if host else warning, file=sys.stderr)
 
 
 def _formatter(
@@ -188,18 +141,60 @@ async def cmd_images(fleet: Fleet, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+EVENT_GO_NAMES = {
+    "status": "Status",
+    "id": "ID",
+    "from": "From",
+    "scope": "Scope",
+    "time": "Time",
+    "timeNano": "TimeNano",
+}
+
+
+def event_context(event: EventMessage, host: str | None) -> Context:
+    """An event as docker's templates see it: the deprecated status, id and from first (when
+    the daemon sent them), its attributes a Go map (a missing one is "<no value>")."""
+    data = api_dict(event)
+    if isinstance(data.get("Actor"), dict):
+        data["Actor"]["Attributes"] = GoMap(data["Actor"].get("Attributes") or {})
+    old = {k: data.pop(k) for k in ("status", "id", "from") if k in data}
+    data = {**{k: v for k, v in old.items() if v is not None}, **data}
+    fields = go_context("event", data, EVENT_GO_NAMES, **({"Host": host} if host else {}))
+    for name in ("Status", "ID", "From"):
+        fields.fields.setdefault(name, "")
+    return fields
+
+
+class _EventPrinter:
+    """An event as a line: docker's, --json, or --format's (a "host" field with many)."""
+
+    def __init__(self, args: argparse.Namespace, many: bool) -> None:
+        if args.format is not None and args.json:
+            raise CliError("--format goes without --json", status=125)
+        self.args, self.many = args, many
+        self.formatter = None
+        if args.format is not None:
+            self.formatter = Formatter(args.format, "", Context("event", {}, []), check=False)
+
+    def __call__(self, event: EventMessage, host: str) -> None:
+        if self.formatter is not None:
+            self.formatter.write([event_context(event, host if self.many else None)])
+        elif self.args.json:
+            json_line(event, host=host if self.many else None)
+        else:
+            out(f"{host} {event_line(event)}" if self.many else event_line(event))
+
+
 async def cmd_events(fleet: Fleet, args: argparse.Namespace) -> int:
     """events: follow the daemons' events until --until or Ctrl-C."""
     wanted = filters(args.filter)
+    show = _EventPrinter(args, _many(fleet))
     if not _many(fleet):
-        [docker] = fleet.clients.values()
+        [(host, docker)] = fleet.clients.items()
         events = docker.system.events(since=args.since, until=args.until, filters=wanted)
         async with aclosing(events):
             async for event in events:
-                if args.json:
-                    json_line(event)
-                else:
-                    out(event_line(event))
+                show(event, host)
         return 0
     failed = False
     async with fleet.events(since=args.since, until=args.until, filters=wanted) as merged:
@@ -208,8 +203,5 @@ async def cmd_events(fleet: Fleet, args: argparse.Namespace) -> int:
                 host_failed(item.host, item.error)
                 failed = True
             elif item.event is not None:
-                if args.json:
-                    json_line(item.event, host=item.host)
-                else:
-                    out(f"{item.host} {event_line(item.event)}")
+                show(item.event, item.host)
     return 1 if failed else 0

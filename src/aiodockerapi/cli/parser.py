@@ -160,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("info", "Show what the daemon says about itself")
     sub.add_argument("--json", action="store_true", help="print the API's JSON")
+    sub.add_argument("-f", "--format", metavar="TEMPLATE", help="a Go template, e.g. "
+                     "'{{.ServerVersion}}' or '{{json .}}'")  # fmt: skip
 
     sub = command("ps", "List containers")
     sub.add_argument("-a", "--all", action="store_true", help="stopped ones too")
@@ -188,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--until", type=point_in_time, help="stop at this time (then exit)")
     sub.add_argument("--json", action="store_true", help="one JSON object a line")
+    sub.add_argument("--format", metavar="TEMPLATE", help="a Go template a line, e.g. "
+                     "'{{.Type}} {{.Action}} {{.Actor.Attributes.name}}', or 'json'")  # fmt: skip
     add_filter(sub, "type=container, event=die, container=NAME, image=NAME, label=KEY=VALUE")
 
     sub = command("logs", "Print a container's output (stderr to stderr)")

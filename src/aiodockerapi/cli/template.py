@@ -22,13 +22,14 @@ from .template_funcs import (
     FUNCTIONS,
     HEADER_FUNCTIONS,
     Context,
+    GoMap,
     TemplateError,
     UnknownField,
     go_string,
     truthy,
 )
 
-__all__ = ["Context", "Template", "TemplateError", "UnknownField", "go_string"]
+__all__ = ["Context", "GoMap", "Template", "TemplateError", "UnknownField", "go_string"]
 
 
 # -- parsing -----------------------------------------------------------------------------
@@ -195,6 +196,8 @@ def _field(value: Any, name: str) -> Any:
     if isinstance(value, Context):
         return value.get(name)
     if isinstance(value, Mapping):
+        if name not in value and isinstance(value, GoMap):
+            return "<no value>"
         if name not in value:
             raise TemplateError(f"map has no entry for key {name!r}")
         return value[name]

@@ -18,6 +18,10 @@ class UnknownField(TemplateError):
     """A field the row does not have."""
 
 
+class GoMap(dict[str, Any]):
+    """A Go map[string]string: a missing key is "<no value>", not an error."""
+
+
 class Context:
     """What a template's dot is for one row: named fields (a callable one is a method,
     called with the template's arguments), strict about unknown names."""
@@ -26,8 +30,10 @@ class Context:
         self, kind: str, fields: Mapping[str, Any], json_fields: Sequence[str], *, sort: bool = True
     ) -> None:
         self.kind = kind
-        self.fields = fields
+        self.fields = dict(fields)
         self.json_fields = sorted(json_fields) if sort else list(json_fields)
+        # docker's rows marshal themselves (Go escapes <, >, &); API objects are as sent.
+        self.escape = sort
 
     def get(self, name: str) -> Any:
         if name not in self.fields:
@@ -73,6 +79,8 @@ def to_json(value: Any) -> str:
     """`json`: one line of JSON; a row's fields with <, > and & escaped, as docker's are."""
     if isinstance(value, Context):
         raw = msgspec.json.encode(value.to_json()).decode()
+        if not value.escape:
+            return raw
         return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return msgspec.json.encode(value).decode()
 
