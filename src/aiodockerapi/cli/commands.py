@@ -27,6 +27,7 @@ from .formats import CliError, describe, human_size, out
 from .parser import filters as parse_filters
 from .parser import from_env, labels
 from .progress import show_progress
+from .runflags import shape
 
 
 @asynccontextmanager
@@ -237,6 +238,10 @@ async def _create(docker: Docker, args: argparse.Namespace) -> ContainerCreateRe
         body["WorkingDir"] = args.workdir
     if args.user:
         body["User"] = args.user
+    try:
+        shape(args, body, host_config)
+    except argparse.ArgumentTypeError as exc:
+        raise CliError(str(exc), status=125) from exc
     options: dict[str, Any] = {"name": args.name, "platform": args.platform}
     if args.pull == "always":
         await _pull(docker, args.image, quiet=args.quiet, file=sys.stderr, platform=args.platform)

@@ -109,6 +109,8 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: global connection flags, then one command."""
+    from . import runflags
+
     parser = _Parser(
         prog=PROG,
         description="A small docker CLI built on aiodockerapi.",
@@ -278,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="pull the image first (default: only when missing)",
     )
     sub.add_argument("-q", "--quiet", action="store_true", help="no pull progress")
+    runflags.add_run_flags(sub)
 
     from . import containers, system  # they import this module's argument types
 

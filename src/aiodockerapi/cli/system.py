@@ -165,7 +165,9 @@ async def cmd_inspect(fleet: Fleet, args: argparse.Namespace) -> int:
                 continue
             data = api_dict(obj)
             if formatter is not None:
-                formatter.write([go_context("object", data, **({"Host": host} if many else {}))])
+                # The API's names (.Id) and Go's (.ID) both work, as with docker.
+                extra = {"Host": host} if many else {}
+                formatter.write([go_context("object", data, **extra)])
             else:
                 found.append({"Host": host, **data} if many else data)
     if formatter is None:
