@@ -8,6 +8,7 @@ host that fails is one line on stderr while the others print; the exit status is
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
@@ -78,7 +79,8 @@ async def cmd_ps(fleet: Fleet, args: argparse.Namespace) -> int:
     many = _many(fleet)
     default = DEFAULT_PS + ("\t{{.Size}}" if args.size else "")
     formatter = _formatter(args, default, "container", PS_HEADERS, many)
-    size = args.size or ".Size" in (args.format or "")
+    # As docker: sizes are asked for when the template reads them ({{json .}} reads all).
+    size = args.size or bool(re.search(r"\.Size\b|json\s+\.\s*}}", args.format or ""))
     last = 1 if args.latest else args.last
 
     async def ask(docker: Docker) -> list[ContainerSummary]:

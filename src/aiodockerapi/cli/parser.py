@@ -43,7 +43,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line, with exit status 125 as docker's."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(125, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+        # An unknown command is status 1 with docker, any other usage error 125.
+        status = 1 if message.startswith("argument COMMAND: invalid choice") else 125
+        self.exit(status, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
 
 # -- argument types ----------------------------------------------------------------------

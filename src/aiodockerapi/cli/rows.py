@@ -49,7 +49,7 @@ IMAGE_HEADERS = {
     "Containers": "CONTAINERS",
     "SharedSize": "SHARED SIZE",
     "UniqueSize": "UNIQUE SIZE",
-    "VirtualSize": "VIRTUAL SIZE",
+    "VirtualSize": "SIZE",
     "Host": "HOST",
 }
 
