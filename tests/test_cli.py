@@ -251,6 +251,12 @@ async def test_tls_flags(sandbox: Sandbox) -> None:
         env=cli_env(DOCKER_CERT_PATH=str(t.ca.parent / "nothing")),
     )  # fmt: skip
     assert_one_line_error(bare, 1, sandbox.tcp_url)
+    # The daemon answered: the advice is in flags, not the Python API, and not "is it down?".
+    assert "TLSConfig" not in bare.err and "is the daemon running" not in bare.err
+
+    plain = await cli("--host", sandbox.tcp_url, "info")
+    assert_one_line_error(plain, 1, "speaks TLS", "--tlsverify --tlscacert")
+    assert "TLSConfig" not in plain.err and "is the daemon running" not in plain.err
 
 
 # -- ps, images, events, logs ------------------------------------------------------------

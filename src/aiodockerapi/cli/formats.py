@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -21,10 +22,25 @@ class CliError(Exception):
         self.status = status
 
 
+# The library's TLS advice names Python arguments; the command line's names its flags.
+_FLAGS_FOR_TLS = (
+    "give --tlsverify --tlscacert ca.pem --tlscert cert.pem --tlskey key.pem "
+    "(or DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH)"
+)
+_PYTHON_TLS = re.compile(r"pass tls=TLSConfig\(\.\.\.\) \(or tls=True to read DOCKER_CERT_PATH\)")
+_PYTHON_CLIENT_CERT = re.compile(r"\(TLSConfig\(client_cert=\(cert, key\)\)\)")
+# Words of a failure where the daemon answered (TLS refused): no "is the daemon running?".
+_ANSWERED = re.compile(r"TLS|SSL|certificate|handshake", re.IGNORECASE)
+
+
 def describe(exc: BaseException) -> str:
-    """The one line an error is reported as."""
+    """The one line an error is reported as: TLS trouble in terms of the flags, and the hint
+    that the daemon may be down only when nothing answered."""
     if isinstance(exc, DockerConnectionError):
-        text = f"{exc.message} (is the daemon running?)"
+        text = _PYTHON_TLS.sub(_FLAGS_FOR_TLS, exc.message)
+        text = _PYTHON_CLIENT_CERT.sub("(--tlscert cert.pem --tlskey key.pem)", text)
+        if not _ANSWERED.search(text):
+            text += " (is the daemon running?)"
     elif isinstance(exc, DockerError):
         prefix = "error response from daemon: " if exc.status is not None else ""
         text = prefix + exc.message
