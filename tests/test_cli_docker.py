@@ -63,7 +63,10 @@ async def side_by_side(docker_cli: str, host: str, tmp_path: Path, *args: str) -
 
 
 def masked(text: str) -> str:
-    """Times replaced, and a table's column gaps made one width (a time's width varies)."""
+    """Times replaced, and a table's column gaps made one width (a time's width varies).
+    An image's container count too: dockerd 28 counts them at API 1.51 (ours), not at 1.50
+    (the docker client's)."""
+    text = re.sub(r'"Containers":"(N/A|\d+)"', '"Containers":"?"', text)
     return re.sub(r" {2,}", "  ", AGO.sub("<time>", text))
 
 
@@ -130,7 +133,7 @@ async def test_ps_columns_as_docker(
         [],
         ["--digests"],
         ["--no-trunc"],
-        ["--format", "{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}} {{.Containers}} {{.Digest}}"],
+        ["--format", "{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}} {{.Digest}}"],
         ["--format", "table {{.Repository}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.VirtualSize}}"],
     ],
 )

@@ -184,7 +184,8 @@ def image_contexts(
         "Containers": "N/A" if image.containers == -1 else str(image.containers),
         "SharedSize": "N/A" if shared == -1 else size(shared, 4),
         "UniqueSize": "N/A" if shared == -1 or image.size == -1 else size(image.size - shared, 4),
-        "VirtualSize": size(image.virtual_size or 0, 4),
+        # Daemons since API 1.44 leave VirtualSize out; docker then shows Size.
+        "VirtualSize": size(image.size if image.virtual_size is None else image.virtual_size, 4),
         "Host": host,
     }
     out = []
