@@ -473,7 +473,7 @@ async def test_run_ctrl_c_removes_the_container(
 ) -> None:
     label = f"{LABEL}={labels[LABEL]}"
     proc = await spawn(
-        "-H", host, "run", "--rm", "--network", "none", "-l", label,
+        "-H", host, "run", "--rm", "--sig-proxy=false", "--network", "none", "-l", label,
         image, "sh", "-c", "echo started; exec sleep 600",
     )  # fmt: skip
     try:
@@ -488,6 +488,30 @@ async def test_run_ctrl_c_removes_the_container(
     assert done.status == 130
     assert "Traceback" not in done.err
     assert await docker.containers.list(all=True, filters={"label": label}) == []
+
+
+@pytest.mark.parametrize("rm", [True, False])
+async def test_run_passes_signals_to_the_container(
+    host: str, docker: Docker, image: str, labels: dict[str, str], rm: bool
+) -> None:
+    """SIGINT goes to the container (--sig-proxy, on by default); one that traps it and
+    exits 9 makes run exit 9, and is left behind only without --rm."""
+    label = f"{LABEL}={labels[LABEL]}"
+    script = "trap 'exit 9' INT; echo started; while :; do sleep 0.1; done"
+    proc = await spawn("-H", host, "run", *(["--rm"] if rm else []), "--network", "none",
+                       "-l", label, image, "sh", "-c", script)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        await read_line_with(proc.stdout, "started")
+        proc.send_signal(signal.SIGINT)
+        done = await finish(proc, 120)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.communicate()
+    assert done.status == 9, done
+    left = await docker.containers.list(all=True, filters={"label": label})
+    assert [c.state for c in left] == ([] if rm else ["exited"])
 
 
 async def test_run_exits_like_docker_run(

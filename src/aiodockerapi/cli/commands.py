@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -23,6 +24,7 @@ from ..models import (
     StreamType,
     SystemVersion,
 )
+from .containers import proxy_signals
 from .formats import CliError, describe, human_size, out
 from .parser import filters as parse_filters
 from .parser import from_env, labels
@@ -293,8 +295,9 @@ async def cmd_run(docker: Docker, args: argparse.Namespace) -> int:
                 await docker.containers.start(cid)
             except DockerError as exc:
                 raise CliError(describe(exc), status=run_status(exc.message)) from exc
-            async for frame in io:
-                write_frame(frame.stream, frame.data)
+            with proxy_signals(docker, cid) if args.sig_proxy else contextlib.nullcontext():
+                async for frame in io:
+                    write_frame(frame.stream, frame.data)
         waited = await docker.containers.wait(cid)
         if waited.error is not None and waited.error.message:
             raise CliError(f"waiting for {cid[:12]}: {waited.error.message}", status=125)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from ..client import Docker
 from ..errors import DockerError
@@ -141,3 +143,30 @@ async def cmd_exec(docker: Docker, args: argparse.Namespace) -> int:
             return info.exit_code
         await asyncio.sleep(0.05)
     raise CliError("the command's output ended but it did not exit", status=125)
+
+
+@contextlib.contextmanager
+def proxy_signals(docker: Docker, cid: str) -> Iterator[None]:
+    """While attached, SIGINT and SIGTERM go to the container (docker run's --sig-proxy):
+    it decides whether to end, and `run` exits with its status."""
+    loop = asyncio.get_running_loop()
+    sent: set[asyncio.Task[None]] = set()
+
+    def forward(sig: signal.Signals) -> None:
+        task = loop.create_task(_kill_quietly(docker, cid, sig.name))
+        sent.add(task)
+        task.add_done_callback(sent.discard)
+
+    caught = (signal.SIGINT, signal.SIGTERM)
+    for sig in caught:
+        loop.add_signal_handler(sig, forward, sig)
+    try:
+        yield
+    finally:
+        for sig in caught:
+            loop.remove_signal_handler(sig)
+
+
+async def _kill_quietly(docker: Docker, cid: str, name: str) -> None:
+    with contextlib.suppress(DockerError):  # it may have ended meanwhile
+        await docker.containers.kill(cid, signal=name)

@@ -74,6 +74,14 @@ def publish(text: str) -> list[tuple[str, str, str]]:
     return [(f"{i}/{proto}", ip, o) for i, o in zip(inner, outer, strict=True)]
 
 
+def _boolean(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
 def _capability(name: str) -> str:
     """NET_ADMIN, net_admin or CAP_NET_ADMIN as docker sends it: CAP_NET_ADMIN (ALL as is)."""
     name = name.upper()
@@ -105,6 +113,15 @@ def add_run_flags(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--cap-drop", action="append", metavar="CAP", help="drop a capability")
     sub.add_argument("--privileged", action="store_true", help="extended privileges")
     sub.add_argument("--hostname", help="the container's host name")
+    sub.add_argument(
+        "--sig-proxy",
+        type=_boolean,
+        nargs="?",
+        const=True,
+        default=True,
+        metavar="true|false",
+        help="pass SIGINT and SIGTERM on to the container (default: true)",
+    )
 
 
 def shape(args: argparse.Namespace, body: dict[str, Any], host_config: dict[str, Any]) -> None:
