@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +16,7 @@ from aiodockerapi import Docker, NotFound
 
 from .conftest import container_config
 from .sandbox import Sandbox
-from .test_cli import LABEL, assert_one_line_error, cli
+from .test_cli import LABEL, assert_one_line_error, cli, cli_env
 
 pytestmark = pytest.mark.daemon
 
@@ -158,3 +161,27 @@ async def test_format_errors_before_any_request(tmp_path: Path) -> None:
         done = await cli("-H", down, *args)
         assert done.status == 125, done
         assert "down.sock" not in done.err
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+async def test_build_from_stdin(
+    host: str, docker: Docker, image: str, label: str, builder: str
+) -> None:
+    """`build -`: a Dockerfile on stdin, built with an empty context."""
+    ref = f"cli-stdin-{label}:{builder}"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aiodockerapi", "-H", host, "build", "-q", "--network", "none",
+        "--builder", builder, "-t", ref, "-",
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(),
+    )  # fmt: skip
+    dockerfile = f"FROM {image}\nRUN echo {label} > /made\n".encode()
+    out, err = await asyncio.wait_for(proc.communicate(dockerfile), 120)
+    try:
+        assert proc.returncode == 0, err
+        built = await docker.images.inspect(ref)
+        assert built.id is not None and out.decode().strip().endswith(built.id)
+        ran = await cli("-H", host, "run", "--rm", "--network", "none", ref, "cat", "/made")
+        assert ran.out == f"{label}\n", ran
+    finally:
+        with contextlib.suppress(NotFound):
+            await docker.images.delete(ref, force=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import sys
+import tarfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -84,6 +86,19 @@ def _build_paths(path: str, file: str | None) -> tuple[Path, str | None]:
     return context, Path(relative).as_posix()
 
 
+async def _stdin_context() -> bytes:
+    """`build -`: stdin is a tar of the context, or else a Dockerfile (an empty context)."""
+    data: bytes = await anyio.to_thread.run_sync(sys.stdin.buffer.read)
+    if data[257:262] == b"ustar":
+        return data
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        entry = tarfile.TarInfo("Dockerfile")
+        entry.size = len(data)
+        tar.addfile(entry, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 async def _known_credentials() -> dict[str, AuthInput]:
     """Credentials for every registry the Docker config knows, as the docker CLI sends them
     with a build (for the base images it pulls)."""
@@ -141,7 +156,11 @@ def _build_failure(exc: BuildFailed) -> CliError:
 
 async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
     """build: a directory, with the steps and any pulls shown live; then the image id."""
-    context, dockerfile = _build_paths(args.path, args.file)
+    context: Path | bytes
+    if args.path == "-":
+        context, dockerfile = await _stdin_context(), args.file
+    else:
+        context, dockerfile = _build_paths(args.path, args.file)
     builder = args.builder or await _choose_builder(docker)
     buildkit = builder == "buildkit"
     stream = docker.images.build(

@@ -207,7 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--until", type=point_in_time, help="up to this time")
 
     sub = command("build", "Build an image from a directory, showing progress")
-    sub.add_argument("path", metavar="PATH", help="the build context directory")
+    sub.add_argument(
+        "path",
+        metavar="PATH",
+        help="the build context directory; - reads a Dockerfile or a context's tar from stdin",
+    )
     sub.add_argument(
         "-t", "--tag", action="append", metavar="NAME[:TAG]", help="tag the image (repeatable)"
     )
