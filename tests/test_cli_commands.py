@@ -185,3 +185,28 @@ async def test_build_from_stdin(
     finally:
         with contextlib.suppress(NotFound):
             await docker.images.delete(ref, force=True)
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+async def test_build_with_a_dockerfile_outside_the_context(
+    host: str, docker: Docker, image: str, label: str, builder: str, tmp_path: Path
+) -> None:
+    context, elsewhere = tmp_path / "context", tmp_path / "elsewhere"
+    context.mkdir()
+    elsewhere.mkdir()
+    (context / "data.txt").write_text(label)
+    dockerfile = elsewhere / "Dockerfile"
+    dockerfile.write_text(f"FROM {image}\nCOPY . /ctx/\n")
+    ref = f"cli-outside-{label}:{builder}"
+    try:
+        done = await cli("-H", host, "build", "-q", "--network", "none", "--builder", builder,
+                         "-f", str(dockerfile), "-t", ref, str(context))  # fmt: skip
+        assert done.status == 0, done
+        ran = await cli("-H", host, "run", "--rm", "--network", "none", ref, "ls", "-a", "/ctx")
+        listed = ran.out.split()
+        assert "data.txt" in listed
+        if builder == "classic":  # BuildKit, given a tar, copies the added Dockerfile too
+            assert [n for n in listed if n.startswith(".dockerfile.")] == []
+    finally:
+        with contextlib.suppress(NotFound):
+            await docker.images.delete(ref, force=True)

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import io
 import os
+import secrets
 import sys
 import tarfile
 from collections.abc import AsyncIterator, Sequence
@@ -16,6 +17,7 @@ from typing import Any
 import anyio.to_thread
 
 from ..auth import AuthInput, load_config, resolve_auth
+from ..build_context import open_context
 from ..buildkit import BuildFailed, protobuf_available, run_build
 from ..client import Docker
 from ..errors import DockerError, NotFound
@@ -84,6 +86,37 @@ def _build_paths(path: str, file: str | None) -> tuple[Path, str | None]:
     if relative.startswith(".."):
         raise CliError(f"the Dockerfile {file!r} must be inside the build context")
     return context, Path(relative).as_posix()
+
+
+def _inside(file: str, path: str) -> bool:
+    relative = os.path.relpath(Path(file).resolve(), Path(path).resolve())
+    return not relative.startswith("..")
+
+
+async def _context_with_dockerfile(path: Path, file: Path) -> tuple[bytes, str]:
+    """A Dockerfile from outside the context, added to its tar under a name of its own and
+    to its .dockerignore, as the docker CLI does (the classic builder then leaves it out of
+    COPY .; BuildKit, given a tar, applies no .dockerignore and copies it too)."""
+
+    def read() -> tuple[bytes, bytes]:
+        if not path.is_dir():
+            raise CliError(f"build context {str(path)!r} is not a directory")
+        ignore = path / ".dockerignore"
+        return file.read_bytes(), ignore.read_bytes() if ignore.is_file() else b""
+
+    text, ignore = await anyio.to_thread.run_sync(read)
+    name = f".dockerfile.{secrets.token_hex(10)}"
+    parts = [chunk async for chunk in open_context(path)]
+    buffer = io.BytesIO(b"".join(parts))
+    with tarfile.open(fileobj=buffer, mode="a") as tar:
+        for entry_name, data in (
+            (name, text),
+            (".dockerignore", ignore.rstrip(b"\n") + f"\n{name}\n.dockerignore\n".encode()),
+        ):
+            entry = tarfile.TarInfo(entry_name)
+            entry.size = len(data)
+            tar.addfile(entry, io.BytesIO(data))
+    return buffer.getvalue(), name
 
 
 async def _stdin_context() -> bytes:
@@ -159,6 +192,8 @@ async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
     context: Path | bytes
     if args.path == "-":
         context, dockerfile = await _stdin_context(), args.file
+    elif args.file is not None and not _inside(args.file, args.path):
+        context, dockerfile = await _context_with_dockerfile(Path(args.path), Path(args.file))
     else:
         context, dockerfile = _build_paths(args.path, args.file)
     builder = args.builder or await _choose_builder(docker)
