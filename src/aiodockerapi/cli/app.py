@@ -20,7 +20,7 @@ from ..client import Docker
 from ..errors import DockerError
 from ..fleet import Fleet
 from ..hosts import TLSConfig, config_dir
-from . import commands, containers, info, listing, system
+from . import commands, containers, info, listing, prune, system
 from .formats import CliError, describe
 from .parser import PROG, parse
 
@@ -41,7 +41,7 @@ ONE: dict[str, Handler] = {
     "pull": commands.cmd_pull,
     "push": commands.cmd_push,
     "run": commands.cmd_run,
-    "prune": commands.cmd_prune,
+    "prune": prune.cmd_prune,
     "start": containers.cmd_start,
     "stop": containers.cmd_stop,
     "restart": containers.cmd_restart,
@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     try:
         if args.verb == "prune":
-            commands.confirm_prune(args)
+            prune.confirm_prune(args)
         status = asyncio.run(_run(args))
         sys.stdout.flush()
         return status
