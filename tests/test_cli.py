@@ -174,7 +174,6 @@ async def test_docker_host_from_the_environment(host: str) -> None:
     ("args", "fragment"),
     [
         (["ps", "--bogus"], "unrecognized arguments: --bogus"),
-        (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["ps", "-f", "status"], "expected KEY=VALUE, got 'status'"),
         (["ps", "-n", "many"], "expected a whole number"),
         (["run"], "the following arguments are required: IMAGE"),
@@ -187,6 +186,11 @@ async def test_usage_errors_are_one_line_with_status_125(
 ) -> None:
     done = await cli("--host", host, *args)
     assert_one_line_error(done, 125, fragment)
+
+
+async def test_unknown_command_is_status_1_as_docker(host: str) -> None:
+    done = await cli("--host", host, "frobnicate")
+    assert_one_line_error(done, 1, "invalid choice: 'frobnicate'")
 
 
 async def test_bad_host_is_one_line() -> None:
