@@ -110,4 +110,4 @@ async def test_service_bad_flags_are_usage_errors(swarm: tuple[Sandbox, str]) ->
     )
     assert_one_line_error(done, 2, "--replicas is for a replicated service")
     done = await asyncio.wait_for(cli("service", "scale"), 60)
-    assert done.status == 2 and "invalid choice" in done.err
+    assert done.status == 125 and "invalid choice" in done.err

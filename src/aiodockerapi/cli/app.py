@@ -20,18 +20,21 @@ from ..client import Docker
 from ..errors import DockerError
 from ..fleet import Fleet
 from ..hosts import TLSConfig, config_dir
-from . import commands, listing, services
+from . import commands, containers, info, listing, prune, services, system
+from .args import PROG
 from .formats import CliError, describe
-from .parser import PROG, build_parser
+from .parser import parse
 
 Handler = Callable[[Any, argparse.Namespace], Awaitable[int]]
 
 # The commands that run on every host given (through a Fleet), and those that take one.
 MANY: dict[str, Handler] = {
-    "info": listing.cmd_info,
+    "info": info.cmd_info,
     "ps": listing.cmd_ps,
     "images": listing.cmd_images,
     "events": listing.cmd_events,
+    "version": system.cmd_version,
+    "inspect": system.cmd_inspect,
 }
 ONE: dict[str, Handler] = {
     "logs": commands.cmd_logs,
@@ -39,8 +42,16 @@ ONE: dict[str, Handler] = {
     "pull": commands.cmd_pull,
     "push": commands.cmd_push,
     "run": commands.cmd_run,
-    "prune": commands.cmd_prune,
+    "prune": prune.cmd_prune,
     "service": services.cmd_service,
+    "start": containers.cmd_start,
+    "stop": containers.cmd_stop,
+    "restart": containers.cmd_restart,
+    "kill": containers.cmd_kill,
+    "rm": containers.cmd_rm,
+    "exec": containers.cmd_exec,
+    "tag": system.cmd_tag,
+    "rmi": system.cmd_rmi,
 }
 
 
@@ -50,7 +61,7 @@ def _tls(args: argparse.Namespace) -> TLSConfig | bool | None:
         # As the docker CLI does, DOCKER_TLS_VERIFY applies to --host too.
         return True if args.host and os.environ.get("DOCKER_TLS_VERIFY") else None
     if bool(args.tlscert) != bool(args.tlskey):
-        raise CliError("--tlscert and --tlskey go together", status=2)
+        raise CliError("--tlscert and --tlskey go together", status=125)
     verify = args.tlsverify or not args.tls
     defaults = TLSConfig.from_cert_path(
         os.environ.get("DOCKER_CERT_PATH") or config_dir(), verify=verify
@@ -64,7 +75,7 @@ def _tls(args: argparse.Namespace) -> TLSConfig | bool | None:
 def clients(args: argparse.Namespace) -> list[Docker]:
     """A client for each --host or --context given (one for the default daemon without)."""
     if args.context and args.host:
-        raise CliError("give --host or --context, not both", status=2)
+        raise CliError("give --host or --context, not both", status=125)
     tls = _tls(args)
     if args.host:
         return [Docker(host, tls=tls) for host in dict.fromkeys(args.host)]
@@ -86,8 +97,8 @@ async def _run(args: argparse.Namespace) -> int:
     if args.verb not in MANY and hosts > 1:
         raise CliError(
             f"{args.verb} works on one host: give one --host or --context "
-            "(info, ps, images and events take several)",
-            status=2,
+            "(info, version, ps, images, inspect and events take several)",
+            status=125,
         )
     async with AsyncExitStack() as stack:
         made = clients(args)
@@ -120,11 +131,10 @@ def _restore_pipe() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(argv)
     try:
         if args.verb == "prune":
-            commands.confirm_prune(args)
+            prune.confirm_prune(args)
         status = asyncio.run(_run(args))
         sys.stdout.flush()
         return status

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
+import secrets
 import sys
-from collections.abc import AsyncIterator, Sequence
+import tarfile
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -13,6 +17,7 @@ from typing import Any
 import anyio.to_thread
 
 from ..auth import AuthInput, load_config, resolve_auth
+from ..bodies.build_context import open_context
 from ..buildkit import BuildFailed, protobuf_available, run_build
 from ..client import Docker
 from ..errors import DockerError, NotFound
@@ -21,14 +26,14 @@ from ..models import (
     ContainerCreateResponse,
     ImageID,
     PingResponse,
-    StreamType,
     SystemVersion,
 )
 from ..progress.display import show_progress
 from . import build_flags
-from .formats import CliError, describe, human_size, out
-from .parser import filters as parse_filters
-from .parser import from_env, labels
+from .args import from_env, labels
+from .containers import proxy_signals
+from .formats import CliError, describe, out, write_frame
+from .runflags import shape
 
 
 @asynccontextmanager
@@ -60,14 +65,8 @@ async def cmd_logs(docker: Docker, args: argparse.Namespace) -> int:
     )
     async with closing(frames):
         async for frame in frames:
-            _write_frame(frame.stream, frame.data)
+            write_frame(frame.stream, frame.data)
     return 0
-
-
-def _write_frame(stream: StreamType, data: bytes) -> None:
-    out = sys.stderr if stream == StreamType.STDERR else sys.stdout
-    out.buffer.write(data)
-    out.buffer.flush()
 
 
 def _build_paths(path: str, file: str | None) -> tuple[Path, str | None]:
@@ -81,6 +80,50 @@ def _build_paths(path: str, file: str | None) -> tuple[Path, str | None]:
     if relative.startswith(".."):
         raise CliError(f"the Dockerfile {file!r} must be inside the build context")
     return context, Path(relative).as_posix()
+
+
+def _inside(file: str, path: str) -> bool:
+    relative = os.path.relpath(Path(file).resolve(), Path(path).resolve())
+    return not relative.startswith("..")
+
+
+async def _context_with_dockerfile(path: Path, file: Path) -> tuple[bytes, str]:
+    """A Dockerfile from outside the context, added to its tar under a name of its own and
+    to its .dockerignore, as the docker CLI does (the classic builder then leaves it out of
+    COPY .; BuildKit, given a tar, applies no .dockerignore and copies it too)."""
+
+    def read() -> tuple[bytes, bytes]:
+        if not path.is_dir():
+            raise CliError(f"build context {str(path)!r} is not a directory")
+        ignore = path / ".dockerignore"
+        return file.read_bytes(), ignore.read_bytes() if ignore.is_file() else b""
+
+    text, ignore = await anyio.to_thread.run_sync(read)
+    name = f".dockerfile.{secrets.token_hex(10)}"
+    parts = [chunk async for chunk in open_context(path)]
+    buffer = io.BytesIO(b"".join(parts))
+    with tarfile.open(fileobj=buffer, mode="a") as tar:
+        for entry_name, data in (
+            (name, text),
+            (".dockerignore", ignore.rstrip(b"\n") + f"\n{name}\n.dockerignore\n".encode()),
+        ):
+            entry = tarfile.TarInfo(entry_name)
+            entry.size = len(data)
+            tar.addfile(entry, io.BytesIO(data))
+    return buffer.getvalue(), name
+
+
+async def _stdin_context() -> bytes:
+    """`build -`: stdin is a tar of the context, or else a Dockerfile (an empty context)."""
+    data: bytes = await anyio.to_thread.run_sync(sys.stdin.buffer.read)
+    if data[257:262] == b"ustar":
+        return data
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        entry = tarfile.TarInfo("Dockerfile")
+        entry.size = len(data)
+        tar.addfile(entry, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 async def _known_credentials() -> dict[str, AuthInput]:
@@ -158,7 +201,13 @@ async def _run_build(
 
 async def cmd_build(docker: Docker, args: argparse.Namespace) -> int:
     """build: a directory, with the steps and any pulls shown live; then the image id."""
-    context, dockerfile = _build_paths(args.path, args.file)
+    context: Path | bytes
+    if args.path == "-":
+        context, dockerfile = await _stdin_context(), args.file
+    elif args.file is not None and not _inside(args.file, args.path):
+        context, dockerfile = await _context_with_dockerfile(Path(args.path), Path(args.file))
+    else:
+        context, dockerfile = _build_paths(args.path, args.file)
     session: dict[str, Any] = {}
     if args.secret:
         session["secrets"] = build_flags.secrets_of(args.secret)
@@ -265,6 +314,10 @@ async def _create(docker: Docker, args: argparse.Namespace) -> ContainerCreateRe
         body["WorkingDir"] = args.workdir
     if args.user:
         body["User"] = args.user
+    try:
+        shape(args, body, host_config)
+    except argparse.ArgumentTypeError as exc:
+        raise CliError(str(exc), status=125) from exc
     options: dict[str, Any] = {"name": args.name, "platform": args.platform}
     if args.pull == "always":
         await _pull(docker, args.image, quiet=args.quiet, file=sys.stderr, platform=args.platform)
@@ -316,8 +369,9 @@ async def cmd_run(docker: Docker, args: argparse.Namespace) -> int:
                 await docker.containers.start(cid)
             except DockerError as exc:
                 raise CliError(describe(exc), status=run_status(exc.message)) from exc
-            async for frame in io:
-                _write_frame(frame.stream, frame.data)
+            with proxy_signals(docker, cid) if args.sig_proxy else contextlib.nullcontext():
+                async for frame in io:
+                    write_frame(frame.stream, frame.data)
         waited = await docker.containers.wait(cid)
         if waited.error is not None and waited.error.message:
             raise CliError(f"waiting for {cid[:12]}: {waited.error.message}", status=125)
@@ -325,63 +379,3 @@ async def cmd_run(docker: Docker, args: argparse.Namespace) -> int:
     finally:
         if args.rm and not args.detach:
             await docker.containers.delete(cid, force=True)
-
-
-def confirm_prune(args: argparse.Namespace) -> None:
-    if args.force:
-        return
-    if not sys.stdin.isatty():
-        raise CliError("prune removes data: confirm with --force when stdin is not a terminal")
-    what = [
-        "all stopped containers",
-        "all networks not used by at least one container",
-        *(["all volumes not used by at least one container"] if args.volumes else []),
-        "all images without at least one container" if args.all else "all dangling images",
-        "all build cache" if args.all else "unused build cache",
-    ]
-    print("WARNING! This will remove:", *(f"  - {w}" for w in what), sep="\n", file=sys.stderr)
-    answer = input("Are you sure you want to continue? [y/N] ")
-    if answer.strip().lower() not in ("y", "yes"):
-        raise CliError("prune cancelled")
-
-
-async def cmd_prune(docker: Docker, args: argparse.Namespace) -> int:
-    """prune: stopped containers, unused networks, dangling images, build cache."""
-    filters = parse_filters(args.filter)
-    containers = await docker.containers.prune(filters=filters)
-    networks = await docker.networks.prune(filters=filters)
-    volumes = None
-    if args.volumes:
-        volume_filters = {k: v for k, v in filters.items() if k != "until"}
-        volumes = await docker.volumes.prune(filters=volume_filters)
-    image_filters = {**filters, "dangling": ["false"]} if args.all else filters
-    images = await docker.images.prune(filters=image_filters)
-    # The build cache has no labels: with other filters than `until`, it is left alone.
-    cache_filters = {k: v for k, v in filters.items() if k == "until"}
-    cache = None
-    if cache_filters or not filters:
-        cache = await docker.images.build_prune(all=args.all, filters=cache_filters or None)
-    sections: list[tuple[str, Sequence[str]]] = [
-        ("Deleted Containers", containers.containers_deleted or []),
-        ("Deleted Networks", networks.networks_deleted or []),
-        ("Deleted Volumes", (volumes.volumes_deleted or []) if volumes else []),
-        (
-            "Deleted Images",
-            [
-                f"untagged: {i.untagged}" if i.untagged else f"deleted: {i.deleted}"
-                for i in images.images_deleted or []
-            ],
-        ),
-        ("Deleted build cache objects", (cache.caches_deleted or []) if cache else []),
-    ]
-    for title, items in sections:
-        if items:
-            out(f"{title}:")
-            for item in items:
-                out(item)
-            out()
-    reclaimed = sum(
-        r.space_reclaimed or 0 for r in (containers, volumes, images, cache) if r is not None
-    )
-    out(f"Total reclaimed space: {human_size(reclaimed)}")
-    return 0

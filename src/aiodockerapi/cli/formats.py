@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
 from ..errors import DockerConnectionError, DockerError
-from ..models import ContainerSummary, EventMessage, ImageSummary, PortSummary
+from ..models import EventMessage, PortSummary, StreamType
 
 
 class CliError(Exception):
@@ -23,10 +22,25 @@ class CliError(Exception):
         self.status = status
 
 
+# The library's TLS advice names Python arguments; the command line's names its flags.
+_FLAGS_FOR_TLS = (
+    "give --tlsverify --tlscacert ca.pem --tlscert cert.pem --tlskey key.pem "
+    "(or DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH)"
+)
+_PYTHON_TLS = re.compile(r"pass tls=TLSConfig\(\.\.\.\) \(or tls=True to read DOCKER_CERT_PATH\)")
+_PYTHON_CLIENT_CERT = re.compile(r"\(TLSConfig\(client_cert=\(cert, key\)\)\)")
+# Words of a failure where the daemon answered (TLS refused): no "is the daemon running?".
+_ANSWERED = re.compile(r"TLS|SSL|certificate|handshake", re.IGNORECASE)
+
+
 def describe(exc: BaseException) -> str:
-    """The one line an error is reported as."""
+    """The one line an error is reported as: TLS trouble in terms of the flags, and the hint
+    that the daemon may be down only when nothing answered."""
     if isinstance(exc, DockerConnectionError):
-        text = f"{exc.message} (is the daemon running?)"
+        text = _PYTHON_TLS.sub(_FLAGS_FOR_TLS, exc.message)
+        text = _PYTHON_CLIENT_CERT.sub("(--tlscert cert.pem --tlskey key.pem)", text)
+        if not _ANSWERED.search(text):
+            text += " (is the daemon running?)"
     elif isinstance(exc, DockerError):
         prefix = "error response from daemon: " if exc.status is not None else ""
         text = prefix + exc.message
@@ -48,38 +62,6 @@ def json_line(value: Any, *, indent: int = 0, host: str | None = None) -> None:
     if indent:
         raw = msgspec.json.format(raw, indent=indent)
     out(raw.decode())
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(headers)]
-    for row in [headers, *rows]:
-        out("   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-
-
-# -- --format ----------------------------------------------------------------------------
-
-_FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
-
-
-class Template:
-    """A Go-template-like --format: `{{.Field}}` is replaced by the field, `\\t` by a tab;
-    nothing more. An unknown field is a usage error (exit status 2)."""
-
-    def __init__(self, text: str, fields: Sequence[str]) -> None:
-        self.text = text.replace("\\t", "\t").replace("\\n", "\n")
-        for name in _FIELD.findall(self.text):
-            if name not in fields:
-                raise CliError(
-                    f"--format: unknown field .{name} (one of: "
-                    + ", ".join(f".{f}" for f in fields)
-                    + ")",
-                    status=2,
-                )
-        if "{{" in _FIELD.sub("", self.text):
-            raise CliError("--format: only {{.Field}} is understood", status=2)
-
-    def render(self, values: Mapping[str, str]) -> str:
-        return _FIELD.sub(lambda m: values[m.group(1)], self.text)
 
 
 # -- sizes, durations, ids ---------------------------------------------------------------
@@ -124,18 +106,6 @@ def human_duration(seconds: float) -> str:
     return f"{hours // (24 * 365)} years"
 
 
-def ago(timestamp: int | None) -> str:
-    if not timestamp:
-        return ""
-    return human_duration(time.time() - timestamp) + " ago"
-
-
-def created_at(timestamp: int | None) -> str:
-    if not timestamp:
-        return ""
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S %z")
-
-
 def short_id(value: str | None, full: bool = False) -> str:
     value = (value or "").removeprefix("sha256:")
     return value if full else value[:12]
@@ -161,85 +131,6 @@ def ports(summaries: Sequence[PortSummary] | None) -> str:
 
 # -- rows --------------------------------------------------------------------------------
 
-CONTAINER_FIELDS = (
-    "ID",
-    "Image",
-    "Command",
-    "CreatedAt",
-    "RunningFor",
-    "Ports",
-    "State",
-    "Status",
-    "Names",
-    "Labels",
-    "Networks",
-    "Host",
-)
-CONTAINER_COLUMNS = ("ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names")
-CONTAINER_HEADERS = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
-
-
-def container_fields(c: ContainerSummary, full: bool, host: str = "") -> dict[str, str]:
-    command = c.command or ""
-    if not full and len(command) > 20:
-        command = command[:19] + "…"
-    image = c.image or ""
-    if image.startswith("sha256:") and not full:
-        image = short_id(image)
-    networks = c.network_settings.networks if c.network_settings is not None else None
-    return {
-        "ID": short_id(c.id, full),
-        "Image": image,
-        "Command": f'"{command}"',
-        "CreatedAt": created_at(c.created),
-        "RunningFor": ago(c.created),
-        "Ports": ports(c.ports),
-        "State": c.state or "",
-        "Status": c.status or "",
-        "Names": ",".join(name.removeprefix("/") for name in c.names or ()),
-        "Labels": ",".join(f"{k}={v}" for k, v in sorted((c.labels or {}).items())),
-        "Networks": ",".join(sorted(networks or {})),
-        "Host": host,
-    }
-
-
-IMAGE_FIELDS = (
-    "ID",
-    "Repository",
-    "Tag",
-    "Digest",
-    "CreatedSince",
-    "CreatedAt",
-    "Size",
-    "Containers",
-    "Host",
-)
-IMAGE_COLUMNS = ("Repository", "Tag", "ID", "CreatedSince", "Size")
-IMAGE_HEADERS = ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]
-
-
-def image_fields(image: ImageSummary, full: bool, host: str = "") -> list[dict[str, str]]:
-    """One row a tag (`<none>` for an untagged image), as `docker images` lists them."""
-    tags = [t for t in image.repo_tags or () if t != "<none>:<none>"] or ["<none>:<none>"]
-    digests = [d.rpartition("@")[2] for d in image.repo_digests or ()]
-    rows = []
-    for ref in tags:
-        repo, _, tag = ref.rpartition(":")
-        rows.append(
-            {
-                "ID": short_id(image.id, full),
-                "Repository": repo,
-                "Tag": tag,
-                "Digest": digests[0] if digests else "<none>",
-                "CreatedSince": ago(image.created),
-                "CreatedAt": created_at(image.created),
-                "Size": human_size(image.size),
-                "Containers": str(image.containers) if image.containers >= 0 else "N/A",
-                "Host": host,
-            }
-        )
-    return rows
-
 
 def event_line(event: EventMessage) -> str:
     """One event as `docker events` prints it (with the time in UTC)."""
@@ -254,3 +145,9 @@ def event_line(event: EventMessage) -> str:
     if attributes:
         line += " (" + ", ".join(f"{k}={v}" for k, v in attributes) + ")"
     return line
+
+
+def write_frame(stream: StreamType, data: bytes) -> None:
+    out = sys.stderr if stream == StreamType.STDERR else sys.stdout
+    out.buffer.write(data)
+    out.buffer.flush()

@@ -8,34 +8,30 @@ host that fails is one line on stderr while the others print; the exit status is
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 from ..client import Docker
 from ..fleet import Fleet
-from ..models import ContainerSummary, ImageSummary, SystemInfo
-from .formats import (
-    CONTAINER_COLUMNS,
-    CONTAINER_FIELDS,
-    CONTAINER_HEADERS,
-    IMAGE_COLUMNS,
-    IMAGE_FIELDS,
+from ..models import ContainerSummary, EventMessage, ImageSummary
+from .apidata import api_dict, go_context
+from .args import PROG, filters
+from .formats import CliError, describe, event_line, json_line, out, short_id
+from .output import Formatter
+from .rows import (
+    DEFAULT_IMAGES,
+    DEFAULT_IMAGES_DIGESTS,
+    DEFAULT_PS,
     IMAGE_HEADERS,
-    CliError,
-    Template,
-    container_fields,
-    describe,
-    event_line,
-    human_size,
-    image_fields,
-    json_line,
-    out,
-    short_id,
-    table,
+    PS_HEADERS,
+    container_context,
+    header_context,
+    image_contexts,
 )
-from .parser import PROG, filters
+from .template import Context, GoMap
 
 T = TypeVar("T")
 
@@ -67,114 +63,56 @@ async def on_every_host(
     return answers, failed
 
 
-def _print_rows(
-    args: argparse.Namespace,
-    rows: list[dict[str, str]],
-    headers: list[str],
-    columns: tuple[str, ...],
-    many: bool,
-) -> None:
-    if args.format is not None:
-        template = args.format
-        for row in rows:
-            out(template.render(row))
-        return
-    if many:
-        headers, columns = ["HOST", *headers], ("Host", *columns)
-    table(headers, [[row[c] for c in columns] for row in rows])
-
-
-async def cmd_info(fleet: Fleet, args: argparse.Namespace) -> int:
-    """info: what the daemon says about itself."""
-
-    async def ask(docker: Docker) -> tuple[Docker, SystemInfo]:
-        return docker, await docker.system.info()
-
-    answers, failed = await on_every_host(fleet, ask)
-    for n, (host, (docker, info)) in enumerate(answers):
-        if args.json:
-            json_line(info, indent=0 if _many(fleet) else 2, host=host if _many(fleet) else None)
-            continue
-        if n:
-            out()
-        _info_text(docker, info, host if _many(fleet) else "")
-    return 1 if failed else 0
-
-
-def _info_text(docker: Docker, info: SystemInfo, host: str) -> None:
-    rows: list[tuple[str, object]] = [
-        ("Host", docker.host),
-        ("Server Version", info.server_version),
-        ("API Version", docker.api_version),
-        ("Containers", info.containers),
-        (" Running", info.containers_running),
-        (" Paused", info.containers_paused),
-        (" Stopped", info.containers_stopped),
-        ("Images", info.images),
-        ("Storage Driver", info.driver),
-        ("Logging Driver", info.logging_driver),
-        ("Cgroup Driver", info.cgroup_driver),
-        ("Cgroup Version", info.cgroup_version),
-        ("Kernel Version", info.kernel_version),
-        ("Operating System", info.operating_system),
-        ("OSType", info.os_type),
-        ("Architecture", info.architecture),
-        ("CPUs", info.ncpu),
-        ("Total Memory", human_size(info.mem_total) if info.mem_total else None),
-        ("Name", info.name),
-        ("ID", info.id),
-        ("Docker Root Dir", info.docker_root_dir),
-        ("Debug Mode", info.debug),
-    ]
-    for name, value in rows:
-        if value is not None:
-            out(f"{name}: {value}")
-    for warning in info.warnings or ():
-        print(f"{host}: {warning}" if host else warning, file=sys.stderr)
-
-
-def template(args: argparse.Namespace, fields: tuple[str, ...]) -> None:
-    """Check --format against the fields before asking any daemon."""
-    if args.format is not None:
-        if args.json or args.quiet:
-            raise_usage("--format goes without --json and --quiet")
-        args.format = Template(args.format, fields)
-
-
-def raise_usage(message: str) -> NoReturn:
-    raise CliError(message, status=2)
+def _formatter(
+    args: argparse.Namespace, default: str, kind: str, headers: dict[str, str], many: bool
+) -> Formatter | None:
+    """The --format (docker's default table without one), checked before any request."""
+    if args.format is not None and args.json:
+        raise CliError("--format goes without --json", status=125)
+    if args.json or args.quiet:
+        return None
+    return Formatter(args.format, default, header_context(kind, headers), many=many)
 
 
 async def cmd_ps(fleet: Fleet, args: argparse.Namespace) -> int:
     """ps: containers, as a table, ids, --format lines or JSON lines."""
-    template(args, CONTAINER_FIELDS)
+    many = _many(fleet)
+    default = DEFAULT_PS + ("\t{{.Size}}" if args.size else "")
+    formatter = _formatter(args, default, "container", PS_HEADERS, many)
+    # As docker: sizes are asked for when the template reads them ({{json .}} reads all).
+    size = args.size or bool(re.search(r"\.Size\b|json\s+\.\s*}}", args.format or ""))
     last = 1 if args.latest else args.last
 
     async def ask(docker: Docker) -> list[ContainerSummary]:
         return list(
             await docker.containers.list(
-                all=args.all or last is not None, limit=last, filters=filters(args.filter)
+                all=args.all or last is not None,
+                limit=last,
+                size=size,
+                filters=filters(args.filter),
             )
         )
 
     answers, failed = await on_every_host(fleet, ask)
-    many = _many(fleet)
     found = [(host, c) for host, containers in answers for c in containers]
-    if args.quiet:
+    if formatter is not None:
+        trunc = not args.no_trunc
+        formatter.write(container_context(c, trunc=trunc, host=h, many=many) for h, c in found)
+    elif args.quiet:
         for _, c in found:
             out(short_id(c.id, args.no_trunc))
-    elif args.json:
+    else:
         for host, c in found:
             json_line(c, host=host if many else None)
-    else:
-        rows = [container_fields(c, args.no_trunc, host) for host, c in found]
-        _print_rows(args, rows, CONTAINER_HEADERS, CONTAINER_COLUMNS, many)
     return 1 if failed else 0
 
 
 async def cmd_images(fleet: Fleet, args: argparse.Namespace) -> int:
     """images: images, one line per tag."""
-    template(args, IMAGE_FIELDS)
+    many = _many(fleet)
+    default = DEFAULT_IMAGES_DIGESTS if args.digests else DEFAULT_IMAGES
+    formatter = _formatter(args, default, "image", IMAGE_HEADERS, many)
+    digests = args.digests or "{{.Digest}}" in (args.format or "").replace(" ", "")
     wanted = filters(args.filter)
     if args.reference:
         wanted.setdefault("reference", []).append(args.reference)
@@ -183,36 +121,82 @@ async def cmd_images(fleet: Fleet, args: argparse.Namespace) -> int:
         return list(await docker.images.list(all=args.all, filters=wanted))
 
     answers, failed = await on_every_host(fleet, ask)
-    many = _many(fleet)
     found = [(host, image) for host, images in answers for image in images]
-    if args.quiet:
+    if formatter is not None:
+        formatter.write(
+            row
+            for host, image in found
+            for row in image_contexts(
+                image, trunc=not args.no_trunc, digests=digests, host=host, many=many
+            )
+        )
+    elif args.quiet:
         seen: set[tuple[str, str]] = set()
         for host, image in found:
             short = short_id(image.id, args.no_trunc)
             if (host, short) not in seen:
                 seen.add((host, short))
                 out(short)
-    elif args.json:
+    else:
         for host, image in found:
             json_line(image, host=host if many else None)
-    else:
-        rows = [row for host, i in found for row in image_fields(i, args.no_trunc, host)]
-        _print_rows(args, rows, IMAGE_HEADERS, IMAGE_COLUMNS, many)
     return 1 if failed else 0
+
+
+EVENT_GO_NAMES = {
+    "status": "Status",
+    "id": "ID",
+    "from": "From",
+    "scope": "Scope",
+    "time": "Time",
+    "timeNano": "TimeNano",
+}
+
+
+def event_context(event: EventMessage, host: str | None) -> Context:
+    """An event as docker's templates see it: the deprecated status, id and from first (when
+    the daemon sent them), its attributes a Go map (a missing one is "<no value>")."""
+    data = api_dict(event)
+    if isinstance(data.get("Actor"), dict):
+        data["Actor"]["Attributes"] = GoMap(data["Actor"].get("Attributes") or {})
+    old = {k: data.pop(k) for k in ("status", "id", "from") if k in data}
+    data = {**{k: v for k, v in old.items() if v is not None}, **data}
+    fields = go_context("event", data, EVENT_GO_NAMES, **({"Host": host} if host else {}))
+    for name in ("Status", "ID", "From"):
+        fields.fields.setdefault(name, "")
+    return fields
+
+
+class _EventPrinter:
+    """An event as a line: docker's, --json, or --format's (a "host" field with many)."""
+
+    def __init__(self, args: argparse.Namespace, many: bool) -> None:
+        if args.format is not None and args.json:
+            raise CliError("--format goes without --json", status=125)
+        self.args, self.many = args, many
+        self.formatter = None
+        if args.format is not None:
+            self.formatter = Formatter(args.format, "", Context("event", {}, []), check=False)
+
+    def __call__(self, event: EventMessage, host: str) -> None:
+        if self.formatter is not None:
+            self.formatter.write([event_context(event, host if self.many else None)])
+        elif self.args.json:
+            json_line(event, host=host if self.many else None)
+        else:
+            out(f"{host} {event_line(event)}" if self.many else event_line(event))
 
 
 async def cmd_events(fleet: Fleet, args: argparse.Namespace) -> int:
     """events: follow the daemons' events until --until or Ctrl-C."""
     wanted = filters(args.filter)
+    show = _EventPrinter(args, _many(fleet))
     if not _many(fleet):
-        [docker] = fleet.clients.values()
+        [(host, docker)] = fleet.clients.items()
         events = docker.system.events(since=args.since, until=args.until, filters=wanted)
         async with aclosing(events):
             async for event in events:
-                if args.json:
-                    json_line(event)
-                else:
-                    out(event_line(event))
+                show(event, host)
         return 0
     failed = False
     async with fleet.events(since=args.since, until=args.until, filters=wanted) as merged:
@@ -221,8 +205,5 @@ async def cmd_events(fleet: Fleet, args: argparse.Namespace) -> int:
                 host_failed(item.host, item.error)
                 failed = True
             elif item.event is not None:
-                if args.json:
-                    json_line(item.event, host=item.host)
-                else:
-                    out(f"{item.host} {event_line(item.event)}")
+                show(item.event, item.host)
     return 1 if failed else 0

@@ -3,91 +3,37 @@
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from .. import __version__
-from ..params import timestamp
 from . import build_flags
-
-PROG = "aiodockerapi"
-CONTAINER_FIELD_HELP = (
-    ".ID .Image .Command .CreatedAt .RunningFor .Ports .State .Status .Names .Labels .Networks"
+from .args import (
+    ALIASES,
+    CONTAINER_FIELD_HELP,
+    IMAGE_FIELD_HELP,
+    PROG,
+    key_maybe_value,
+    key_value,
+    point_in_time,
+    positive,
 )
-IMAGE_FIELD_HELP = ".ID .Repository .Tag .Digest .CreatedSince .CreatedAt .Size .Containers"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and exit status 2)."""
+    """argparse, but a usage error is one line, with exit status 125 as docker's."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
-
-
-# -- argument types ----------------------------------------------------------------------
-
-
-def _key_value(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key, value
-
-
-def _key_maybe_value(text: str) -> tuple[str, str | None]:
-    key, sep, value = text.partition("=")
-    if not key:
-        raise argparse.ArgumentTypeError(f"expected KEY or KEY=VALUE, got {text!r}")
-    return key, value if sep else None
-
-
-def filters(pairs: Sequence[tuple[str, str]] | None) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for key, value in pairs or ():
-        out.setdefault(key, []).append(value)
-    return out
-
-
-def from_env(pairs: Sequence[tuple[str, str | None]] | None) -> dict[str, str]:
-    """KEY=VALUE pairs; a bare KEY takes its value from the environment (or is left out)."""
-    out: dict[str, str] = {}
-    for key, value in pairs or ():
-        if value is None:
-            value = os.environ.get(key)
-            if value is None:
-                continue
-        out[key] = value
-    return out
-
-
-def labels(pairs: Sequence[tuple[str, str | None]] | None) -> dict[str, str]:
-    return {key: value or "" for key, value in pairs or ()}
-
-
-def point_in_time(text: str) -> str:
-    """A --since/--until value as the docker CLI reads it: Unix seconds, an RFC 3339 date or
-    time, or a duration before now like 10m or 1h30m (see params.timestamp)."""
-    try:
-        return timestamp(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected Unix seconds, an RFC 3339 time or a duration like 10m, got {text!r}"
-        ) from None
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
+        # An unknown command is status 1 with docker, any other usage error 125.
+        status = 1 if message.startswith("argument COMMAND: invalid choice") else 125
+        self.exit(status, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: global connection flags, then one command."""
+    from . import runflags
+
     parser = _Parser(
         prog=PROG,
         description="A small docker CLI built on aiodockerapi.",
@@ -124,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
             "-f",
             "--filter",
             action="append",
-            type=_key_value,
+            type=key_value,
             metavar="KEY=VALUE",
             help=f"filter (repeatable), as the API names them: {examples}",
         )
@@ -133,17 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--format",
             metavar="TEMPLATE",
-            help=f"one line each, {{{{.Field}}}} replaced and \\t a tab; fields: {fields}",
+            help="a Go template as docker's: 'table {{.ID}}\\t...' (with headers), 'json' "
+            f"(one object a line), or one line a row like '{{{{json .}}}}'; fields: {fields}",
         )
 
     sub = command("info", "Show what the daemon says about itself")
     sub.add_argument("--json", action="store_true", help="print the API's JSON")
+    sub.add_argument("-f", "--format", metavar="TEMPLATE", help="a Go template, e.g. "
+                     "'{{.ServerVersion}}' or '{{json .}}'")  # fmt: skip
 
     sub = command("ps", "List containers")
     sub.add_argument("-a", "--all", action="store_true", help="stopped ones too")
-    sub.add_argument("-n", "--last", type=_positive, metavar="N", help="the N newest (any state)")
+    sub.add_argument("-n", "--last", type=positive, metavar="N", help="the N newest (any state)")
     sub.add_argument("-l", "--latest", action="store_true", help="the newest (any state)")
     sub.add_argument("-q", "--quiet", action="store_true", help="only ids")
+    sub.add_argument("-s", "--size", action="store_true", help="the SIZE column too")
     sub.add_argument("--no-trunc", action="store_true", help="full ids and commands")
     sub.add_argument("--json", action="store_true", help="one JSON object a line")
     add_format(sub, CONTAINER_FIELD_HELP)
@@ -153,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("reference", nargs="?", metavar="REPOSITORY[:TAG]")
     sub.add_argument("-a", "--all", action="store_true", help="intermediate images too")
     sub.add_argument("-q", "--quiet", action="store_true", help="only ids")
+    sub.add_argument("--digests", action="store_true", help="the DIGEST column too")
     sub.add_argument("--no-trunc", action="store_true", help="full ids")
     sub.add_argument("--json", action="store_true", help="one JSON object a line")
     add_format(sub, IMAGE_FIELD_HELP)
@@ -164,18 +115,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--until", type=point_in_time, help="stop at this time (then exit)")
     sub.add_argument("--json", action="store_true", help="one JSON object a line")
+    sub.add_argument("--format", metavar="TEMPLATE", help="a Go template a line, e.g. "
+                     "'{{.Type}} {{.Action}} {{.Actor.Attributes.name}}', or 'json'")  # fmt: skip
     add_filter(sub, "type=container, event=die, container=NAME, image=NAME, label=KEY=VALUE")
 
     sub = command("logs", "Print a container's output (stderr to stderr)")
     sub.add_argument("container")
     sub.add_argument("-f", "--follow", action="store_true", help="keep following")
-    sub.add_argument("-n", "--tail", type=_positive, metavar="N", help="only the last N lines")
+    sub.add_argument("-n", "--tail", type=positive, metavar="N", help="only the last N lines")
     sub.add_argument("-t", "--timestamps", action="store_true", help="prefix each line's time")
     sub.add_argument("--since", type=point_in_time, help="from this time (as for events)")
     sub.add_argument("--until", type=point_in_time, help="up to this time")
 
     sub = command("build", "Build an image from a directory, showing progress")
-    sub.add_argument("path", metavar="PATH", help="the build context directory")
+    sub.add_argument(
+        "path",
+        metavar="PATH",
+        help="the build context directory; - reads a Dockerfile or a context's tar from stdin",
+    )
     sub.add_argument(
         "-t", "--tag", action="append", metavar="NAME[:TAG]", help="tag the image (repeatable)"
     )
@@ -183,12 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--build-arg",
         action="append",
-        type=_key_maybe_value,
+        type=key_maybe_value,
         metavar="KEY[=VALUE]",
         help="build argument (repeatable; a bare KEY reads the environment)",
     )
     sub.add_argument(
-        "--label", action="append", type=_key_maybe_value, metavar="KEY[=VALUE]", help="label"
+        "--label", action="append", type=key_maybe_value, metavar="KEY[=VALUE]", help="label"
     )
     sub.add_argument("--no-cache", action="store_true", help="do not use the cache")
     sub.add_argument("--pull", action="store_true", help="always pull newer base images")
@@ -247,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-e",
         "--env",
         action="append",
-        type=_key_maybe_value,
+        type=key_maybe_value,
         metavar="KEY[=VALUE]",
         help="environment variable (repeatable; a bare KEY reads the environment)",
     )
@@ -255,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-l",
         "--label",
         action="append",
-        type=_key_maybe_value,
+        type=key_maybe_value,
         metavar="KEY[=VALUE]",
         help="label the container (repeatable; a bare KEY gets an empty value)",
     )
@@ -271,6 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="pull the image first (default: only when missing)",
     )
     sub.add_argument("-q", "--quiet", action="store_true", help="no pull progress")
+    runflags.add_run_flags(sub)
+
+    from . import containers, system  # they import this module's argument types
+
+    containers.add_parsers(command)
+    system.add_parsers(command)
+    for group, names in ALIASES.items():
+        sub = command(group, f"Manage {group}s: {', '.join(names)} as the commands of that name")
+        sub.add_argument("subcommand", choices=sorted(names), metavar="COMMAND")
+        sub.add_argument("rest", nargs=argparse.REMAINDER, metavar="...")
 
     sub = command("prune", "Remove stopped containers and unused networks and images")
     sub.add_argument(
@@ -281,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--filter",
         action="append",
-        type=_key_value,
+        type=key_value,
         metavar="KEY=VALUE",
         help="only what matches (label=..., until=...)",
     )
@@ -290,3 +257,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     service_args.add_parser(commands)
     return parser
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line parsed; `container ls` and the like read as the command they name."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verb in ALIASES:
+        words = list(argv if argv is not None else sys.argv[1:])
+        at = min(
+            i
+            for i, w in enumerate(words[:-1])
+            if w == args.verb and words[i + 1] == args.subcommand
+        )
+        words[at : at + 2] = [ALIASES[args.verb][args.subcommand]]
+        args = parser.parse_args(words)
+    return args

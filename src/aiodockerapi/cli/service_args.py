@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .args import key_maybe_value
+
 __all__ = ["add_parser"]
 
 
@@ -16,13 +18,6 @@ def _seconds(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text}")
     return value
-
-
-def _pair(text: str) -> tuple[str, str | None]:
-    key, sep, value = text.partition("=")
-    if not key:
-        raise argparse.ArgumentTypeError(f"expected KEY or KEY=VALUE, got {text!r}")
-    return key, value if sep else None
 
 
 def add_parser(commands: Any) -> None:
@@ -45,8 +40,8 @@ def add_parser(commands: Any) -> None:
     sub.add_argument("--name", help="the service's name")
     sub.add_argument("--mode", choices=("replicated", "global"), default="replicated")
     sub.add_argument("--replicas", type=int, help="number of tasks (replicated)")
-    sub.add_argument("-e", "--env", action="append", type=_pair, metavar="KEY[=VALUE]")
-    sub.add_argument("-l", "--label", action="append", type=_pair, metavar="KEY[=VALUE]")
+    sub.add_argument("-e", "--env", action="append", type=key_maybe_value, metavar="KEY[=VALUE]")
+    sub.add_argument("-l", "--label", action="append", type=key_maybe_value, metavar="KEY[=VALUE]")
     sub.add_argument(
         "--update-failure-action", choices=("pause", "continue", "rollback"), default=None
     )
@@ -59,7 +54,7 @@ def add_parser(commands: Any) -> None:
     sub.add_argument("--image", help="the new image")
     sub.add_argument("--args", help="the command's new arguments, as one shell-quoted string")
     sub.add_argument("--replicas", type=int, help="number of tasks (replicated)")
-    sub.add_argument("--env-add", action="append", type=_pair, metavar="KEY[=VALUE]")
+    sub.add_argument("--env-add", action="append", type=key_maybe_value, metavar="KEY[=VALUE]")
     sub.add_argument("--force", action="store_true", help="replace the tasks even if unchanged")
     waiting(sub)
 

@@ -16,8 +16,9 @@ import msgspec
 
 from ..client import Docker
 from ..models import StreamType, TaskProgress
-from .formats import CliError, out, table
-from .parser import from_env, labels
+from .args import from_env, labels
+from .formats import CliError, out
+from .output import tabwrite
 
 __all__ = ["cmd_service"]
 
@@ -25,6 +26,11 @@ NS = 1_000_000_000
 # A task's states on its way to running, as swarm orders them.
 _STEPS = ("new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting")
 _BAR = 30
+
+
+def table(headers: list[str], rows: list[list[str]]) -> None:
+    for line in tabwrite(["\t".join(row) for row in [headers, *rows]]):
+        out(line)
 
 
 class SlotLines:
