@@ -111,6 +111,17 @@ def test_binding() -> None:
     assert df.params == [("type", "images"), ("type", "volumes")]
     images = operations.ImageList(shared_size=True)
     assert images.params == [("shared-size", "1")]
+    # A value equal to the daemon's default is left out; another is sent.
+    assert operations.ContainerInspect("abc", size=False).params is None
+    assert operations.ContainerInspect("abc", size=True).params == [("size", "1")]
+    assert operations.ContainerStats("abc", stream=True).params is None
+    assert operations.ContainerLogs("abc", tail="all", stdout=True).params == [("stdout", "1")]
+    # ImageLoad's quiet: the spec says false, the daemon reads it absent as true.
+    assert operations.ImageLoad(quiet=False).params == [("quiet", "0")]
+    assert operations.ImageLoad(quiet=True).params is None
+    # A left-out default needs no newer API: manifests came with 1.47.
+    assert operations.ImageList(manifests=False).needs is None
+    assert operations.ImageList(manifests=True).needs == (1, 47)
     with pytest.raises(TypeError):
         operations.ContainerList(bogus=1)
     with pytest.raises(TypeError):

@@ -65,7 +65,26 @@ ERRATA: dict[tuple[str, str], tuple[dict[str, Any], str]] = {
         {"multi": True},
         "the daemon reads the platforms repeated (r.Form), the spec gives no collectionFormat",
     ),
+    ("ImageLoad", "quiet"): (
+        {"default": True},
+        "the spec says false, but the handler reads it with BoolValueOrDefault(r, quiet, true)",
+    ),
 }
+
+
+def default_of(param: dict[str, Any]) -> bool | str | None:
+    """The default a value equal to is left out of the query: the spec's, for booleans and
+    strings, which are the Go handlers' (absent reads as false with BoolValue, as "" with
+    Form.Get, and each documented true or string default is what the handler or the daemon
+    behind it falls back to, checked in moby 20.10 and 29; ERRATA has the exception). Integer
+    defaults are not: plugin enable's timeout must be sent (absent fails strconv.Atoi), and
+    logs' since=0 reads as the Unix epoch, not as no bound."""
+    default = param.get("default")
+    if param.get("type") == "boolean" and isinstance(default, bool):
+        return default
+    if param.get("type") == "string" and isinstance(default, str) and default:
+        return default
+    return None
 
 
 def keyword_name(wire: str) -> str:
@@ -148,16 +167,24 @@ def generate(specs: list[tuple[Version, dict[str, Any]]], python_names: dict[str
                 names.add(name)
                 p_since = next(v for v, found in per_version if _has_param(found, op_id, wire))
                 multi = param.get("collectionFormat") == "multi"
+                default = default_of(param)
                 fix = ERRATA.get((op_id, wire))
                 if fix is not None:
                     unused.discard((op_id, wire))
                     p_since = fix[0].get("since", p_since)
                     multi = fix[0].get("multi", multi)
+                    default = fix[0].get("default", default)
                 args = [f'"{name}"', f'"{wire}"']
                 if p_since != specs[0][0]:
                     args.append(f"since={_version_text(p_since)}")
                 if multi:
                     args.append("multi=True")
+                if default is not None:
+                    args.append(
+                        f"default={default!r}"
+                        if isinstance(default, bool)
+                        else f'default="{default}"'
+                    )
                 entries.append(f"Param({', '.join(args)})")
             one_line = f"{INDENT}query=({entries[0]},),"
             if len(entries) == 1 and len(one_line) <= genmodels.LINE_LENGTH:
