@@ -30,7 +30,7 @@ from benchmarks.recorded import PAYLOADS, load
 from .callcount import CallCounter
 
 BUDGET = {
-    "inspect": 16,
+    "inspect": 15,
     "list": 17,
     "event": 3,
     "log frame": 3,

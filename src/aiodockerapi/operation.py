@@ -162,14 +162,7 @@ class Operation:
                     continue
                 if param.since > BASE_VERSION and (needs is None or param.since > needs):
                     needs, needed_by = param.since, f"the parameter {name!r}"
-                # Plain values, most of them, inline; the rest as params.encode_param says.
-                kind = type(value)
-                if kind is bool:
-                    params.append((param.wire, "1" if value else "0"))
-                elif kind is int:
-                    params.append((param.wire, str(value)))
-                else:
-                    encode_param(params, param.wire, value, param.multi)
+                encode_param(params, param.wire, value, param.multi)
         if needs is not None and not needed_by:
             needed_by = self.python or self.id
         return Request(self.method, path, params or None, needs, needed_by)
