@@ -30,8 +30,8 @@ from benchmarks.recorded import PAYLOADS, load
 from .callcount import CallCounter
 
 BUDGET = {
-    "inspect": 15,
-    "list": 17,
+    "inspect": 5,
+    "list": 8,
     "event": 3,
     "log frame": 3,
 }
