@@ -31,7 +31,7 @@ from .callcount import CallCounter
 
 BUDGET = {
     "inspect": 5,
-    "list": 8,
+    "list": 6,
     "event": 3,
     "log frame": 3,
 }
