@@ -30,8 +30,8 @@ from benchmarks.recorded import PAYLOADS, load
 from .callcount import CallCounter
 
 BUDGET = {
-    "inspect": 18,
-    "list": 17,
+    "inspect": 5,
+    "list": 6,
     "event": 3,
     "log frame": 3,
 }

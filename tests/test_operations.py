@@ -111,6 +111,17 @@ def test_binding() -> None:
     assert df.params == [("type", "images"), ("type", "volumes")]
     images = operations.ImageList(shared_size=True)
     assert images.params == [("shared-size", "1")]
+    # A value equal to the daemon's default is left out; another is sent.
+    assert operations.ContainerInspect("abc", size=False).params is None
+    assert operations.ContainerInspect("abc", size=True).params == [("size", "1")]
+    assert operations.ContainerStats("abc", stream=True).params is None
+    assert operations.ContainerLogs("abc", tail="all", stdout=True).params == [("stdout", "1")]
+    # ImageLoad's quiet: the spec says false, the daemon reads it absent as true.
+    assert operations.ImageLoad(quiet=False).params == [("quiet", "0")]
+    assert operations.ImageLoad(quiet=True).params is None
+    # A left-out default needs no newer API: manifests came with 1.47.
+    assert operations.ImageList(manifests=False).needs is None
+    assert operations.ImageList(manifests=True).needs == (1, 47)
     with pytest.raises(TypeError):
         operations.ContainerList(bogus=1)
     with pytest.raises(TypeError):
@@ -189,3 +200,27 @@ def _mypy(script: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
     )
+
+
+SAMPLES: list[object] = [None, True, False, 0, 7, "x", "all", "SIGKILL", ["a", "b"], {"k": ["v"]}]
+
+
+def test_generated_binding_is_the_generic_one() -> None:
+    """Each operation's generated bind function gives the Request the generic binding gives
+    (Operation.bind_any, which reads the table), for every parameter and sample value."""
+    for op in OPS.values():
+        args = ["abc"] * len(op.path_params)
+        assert op(*args) == op.bind_any(*args), op
+        for param in op.query:
+            for value in SAMPLES:
+                try:
+                    expected = op.bind_any(*args, **{param.name: value})
+                except (TypeError, ValueError) as exc:
+                    with pytest.raises(type(exc)):
+                        op(*args, **{param.name: value})
+                    continue
+                assert op(*args, **{param.name: value}) == expected, (op, param, value)
+        newer = [p for p in op.query if p.since > op.since]
+        if len(newer) >= 2:  # the newest given is the one named
+            given = {p.name: "x" for p in newer}
+            assert op(*args, **given) == op.bind_any(*args, **given), op

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +24,7 @@ from aiodockerapi.params import (
     query,
     string_list,
     timestamp,
+    with_query,
 )
 
 UTC = dt.timezone.utc
@@ -321,3 +323,9 @@ def test_with_param() -> None:
     assert req.with_param("keep-storage", []) is req
     with pytest.raises(ValueError, match="CR, LF or NUL"):
         req.with_param("keep-storage", ["1\r\n"])
+
+
+@given(st.lists(st.tuples(st.text(max_size=8), st.text(max_size=8)), min_size=1, max_size=4))
+def test_with_query_is_urlencode(pairs: list[tuple[str, str]]) -> None:
+    """The shortcut for plain names and values gives what urlencode gives, for any pairs."""
+    assert with_query("/p", pairs) == "/p?" + urlencode(pairs)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import keyword
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ OUTPUT = REPO_ROOT / "src" / "aiodockerapi" / "operations.py"
 METHOD_NAMES = "method-names-v{version}.tsv"
 INDENT = "    "
 Version = tuple[int, int]
+BASE: Version = (1, 41)
 
 # What the specs get wrong about a query parameter, keyed by (operationId, wire name):
 # the corrected attributes, each entry with the reason.
@@ -65,7 +67,26 @@ ERRATA: dict[tuple[str, str], tuple[dict[str, Any], str]] = {
         {"multi": True},
         "the daemon reads the platforms repeated (r.Form), the spec gives no collectionFormat",
     ),
+    ("ImageLoad", "quiet"): (
+        {"default": True},
+        "the spec says false, but the handler reads it with BoolValueOrDefault(r, quiet, true)",
+    ),
 }
+
+
+def default_of(param: dict[str, Any]) -> bool | str | None:
+    """The default a value equal to is left out of the query: the spec's, for booleans and
+    strings, which are the Go handlers' (absent reads as false with BoolValue, as "" with
+    Form.Get, and each documented true or string default is what the handler or the daemon
+    behind it falls back to, checked in moby 20.10 and 29; ERRATA has the exception). Integer
+    defaults are not: plugin enable's timeout must be sent (absent fails strconv.Atoi), and
+    logs' since=0 reads as the Unix epoch, not as no bound."""
+    default = param.get("default")
+    if param.get("type") == "boolean" and isinstance(default, bool):
+        return default
+    if param.get("type") == "string" and isinstance(default, str) and default:
+        return default
+    return None
 
 
 def keyword_name(wire: str) -> str:
@@ -116,6 +137,116 @@ def _version_text(version: Version) -> str:
     return f"({version[0]}, {version[1]})"
 
 
+def _path_name(name: str) -> str:
+    return "p_" + keyword_name(name).rstrip("_")
+
+
+def _sent(name: str, default: bool | str | None) -> str:
+    """The condition under which a keyword's value goes into the query."""
+    if default is None:
+        return f"{name} is not None"
+    if isinstance(default, bool):
+        return f"{name} is not None and {name} is not {default}"
+    return f'{name} is not None and {name} != "{default}"'
+
+
+def bind_function(
+    op_id: str,
+    method: str,
+    path: str,
+    since: Version,
+    python: str,
+    binding: list[tuple[str, str, Version, bool, bool | str | None, str]],
+) -> list[str]:
+    """The source of `_bind_<op_id>`: the operation's arguments bound into a Request, with no
+    loop and no lookup: path arguments checked (the common plain id by one regular
+    expression, anything else by paths.segment), each query value tested against its
+    default, plain booleans and integers encoded inline, and the API version needed worked
+    out only for a parameter newer than the operation that is given."""
+    pieces: list[str] = []
+    names: list[str] = []
+    rest = path
+    while "{" in rest:
+        head, _, tail = rest.partition("{")
+        name, _, rest = tail.partition("}")
+        pieces += [f'"{head}"', _path_name(name)]
+        names.append(name)
+    if rest:
+        pieces.append(f'"{rest}"')
+    sig = [f"{_path_name(n)}: str" for n in names]
+    if names:
+        sig.append("/")
+    if binding:
+        sig.append("*")
+        sig += [f"{name}: Any = None" for name, *_ in binding]
+    body: list[str] = []
+    reference = path.startswith(("/images/", "/distribution/", "/plugins/"))
+    for name in names:
+        arg = _path_name(name)
+        if reference:  # the reference grammar: segment's own check
+            body.append(f'{arg} = segment({op_id}, "{name}", {arg})')
+        else:
+            body += [
+                f"if kind({arg}) is not str or not plain_segment({arg}):",
+                f'{INDENT}{arg} = segment({op_id}, "{name}", {arg})',
+            ]
+    newer = [b for b in binding if b[2] > since]
+    needs = "None" if since == BASE else _version_text(since)
+    if newer:
+        body.append(f"needs: Version | None = {needs}")
+        body.append(f'needed_by = "{python}"' if since != BASE else 'needed_by = ""')
+    if binding:
+        body.append("params: list[tuple[str, str]] = []")
+    for name, wire, p_since, multi, default, spec_type in binding:
+        body.append(f"if {_sent(name, default)}:")
+        if p_since > since:
+            body += [
+                f"{INDENT}if needs is None or {_version_text(p_since)} > needs:",
+                f"{INDENT * 2}needs = {_version_text(p_since)}",
+                f'{INDENT * 2}needed_by = "the parameter {name!r}"',
+            ]
+        generic = f'encode_param(params, "{wire}", {name}{", True" if multi else ""})'
+        if spec_type == "boolean":
+            body += [
+                f"{INDENT}if kind({name}) is bool:",
+                f'{INDENT * 2}params.append(("{wire}", "1" if {name} else "0"))',
+                f"{INDENT}else:",
+                f"{INDENT * 2}{generic}",
+            ]
+        elif spec_type == "integer":
+            body += [
+                f"{INDENT}if kind({name}) is int:",
+                f'{INDENT * 2}params.append(("{wire}", str({name})))',
+                f"{INDENT}else:",
+                f"{INDENT * 2}{generic}",
+            ]
+        else:
+            body.append(f"{INDENT}{generic}")
+    target = " + ".join(pieces)
+    query = "params or None" if binding else "None"
+    if newer:
+        tail = ", needs, needed_by"
+    elif since != BASE:
+        tail = f', {needs}, "{python}"'
+    else:
+        tail = ""
+    body.append(f'return Request("{method}", {target}, {query}{tail})')
+    head = f"def _bind_{op_id}({', '.join(sig)}) -> Request:"
+    return [head, *[INDENT + line for line in body]]
+
+
+def ruff_format(text: str) -> str:
+    """`text` as ruff format writes it (what `scripts/dev lint` checks)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(OUTPUT), "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
 def generate(specs: list[tuple[Version, dict[str, Any]]], python_names: dict[str, str]) -> str:
     """Module source for parsed specs, oldest first."""
     newest_version, newest = specs[-1]
@@ -137,6 +268,7 @@ def generate(specs: list[tuple[Version, dict[str, Any]]], python_names: dict[str
         if since != specs[0][0]:
             lines.append(f"{INDENT}since={_version_text(since)},")
         params = _query_params(op)
+        binding: list[tuple[str, str, Version, bool, bool | str | None, str]] = []
         if params:
             entries: list[str] = []
             names: set[str] = set()
@@ -148,16 +280,25 @@ def generate(specs: list[tuple[Version, dict[str, Any]]], python_names: dict[str
                 names.add(name)
                 p_since = next(v for v, found in per_version if _has_param(found, op_id, wire))
                 multi = param.get("collectionFormat") == "multi"
+                default = default_of(param)
                 fix = ERRATA.get((op_id, wire))
                 if fix is not None:
                     unused.discard((op_id, wire))
                     p_since = fix[0].get("since", p_since)
                     multi = fix[0].get("multi", multi)
+                    default = fix[0].get("default", default)
                 args = [f'"{name}"', f'"{wire}"']
                 if p_since != specs[0][0]:
                     args.append(f"since={_version_text(p_since)}")
                 if multi:
                     args.append("multi=True")
+                binding.append((name, wire, p_since, multi, default, str(param.get("type"))))
+                if default is not None:
+                    args.append(
+                        f"default={default!r}"
+                        if isinstance(default, bool)
+                        else f'default="{default}"'
+                    )
                 entries.append(f"Param({', '.join(args)})")
             one_line = f"{INDENT}query=({entries[0]},),"
             if len(entries) == 1 and len(one_line) <= genmodels.LINE_LENGTH:
@@ -173,8 +314,10 @@ def generate(specs: list[tuple[Version, dict[str, Any]]], python_names: dict[str
         if result_text is not None:
             lines.append(f'{INDENT}result="{result_text}",')
         lines.append(f'{INDENT}python="{python_names[op_id]}",')
+        lines.append(f"{INDENT}bind=_bind_{op_id},")
         lines.append(")")
-        blocks.append(lines)
+        bind = bind_function(op_id, method, path, since, python_names[op_id], binding)
+        blocks.append([*bind, "", "", *lines])
     if unused:
         raise ValueError(f"ERRATA entries no operation has: {sorted(unused)}")
 
@@ -185,9 +328,14 @@ def generate(specs: list[tuple[Version, dict[str, Any]]], python_names: dict[str
         "# Do not edit it by hand: change the generator and run `python tools/genops.py`.",
         '"""The Engine API\'s operations: one `Operation` per operationId (generated)."""',
         "",
-        "from typing import Final",
+        "from typing import Any, Final",
         "",
-        "from .operation import Operation, Param",
+        "from .operation import Operation, Param, Request, Version",
+        "from .params import encode_param",
+        "from .paths import plain_segment, segment",
+        "",
+        "# `type` itself, under a name no query keyword takes (ImageAttestations has `type`).",
+        "kind = type",
         "",
         "__all__ = [",
     ]
@@ -199,7 +347,7 @@ def generate(specs: list[tuple[Version, dict[str, Any]]], python_names: dict[str
     out += ["", "", "OPERATIONS: Final[dict[str, Operation]] = {"]
     out += [f'{INDENT}"{op_id}": {op_id},' for op_id in sorted(ops)]
     out.append("}")
-    text = "\n".join(out) + "\n"
+    text = ruff_format("\n".join(out) + "\n")
     too_long = [line for line in text.splitlines() if len(line) > genmodels.LINE_LENGTH]
     if too_long:
         raise ValueError(f"generated lines too long: {too_long[:3]}")

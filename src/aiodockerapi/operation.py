@@ -8,8 +8,9 @@ checks the bound request against the API version it speaks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Final, NamedTuple
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from .params import encode_param
 from .paths import segment
@@ -28,12 +29,14 @@ def version_text(version: Version) -> str:
 
 class Param(NamedTuple):
     """A query parameter: its Python keyword, its wire name, the API version that brought it,
-    and whether a list is sent as the parameter repeated (collectionFormat multi)."""
+    whether a list is sent as the parameter repeated (collectionFormat multi), and the value
+    the daemon takes when it is left out (a value equal to it is not sent; None: none)."""
 
     name: str
     wire: str
     since: Version = BASE_VERSION
     multi: bool = False
+    default: bool | str | None = None
 
 
 class Request(NamedTuple):
@@ -58,9 +61,12 @@ class Request(NamedTuple):
 
 
 class Operation:
-    """One operation of the Engine API, as the generated table describes it."""
+    """One operation of the Engine API, as the generated table describes it. Calling it binds
+    a call's arguments into a Request: with the function tools/genops.py generated for it
+    (`bind`), else with the generic `bind_any`."""
 
     __slots__ = (
+        "_bind",
         "_needs",
         "_parts",
         "_query",
@@ -86,6 +92,7 @@ class Operation:
         body: str | None = None,
         result: str | None = None,
         python: str = "",
+        bind: Callable[..., Request] | None = None,
     ) -> None:
         self.id = id
         self.method = method
@@ -107,13 +114,24 @@ class Operation:
         parts.append(rest)
         self._parts = parts
         self.path_params = tuple(parts[1::2])
+        self._bind = self.bind_any if bind is None else bind
+
+    if TYPE_CHECKING:
+
+        def __call__(self, *path_args: str, **query: Any) -> Request: ...
+
+    else:
+        # The generated function itself, called with no frame of ours in between (a method
+        # would add one per call): the property's getter is C, not Python.
+        __call__ = property(attrgetter("_bind"))
 
     def __repr__(self) -> str:
         return f"<Operation {self.id}: {self.method} {self.path}>"
 
-    def __call__(self, *path_args: str, **query: Any) -> Request:
-        """Bind the path's arguments (in template order) and the query's keywords (None is
-        left out). A keyword the operation lacks is a TypeError."""
+    def bind_any(self, *path_args: str, **query: Any) -> Request:
+        """Bind the path's arguments (in template order) and the query's keywords (None, and a
+        value equal to the parameter's default, are left out). A keyword the operation lacks
+        is a TypeError."""
         parts = self._parts
         if len(path_args) != len(self.path_params):
             raise TypeError(f"{self.id} takes {len(self.path_params)} path arguments")
@@ -139,16 +157,12 @@ class Operation:
                 param = known.get(name)
                 if param is None:
                     raise TypeError(f"{self.id} has no query parameter {name!r}")
+                default = param.default
+                if default is not None and value == default and type(value) is type(default):
+                    continue
                 if param.since > BASE_VERSION and (needs is None or param.since > needs):
                     needs, needed_by = param.since, f"the parameter {name!r}"
-                # Plain values, most of them, inline; the rest as params.encode_param says.
-                kind = type(value)
-                if kind is bool:
-                    params.append((param.wire, "1" if value else "0"))
-                elif kind is int:
-                    params.append((param.wire, str(value)))
-                else:
-                    encode_param(params, param.wire, value, param.multi)
+                encode_param(params, param.wire, value, param.multi)
         if needs is not None and not needed_by:
             needed_by = self.python or self.id
-        return Request(self.method, path, params, needs, needed_by)
+        return Request(self.method, path, params or None, needs, needed_by)

@@ -3,9 +3,14 @@
 # Do not edit it by hand: change the generator and run `python tools/genops.py`.
 """The Engine API's operations: one `Operation` per operationId (generated)."""
 
-from typing import Final
+from typing import Any, Final
 
-from .operation import Operation, Param
+from .operation import Operation, Param, Request, Version
+from .params import encode_param
+from .paths import plain_segment, segment
+
+# `type` itself, under a name no query keyword takes (ImageAttestations has `type`).
+kind = type
 
 __all__ = [
     "OPERATIONS",
@@ -120,6 +125,51 @@ __all__ = [
 ]
 
 
+def _bind_BuildPrune(
+    *,
+    reserved_space: Any = None,
+    max_used_space: Any = None,
+    min_free_space: Any = None,
+    all: Any = None,
+    filters: Any = None,
+) -> Request:
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if reserved_space is not None:
+        if needs is None or (1, 48) > needs:
+            needs = (1, 48)
+            needed_by = "the parameter 'reserved_space'"
+        if kind(reserved_space) is int:
+            params.append(("reserved-space", str(reserved_space)))
+        else:
+            encode_param(params, "reserved-space", reserved_space)
+    if max_used_space is not None:
+        if needs is None or (1, 48) > needs:
+            needs = (1, 48)
+            needed_by = "the parameter 'max_used_space'"
+        if kind(max_used_space) is int:
+            params.append(("max-used-space", str(max_used_space)))
+        else:
+            encode_param(params, "max-used-space", max_used_space)
+    if min_free_space is not None:
+        if needs is None or (1, 48) > needs:
+            needs = (1, 48)
+            needed_by = "the parameter 'min_free_space'"
+        if kind(min_free_space) is int:
+            params.append(("min-free-space", str(min_free_space)))
+        else:
+            encode_param(params, "min-free-space", min_free_space)
+    if all is not None:
+        if kind(all) is bool:
+            params.append(("all", "1" if all else "0"))
+        else:
+            encode_param(params, "all", all)
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("POST", "/build/prune", params or None, needs, needed_by)
+
+
 BuildPrune: Final = Operation(
     "BuildPrune",
     "POST",
@@ -133,7 +183,13 @@ BuildPrune: Final = Operation(
     ),
     result="BuildPruneResponse",
     python="docker.images.build_prune",
+    bind=_bind_BuildPrune,
 )
+
+
+def _bind_ConfigCreate() -> Request:
+    return Request("POST", "/configs/create", None)
+
 
 ConfigCreate: Final = Operation(
     "ConfigCreate",
@@ -142,14 +198,30 @@ ConfigCreate: Final = Operation(
     body="ConfigCreateBody",
     result="IDResponse",
     python="docker.configs.create",
+    bind=_bind_ConfigCreate,
 )
+
+
+def _bind_ConfigDelete(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ConfigDelete, "id", p_id)
+    return Request("DELETE", "/configs/" + p_id, None)
+
 
 ConfigDelete: Final = Operation(
     "ConfigDelete",
     "DELETE",
     "/configs/{id}",
     python="docker.configs.delete",
+    bind=_bind_ConfigDelete,
 )
+
+
+def _bind_ConfigInspect(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ConfigInspect, "id", p_id)
+    return Request("GET", "/configs/" + p_id, None)
+
 
 ConfigInspect: Final = Operation(
     "ConfigInspect",
@@ -157,7 +229,16 @@ ConfigInspect: Final = Operation(
     "/configs/{id}",
     result="Config",
     python="docker.configs.inspect",
+    bind=_bind_ConfigInspect,
 )
+
+
+def _bind_ConfigList(*, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("GET", "/configs", params or None)
+
 
 ConfigList: Final = Operation(
     "ConfigList",
@@ -166,7 +247,21 @@ ConfigList: Final = Operation(
     query=(Param("filters", "filters"),),
     result="list[Config]",
     python="docker.configs.list",
+    bind=_bind_ConfigList,
 )
+
+
+def _bind_ConfigUpdate(p_id: str, /, *, version: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ConfigUpdate, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if version is not None:
+        if kind(version) is int:
+            params.append(("version", str(version)))
+        else:
+            encode_param(params, "version", version)
+    return Request("POST", "/configs/" + p_id + "/update", params or None)
+
 
 ConfigUpdate: Final = Operation(
     "ConfigUpdate",
@@ -175,7 +270,18 @@ ConfigUpdate: Final = Operation(
     query=(Param("version", "version"),),
     body="ConfigSpec",
     python="docker.configs.update",
+    bind=_bind_ConfigUpdate,
 )
+
+
+def _bind_ContainerArchive(p_id: str, /, *, path: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerArchive, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if path is not None:
+        encode_param(params, "path", path)
+    return Request("GET", "/containers/" + p_id + "/archive", params or None)
+
 
 ContainerArchive: Final = Operation(
     "ContainerArchive",
@@ -183,7 +289,18 @@ ContainerArchive: Final = Operation(
     "/containers/{id}/archive",
     query=(Param("path", "path"),),
     python="docker.containers.get_archive",
+    bind=_bind_ContainerArchive,
 )
+
+
+def _bind_ContainerArchiveInfo(p_id: str, /, *, path: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerArchiveInfo, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if path is not None:
+        encode_param(params, "path", path)
+    return Request("HEAD", "/containers/" + p_id + "/archive", params or None)
+
 
 ContainerArchiveInfo: Final = Operation(
     "ContainerArchiveInfo",
@@ -191,7 +308,53 @@ ContainerArchiveInfo: Final = Operation(
     "/containers/{id}/archive",
     query=(Param("path", "path"),),
     python="docker.containers.archive_info",
+    bind=_bind_ContainerArchiveInfo,
 )
+
+
+def _bind_ContainerAttach(
+    p_id: str,
+    /,
+    *,
+    detach_keys: Any = None,
+    logs: Any = None,
+    stream: Any = None,
+    stdin: Any = None,
+    stdout: Any = None,
+    stderr: Any = None,
+) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerAttach, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if detach_keys is not None:
+        encode_param(params, "detachKeys", detach_keys)
+    if logs is not None and logs is not False:
+        if kind(logs) is bool:
+            params.append(("logs", "1" if logs else "0"))
+        else:
+            encode_param(params, "logs", logs)
+    if stream is not None and stream is not False:
+        if kind(stream) is bool:
+            params.append(("stream", "1" if stream else "0"))
+        else:
+            encode_param(params, "stream", stream)
+    if stdin is not None and stdin is not False:
+        if kind(stdin) is bool:
+            params.append(("stdin", "1" if stdin else "0"))
+        else:
+            encode_param(params, "stdin", stdin)
+    if stdout is not None and stdout is not False:
+        if kind(stdout) is bool:
+            params.append(("stdout", "1" if stdout else "0"))
+        else:
+            encode_param(params, "stdout", stdout)
+    if stderr is not None and stderr is not False:
+        if kind(stderr) is bool:
+            params.append(("stderr", "1" if stderr else "0"))
+        else:
+            encode_param(params, "stderr", stderr)
+    return Request("POST", "/containers/" + p_id + "/attach", params or None)
+
 
 ContainerAttach: Final = Operation(
     "ContainerAttach",
@@ -199,14 +362,60 @@ ContainerAttach: Final = Operation(
     "/containers/{id}/attach",
     query=(
         Param("detach_keys", "detachKeys"),
-        Param("logs", "logs"),
-        Param("stream", "stream"),
-        Param("stdin", "stdin"),
-        Param("stdout", "stdout"),
-        Param("stderr", "stderr"),
+        Param("logs", "logs", default=False),
+        Param("stream", "stream", default=False),
+        Param("stdin", "stdin", default=False),
+        Param("stdout", "stdout", default=False),
+        Param("stderr", "stderr", default=False),
     ),
     python="docker.containers.attach",
+    bind=_bind_ContainerAttach,
 )
+
+
+def _bind_ContainerAttachWebsocket(
+    p_id: str,
+    /,
+    *,
+    detach_keys: Any = None,
+    logs: Any = None,
+    stream: Any = None,
+    stdin: Any = None,
+    stdout: Any = None,
+    stderr: Any = None,
+) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerAttachWebsocket, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if detach_keys is not None:
+        encode_param(params, "detachKeys", detach_keys)
+    if logs is not None and logs is not False:
+        if kind(logs) is bool:
+            params.append(("logs", "1" if logs else "0"))
+        else:
+            encode_param(params, "logs", logs)
+    if stream is not None and stream is not False:
+        if kind(stream) is bool:
+            params.append(("stream", "1" if stream else "0"))
+        else:
+            encode_param(params, "stream", stream)
+    if stdin is not None and stdin is not False:
+        if kind(stdin) is bool:
+            params.append(("stdin", "1" if stdin else "0"))
+        else:
+            encode_param(params, "stdin", stdin)
+    if stdout is not None and stdout is not False:
+        if kind(stdout) is bool:
+            params.append(("stdout", "1" if stdout else "0"))
+        else:
+            encode_param(params, "stdout", stdout)
+    if stderr is not None and stderr is not False:
+        if kind(stderr) is bool:
+            params.append(("stderr", "1" if stderr else "0"))
+        else:
+            encode_param(params, "stderr", stderr)
+    return Request("GET", "/containers/" + p_id + "/attach/ws", params or None)
+
 
 ContainerAttachWebsocket: Final = Operation(
     "ContainerAttachWebsocket",
@@ -214,14 +423,22 @@ ContainerAttachWebsocket: Final = Operation(
     "/containers/{id}/attach/ws",
     query=(
         Param("detach_keys", "detachKeys"),
-        Param("logs", "logs"),
-        Param("stream", "stream"),
-        Param("stdin", "stdin"),
-        Param("stdout", "stdout"),
-        Param("stderr", "stderr"),
+        Param("logs", "logs", default=False),
+        Param("stream", "stream", default=False),
+        Param("stdin", "stdin", default=False),
+        Param("stdout", "stdout", default=False),
+        Param("stderr", "stderr", default=False),
     ),
     python="docker.containers.attach_websocket",
+    bind=_bind_ContainerAttachWebsocket,
 )
+
+
+def _bind_ContainerChanges(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerChanges, "id", p_id)
+    return Request("GET", "/containers/" + p_id + "/changes", None)
+
 
 ContainerChanges: Final = Operation(
     "ContainerChanges",
@@ -229,7 +446,18 @@ ContainerChanges: Final = Operation(
     "/containers/{id}/changes",
     result="list[FilesystemChange]",
     python="docker.containers.changes",
+    bind=_bind_ContainerChanges,
 )
+
+
+def _bind_ContainerCreate(*, name: Any = None, platform: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if name is not None:
+        encode_param(params, "name", name)
+    if platform is not None:
+        encode_param(params, "platform", platform)
+    return Request("POST", "/containers/create", params or None)
+
 
 ContainerCreate: Final = Operation(
     "ContainerCreate",
@@ -242,19 +470,53 @@ ContainerCreate: Final = Operation(
     body="ContainerCreateBody",
     result="ContainerCreateResponse",
     python="docker.containers.create",
+    bind=_bind_ContainerCreate,
 )
+
+
+def _bind_ContainerDelete(
+    p_id: str, /, *, v: Any = None, force: Any = None, link: Any = None
+) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerDelete, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if v is not None and v is not False:
+        if kind(v) is bool:
+            params.append(("v", "1" if v else "0"))
+        else:
+            encode_param(params, "v", v)
+    if force is not None and force is not False:
+        if kind(force) is bool:
+            params.append(("force", "1" if force else "0"))
+        else:
+            encode_param(params, "force", force)
+    if link is not None and link is not False:
+        if kind(link) is bool:
+            params.append(("link", "1" if link else "0"))
+        else:
+            encode_param(params, "link", link)
+    return Request("DELETE", "/containers/" + p_id, params or None)
+
 
 ContainerDelete: Final = Operation(
     "ContainerDelete",
     "DELETE",
     "/containers/{id}",
     query=(
-        Param("v", "v"),
-        Param("force", "force"),
-        Param("link", "link"),
+        Param("v", "v", default=False),
+        Param("force", "force", default=False),
+        Param("link", "link", default=False),
     ),
     python="docker.containers.delete",
+    bind=_bind_ContainerDelete,
 )
+
+
+def _bind_ContainerExec(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerExec, "id", p_id)
+    return Request("POST", "/containers/" + p_id + "/exec", None)
+
 
 ContainerExec: Final = Operation(
     "ContainerExec",
@@ -263,68 +525,196 @@ ContainerExec: Final = Operation(
     body="ExecConfig",
     result="IDResponse",
     python="docker.exec.create",
+    bind=_bind_ContainerExec,
 )
+
+
+def _bind_ContainerExport(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerExport, "id", p_id)
+    return Request("GET", "/containers/" + p_id + "/export", None)
+
 
 ContainerExport: Final = Operation(
     "ContainerExport",
     "GET",
     "/containers/{id}/export",
     python="docker.containers.export",
+    bind=_bind_ContainerExport,
 )
+
+
+def _bind_ContainerInspect(p_id: str, /, *, size: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerInspect, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if size is not None and size is not False:
+        if kind(size) is bool:
+            params.append(("size", "1" if size else "0"))
+        else:
+            encode_param(params, "size", size)
+    return Request("GET", "/containers/" + p_id + "/json", params or None)
+
 
 ContainerInspect: Final = Operation(
     "ContainerInspect",
     "GET",
     "/containers/{id}/json",
-    query=(Param("size", "size"),),
+    query=(Param("size", "size", default=False),),
     result="ContainerInspectResponse",
     python="docker.containers.inspect",
+    bind=_bind_ContainerInspect,
 )
+
+
+def _bind_ContainerKill(p_id: str, /, *, signal: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerKill, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if signal is not None and signal != "SIGKILL":
+        encode_param(params, "signal", signal)
+    return Request("POST", "/containers/" + p_id + "/kill", params or None)
+
 
 ContainerKill: Final = Operation(
     "ContainerKill",
     "POST",
     "/containers/{id}/kill",
-    query=(Param("signal", "signal"),),
+    query=(Param("signal", "signal", default="SIGKILL"),),
     python="docker.containers.kill",
+    bind=_bind_ContainerKill,
 )
+
+
+def _bind_ContainerList(
+    *, all: Any = None, limit: Any = None, size: Any = None, filters: Any = None
+) -> Request:
+    params: list[tuple[str, str]] = []
+    if all is not None and all is not False:
+        if kind(all) is bool:
+            params.append(("all", "1" if all else "0"))
+        else:
+            encode_param(params, "all", all)
+    if limit is not None:
+        if kind(limit) is int:
+            params.append(("limit", str(limit)))
+        else:
+            encode_param(params, "limit", limit)
+    if size is not None and size is not False:
+        if kind(size) is bool:
+            params.append(("size", "1" if size else "0"))
+        else:
+            encode_param(params, "size", size)
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("GET", "/containers/json", params or None)
+
 
 ContainerList: Final = Operation(
     "ContainerList",
     "GET",
     "/containers/json",
     query=(
-        Param("all", "all"),
+        Param("all", "all", default=False),
         Param("limit", "limit"),
-        Param("size", "size"),
+        Param("size", "size", default=False),
         Param("filters", "filters"),
     ),
     result="list[ContainerSummary]",
     python="docker.containers.list",
+    bind=_bind_ContainerList,
 )
+
+
+def _bind_ContainerLogs(
+    p_id: str,
+    /,
+    *,
+    follow: Any = None,
+    stdout: Any = None,
+    stderr: Any = None,
+    since: Any = None,
+    until: Any = None,
+    timestamps: Any = None,
+    tail: Any = None,
+) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerLogs, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if follow is not None and follow is not False:
+        if kind(follow) is bool:
+            params.append(("follow", "1" if follow else "0"))
+        else:
+            encode_param(params, "follow", follow)
+    if stdout is not None and stdout is not False:
+        if kind(stdout) is bool:
+            params.append(("stdout", "1" if stdout else "0"))
+        else:
+            encode_param(params, "stdout", stdout)
+    if stderr is not None and stderr is not False:
+        if kind(stderr) is bool:
+            params.append(("stderr", "1" if stderr else "0"))
+        else:
+            encode_param(params, "stderr", stderr)
+    if since is not None:
+        if kind(since) is int:
+            params.append(("since", str(since)))
+        else:
+            encode_param(params, "since", since)
+    if until is not None:
+        if kind(until) is int:
+            params.append(("until", str(until)))
+        else:
+            encode_param(params, "until", until)
+    if timestamps is not None and timestamps is not False:
+        if kind(timestamps) is bool:
+            params.append(("timestamps", "1" if timestamps else "0"))
+        else:
+            encode_param(params, "timestamps", timestamps)
+    if tail is not None and tail != "all":
+        encode_param(params, "tail", tail)
+    return Request("GET", "/containers/" + p_id + "/logs", params or None)
+
 
 ContainerLogs: Final = Operation(
     "ContainerLogs",
     "GET",
     "/containers/{id}/logs",
     query=(
-        Param("follow", "follow"),
-        Param("stdout", "stdout"),
-        Param("stderr", "stderr"),
+        Param("follow", "follow", default=False),
+        Param("stdout", "stdout", default=False),
+        Param("stderr", "stderr", default=False),
         Param("since", "since"),
         Param("until", "until"),
-        Param("timestamps", "timestamps"),
-        Param("tail", "tail"),
+        Param("timestamps", "timestamps", default=False),
+        Param("tail", "tail", default="all"),
     ),
     python="docker.containers.logs",
+    bind=_bind_ContainerLogs,
 )
+
+
+def _bind_ContainerPause(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerPause, "id", p_id)
+    return Request("POST", "/containers/" + p_id + "/pause", None)
+
 
 ContainerPause: Final = Operation(
     "ContainerPause",
     "POST",
     "/containers/{id}/pause",
     python="docker.containers.pause",
+    bind=_bind_ContainerPause,
 )
+
+
+def _bind_ContainerPrune(*, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("POST", "/containers/prune", params or None)
+
 
 ContainerPrune: Final = Operation(
     "ContainerPrune",
@@ -333,7 +723,18 @@ ContainerPrune: Final = Operation(
     query=(Param("filters", "filters"),),
     result="ContainerPruneResponse",
     python="docker.containers.prune",
+    bind=_bind_ContainerPrune,
 )
+
+
+def _bind_ContainerRename(p_id: str, /, *, name: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerRename, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if name is not None:
+        encode_param(params, "name", name)
+    return Request("POST", "/containers/" + p_id + "/rename", params or None)
+
 
 ContainerRename: Final = Operation(
     "ContainerRename",
@@ -341,7 +742,26 @@ ContainerRename: Final = Operation(
     "/containers/{id}/rename",
     query=(Param("name", "name"),),
     python="docker.containers.rename",
+    bind=_bind_ContainerRename,
 )
+
+
+def _bind_ContainerResize(p_id: str, /, *, h: Any = None, w: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerResize, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if h is not None:
+        if kind(h) is int:
+            params.append(("h", str(h)))
+        else:
+            encode_param(params, "h", h)
+    if w is not None:
+        if kind(w) is int:
+            params.append(("w", str(w)))
+        else:
+            encode_param(params, "w", w)
+    return Request("POST", "/containers/" + p_id + "/resize", params or None)
+
 
 ContainerResize: Final = Operation(
     "ContainerResize",
@@ -352,7 +772,28 @@ ContainerResize: Final = Operation(
         Param("w", "w"),
     ),
     python="docker.containers.resize",
+    bind=_bind_ContainerResize,
 )
+
+
+def _bind_ContainerRestart(p_id: str, /, *, signal: Any = None, t: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerRestart, "id", p_id)
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if signal is not None:
+        if needs is None or (1, 42) > needs:
+            needs = (1, 42)
+            needed_by = "the parameter 'signal'"
+        encode_param(params, "signal", signal)
+    if t is not None:
+        if kind(t) is int:
+            params.append(("t", str(t)))
+        else:
+            encode_param(params, "t", t)
+    return Request("POST", "/containers/" + p_id + "/restart", params or None, needs, needed_by)
+
 
 ContainerRestart: Final = Operation(
     "ContainerRestart",
@@ -363,7 +804,18 @@ ContainerRestart: Final = Operation(
         Param("t", "t"),
     ),
     python="docker.containers.restart",
+    bind=_bind_ContainerRestart,
 )
+
+
+def _bind_ContainerStart(p_id: str, /, *, detach_keys: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerStart, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if detach_keys is not None:
+        encode_param(params, "detachKeys", detach_keys)
+    return Request("POST", "/containers/" + p_id + "/start", params or None)
+
 
 ContainerStart: Final = Operation(
     "ContainerStart",
@@ -371,19 +823,59 @@ ContainerStart: Final = Operation(
     "/containers/{id}/start",
     query=(Param("detach_keys", "detachKeys"),),
     python="docker.containers.start",
+    bind=_bind_ContainerStart,
 )
+
+
+def _bind_ContainerStats(p_id: str, /, *, stream: Any = None, one_shot: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerStats, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if stream is not None and stream is not True:
+        if kind(stream) is bool:
+            params.append(("stream", "1" if stream else "0"))
+        else:
+            encode_param(params, "stream", stream)
+    if one_shot is not None and one_shot is not False:
+        if kind(one_shot) is bool:
+            params.append(("one-shot", "1" if one_shot else "0"))
+        else:
+            encode_param(params, "one-shot", one_shot)
+    return Request("GET", "/containers/" + p_id + "/stats", params or None)
+
 
 ContainerStats: Final = Operation(
     "ContainerStats",
     "GET",
     "/containers/{id}/stats",
     query=(
-        Param("stream", "stream"),
-        Param("one_shot", "one-shot"),
+        Param("stream", "stream", default=True),
+        Param("one_shot", "one-shot", default=False),
     ),
     result="ContainerStatsResponse",
     python="docker.containers.stats",
+    bind=_bind_ContainerStats,
 )
+
+
+def _bind_ContainerStop(p_id: str, /, *, signal: Any = None, t: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerStop, "id", p_id)
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if signal is not None:
+        if needs is None or (1, 42) > needs:
+            needs = (1, 42)
+            needed_by = "the parameter 'signal'"
+        encode_param(params, "signal", signal)
+    if t is not None:
+        if kind(t) is int:
+            params.append(("t", str(t)))
+        else:
+            encode_param(params, "t", t)
+    return Request("POST", "/containers/" + p_id + "/stop", params or None, needs, needed_by)
+
 
 ContainerStop: Final = Operation(
     "ContainerStop",
@@ -394,23 +886,50 @@ ContainerStop: Final = Operation(
         Param("t", "t"),
     ),
     python="docker.containers.stop",
+    bind=_bind_ContainerStop,
 )
+
+
+def _bind_ContainerTop(p_id: str, /, *, ps_args: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerTop, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if ps_args is not None and ps_args != "-ef":
+        encode_param(params, "ps_args", ps_args)
+    return Request("GET", "/containers/" + p_id + "/top", params or None)
+
 
 ContainerTop: Final = Operation(
     "ContainerTop",
     "GET",
     "/containers/{id}/top",
-    query=(Param("ps_args", "ps_args"),),
+    query=(Param("ps_args", "ps_args", default="-ef"),),
     result="ContainerTopResponse",
     python="docker.containers.top",
+    bind=_bind_ContainerTop,
 )
+
+
+def _bind_ContainerUnpause(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerUnpause, "id", p_id)
+    return Request("POST", "/containers/" + p_id + "/unpause", None)
+
 
 ContainerUnpause: Final = Operation(
     "ContainerUnpause",
     "POST",
     "/containers/{id}/unpause",
     python="docker.containers.unpause",
+    bind=_bind_ContainerUnpause,
 )
+
+
+def _bind_ContainerUpdate(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerUpdate, "id", p_id)
+    return Request("POST", "/containers/" + p_id + "/update", None)
+
 
 ContainerUpdate: Final = Operation(
     "ContainerUpdate",
@@ -419,16 +938,34 @@ ContainerUpdate: Final = Operation(
     body="ContainerUpdateBody",
     result="ContainerUpdateResponse",
     python="docker.containers.update",
+    bind=_bind_ContainerUpdate,
 )
+
+
+def _bind_ContainerWait(p_id: str, /, *, condition: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ContainerWait, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if condition is not None and condition != "not-running":
+        encode_param(params, "condition", condition)
+    return Request("POST", "/containers/" + p_id + "/wait", params or None)
+
 
 ContainerWait: Final = Operation(
     "ContainerWait",
     "POST",
     "/containers/{id}/wait",
-    query=(Param("condition", "condition"),),
+    query=(Param("condition", "condition", default="not-running"),),
     result="ContainerWaitResponse",
     python="docker.containers.wait",
+    bind=_bind_ContainerWait,
 )
+
+
+def _bind_DistributionInspect(p_name: str, /) -> Request:
+    p_name = segment(DistributionInspect, "name", p_name)
+    return Request("GET", "/distribution/" + p_name + "/json", None)
+
 
 DistributionInspect: Final = Operation(
     "DistributionInspect",
@@ -436,7 +973,15 @@ DistributionInspect: Final = Operation(
     "/distribution/{name}/json",
     result="DistributionInspect",
     python="docker.distribution.inspect",
+    bind=_bind_DistributionInspect,
 )
+
+
+def _bind_ExecInspect(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ExecInspect, "id", p_id)
+    return Request("GET", "/exec/" + p_id + "/json", None)
+
 
 ExecInspect: Final = Operation(
     "ExecInspect",
@@ -444,7 +989,26 @@ ExecInspect: Final = Operation(
     "/exec/{id}/json",
     result="ExecInspectResponse",
     python="docker.exec.inspect",
+    bind=_bind_ExecInspect,
 )
+
+
+def _bind_ExecResize(p_id: str, /, *, h: Any = None, w: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ExecResize, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if h is not None:
+        if kind(h) is int:
+            params.append(("h", str(h)))
+        else:
+            encode_param(params, "h", h)
+    if w is not None:
+        if kind(w) is int:
+            params.append(("w", str(w)))
+        else:
+            encode_param(params, "w", w)
+    return Request("POST", "/exec/" + p_id + "/resize", params or None)
+
 
 ExecResize: Final = Operation(
     "ExecResize",
@@ -455,7 +1019,15 @@ ExecResize: Final = Operation(
         Param("w", "w"),
     ),
     python="docker.exec.resize",
+    bind=_bind_ExecResize,
 )
+
+
+def _bind_ExecStart(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ExecStart, "id", p_id)
+    return Request("POST", "/exec/" + p_id + "/start", None)
+
 
 ExecStart: Final = Operation(
     "ExecStart",
@@ -463,7 +1035,16 @@ ExecStart: Final = Operation(
     "/exec/{id}/start",
     body="ExecStartConfig",
     python="docker.exec.start",
+    bind=_bind_ExecStart,
 )
+
+
+def _bind_GetPluginPrivileges(*, remote: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if remote is not None:
+        encode_param(params, "remote", remote)
+    return Request("GET", "/plugins/privileges", params or None)
+
 
 GetPluginPrivileges: Final = Operation(
     "GetPluginPrivileges",
@@ -472,7 +1053,32 @@ GetPluginPrivileges: Final = Operation(
     query=(Param("remote", "remote"),),
     result="list[PluginPrivilege]",
     python="docker.plugins.privileges",
+    bind=_bind_GetPluginPrivileges,
 )
+
+
+def _bind_ImageAttestations(
+    p_name: str, /, *, platform: Any = None, type: Any = None, statement: Any = None
+) -> Request:
+    p_name = segment(ImageAttestations, "name", p_name)
+    params: list[tuple[str, str]] = []
+    if platform is not None:
+        encode_param(params, "platform", platform, True)
+    if type is not None:
+        encode_param(params, "type", type, True)
+    if statement is not None and statement is not False:
+        if kind(statement) is bool:
+            params.append(("statement", "1" if statement else "0"))
+        else:
+            encode_param(params, "statement", statement)
+    return Request(
+        "GET",
+        "/images/" + p_name + "/attestations",
+        params or None,
+        (1, 55),
+        "docker.images.attestations",
+    )
+
 
 ImageAttestations: Final = Operation(
     "ImageAttestations",
@@ -482,27 +1088,144 @@ ImageAttestations: Final = Operation(
     query=(
         Param("platform", "platform", since=(1, 55), multi=True),
         Param("type", "type", since=(1, 55), multi=True),
-        Param("statement", "statement", since=(1, 55)),
+        Param("statement", "statement", since=(1, 55), default=False),
     ),
     result="list[AttestationStatement]",
     python="docker.images.attestations",
+    bind=_bind_ImageAttestations,
 )
+
+
+def _bind_ImageBuild(
+    *,
+    dockerfile: Any = None,
+    t: Any = None,
+    extrahosts: Any = None,
+    remote: Any = None,
+    q: Any = None,
+    nocache: Any = None,
+    cachefrom: Any = None,
+    pull: Any = None,
+    rm: Any = None,
+    forcerm: Any = None,
+    memory: Any = None,
+    memswap: Any = None,
+    cpushares: Any = None,
+    cpusetcpus: Any = None,
+    cpuperiod: Any = None,
+    cpuquota: Any = None,
+    buildargs: Any = None,
+    shmsize: Any = None,
+    squash: Any = None,
+    labels: Any = None,
+    networkmode: Any = None,
+    platform: Any = None,
+    target: Any = None,
+    outputs: Any = None,
+    version: Any = None,
+) -> Request:
+    params: list[tuple[str, str]] = []
+    if dockerfile is not None and dockerfile != "Dockerfile":
+        encode_param(params, "dockerfile", dockerfile)
+    if t is not None:
+        encode_param(params, "t", t, True)
+    if extrahosts is not None:
+        encode_param(params, "extrahosts", extrahosts)
+    if remote is not None:
+        encode_param(params, "remote", remote)
+    if q is not None and q is not False:
+        if kind(q) is bool:
+            params.append(("q", "1" if q else "0"))
+        else:
+            encode_param(params, "q", q)
+    if nocache is not None and nocache is not False:
+        if kind(nocache) is bool:
+            params.append(("nocache", "1" if nocache else "0"))
+        else:
+            encode_param(params, "nocache", nocache)
+    if cachefrom is not None:
+        encode_param(params, "cachefrom", cachefrom)
+    if pull is not None:
+        encode_param(params, "pull", pull)
+    if rm is not None and rm is not True:
+        if kind(rm) is bool:
+            params.append(("rm", "1" if rm else "0"))
+        else:
+            encode_param(params, "rm", rm)
+    if forcerm is not None and forcerm is not False:
+        if kind(forcerm) is bool:
+            params.append(("forcerm", "1" if forcerm else "0"))
+        else:
+            encode_param(params, "forcerm", forcerm)
+    if memory is not None:
+        if kind(memory) is int:
+            params.append(("memory", str(memory)))
+        else:
+            encode_param(params, "memory", memory)
+    if memswap is not None:
+        if kind(memswap) is int:
+            params.append(("memswap", str(memswap)))
+        else:
+            encode_param(params, "memswap", memswap)
+    if cpushares is not None:
+        if kind(cpushares) is int:
+            params.append(("cpushares", str(cpushares)))
+        else:
+            encode_param(params, "cpushares", cpushares)
+    if cpusetcpus is not None:
+        encode_param(params, "cpusetcpus", cpusetcpus)
+    if cpuperiod is not None:
+        if kind(cpuperiod) is int:
+            params.append(("cpuperiod", str(cpuperiod)))
+        else:
+            encode_param(params, "cpuperiod", cpuperiod)
+    if cpuquota is not None:
+        if kind(cpuquota) is int:
+            params.append(("cpuquota", str(cpuquota)))
+        else:
+            encode_param(params, "cpuquota", cpuquota)
+    if buildargs is not None:
+        encode_param(params, "buildargs", buildargs)
+    if shmsize is not None:
+        if kind(shmsize) is int:
+            params.append(("shmsize", str(shmsize)))
+        else:
+            encode_param(params, "shmsize", shmsize)
+    if squash is not None:
+        if kind(squash) is bool:
+            params.append(("squash", "1" if squash else "0"))
+        else:
+            encode_param(params, "squash", squash)
+    if labels is not None:
+        encode_param(params, "labels", labels)
+    if networkmode is not None:
+        encode_param(params, "networkmode", networkmode)
+    if platform is not None:
+        encode_param(params, "platform", platform)
+    if target is not None:
+        encode_param(params, "target", target)
+    if outputs is not None:
+        encode_param(params, "outputs", outputs)
+    if version is not None and version != "1":
+        encode_param(params, "version", version)
+    return Request("POST", "/build", params or None)
+
 
 ImageBuild: Final = Operation(
     "ImageBuild",
     "POST",
     "/build",
     query=(
-        Param("dockerfile", "dockerfile"),
+        Param("dockerfile", "dockerfile", default="Dockerfile"),
         Param("t", "t", multi=True),
         Param("extrahosts", "extrahosts"),
         Param("remote", "remote"),
-        Param("q", "q"),
-        Param("nocache", "nocache"),
+        Param("q", "q", default=False),
+        Param("nocache", "nocache", default=False),
         Param("cachefrom", "cachefrom"),
         Param("pull", "pull"),
-        Param("rm", "rm"),
-        Param("forcerm", "forcerm"),
+        Param("rm", "rm", default=True),
+        Param("forcerm", "forcerm", default=False),
         Param("memory", "memory"),
         Param("memswap", "memswap"),
         Param("cpushares", "cpushares"),
@@ -517,10 +1240,43 @@ ImageBuild: Final = Operation(
         Param("platform", "platform"),
         Param("target", "target"),
         Param("outputs", "outputs"),
-        Param("version", "version"),
+        Param("version", "version", default="1"),
     ),
     python="docker.images.build",
+    bind=_bind_ImageBuild,
 )
+
+
+def _bind_ImageCommit(
+    *,
+    container: Any = None,
+    repo: Any = None,
+    tag: Any = None,
+    comment: Any = None,
+    author: Any = None,
+    pause: Any = None,
+    changes: Any = None,
+) -> Request:
+    params: list[tuple[str, str]] = []
+    if container is not None:
+        encode_param(params, "container", container)
+    if repo is not None:
+        encode_param(params, "repo", repo)
+    if tag is not None:
+        encode_param(params, "tag", tag)
+    if comment is not None:
+        encode_param(params, "comment", comment)
+    if author is not None:
+        encode_param(params, "author", author)
+    if pause is not None and pause is not True:
+        if kind(pause) is bool:
+            params.append(("pause", "1" if pause else "0"))
+        else:
+            encode_param(params, "pause", pause)
+    if changes is not None:
+        encode_param(params, "changes", changes, True)
+    return Request("POST", "/commit", params or None)
+
 
 ImageCommit: Final = Operation(
     "ImageCommit",
@@ -532,13 +1288,43 @@ ImageCommit: Final = Operation(
         Param("tag", "tag"),
         Param("comment", "comment"),
         Param("author", "author"),
-        Param("pause", "pause"),
+        Param("pause", "pause", default=True),
         Param("changes", "changes", multi=True),
     ),
     body="ContainerConfig",
     result="IDResponse",
     python="docker.images.commit",
+    bind=_bind_ImageCommit,
 )
+
+
+def _bind_ImageCreate(
+    *,
+    from_image: Any = None,
+    from_src: Any = None,
+    repo: Any = None,
+    tag: Any = None,
+    message: Any = None,
+    changes: Any = None,
+    platform: Any = None,
+) -> Request:
+    params: list[tuple[str, str]] = []
+    if from_image is not None:
+        encode_param(params, "fromImage", from_image)
+    if from_src is not None:
+        encode_param(params, "fromSrc", from_src)
+    if repo is not None:
+        encode_param(params, "repo", repo)
+    if tag is not None:
+        encode_param(params, "tag", tag)
+    if message is not None:
+        encode_param(params, "message", message)
+    if changes is not None:
+        encode_param(params, "changes", changes, True)
+    if platform is not None:
+        encode_param(params, "platform", platform)
+    return Request("POST", "/images/create", params or None)
+
 
 ImageCreate: Final = Operation(
     "ImageCreate",
@@ -554,20 +1340,62 @@ ImageCreate: Final = Operation(
         Param("platform", "platform"),
     ),
     python="docker.images.create",
+    bind=_bind_ImageCreate,
 )
+
+
+def _bind_ImageDelete(
+    p_name: str, /, *, force: Any = None, noprune: Any = None, platforms: Any = None
+) -> Request:
+    p_name = segment(ImageDelete, "name", p_name)
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if force is not None and force is not False:
+        if kind(force) is bool:
+            params.append(("force", "1" if force else "0"))
+        else:
+            encode_param(params, "force", force)
+    if noprune is not None and noprune is not False:
+        if kind(noprune) is bool:
+            params.append(("noprune", "1" if noprune else "0"))
+        else:
+            encode_param(params, "noprune", noprune)
+    if platforms is not None:
+        if needs is None or (1, 50) > needs:
+            needs = (1, 50)
+            needed_by = "the parameter 'platforms'"
+        encode_param(params, "platforms", platforms, True)
+    return Request("DELETE", "/images/" + p_name, params or None, needs, needed_by)
+
 
 ImageDelete: Final = Operation(
     "ImageDelete",
     "DELETE",
     "/images/{name}",
     query=(
-        Param("force", "force"),
-        Param("noprune", "noprune"),
+        Param("force", "force", default=False),
+        Param("noprune", "noprune", default=False),
         Param("platforms", "platforms", since=(1, 50), multi=True),
     ),
     result="list[ImageDeleteResponseItem]",
     python="docker.images.delete",
+    bind=_bind_ImageDelete,
 )
+
+
+def _bind_ImageGet(p_name: str, /, *, platform: Any = None) -> Request:
+    p_name = segment(ImageGet, "name", p_name)
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if platform is not None:
+        if needs is None or (1, 48) > needs:
+            needs = (1, 48)
+            needed_by = "the parameter 'platform'"
+        encode_param(params, "platform", platform, True)
+    return Request("GET", "/images/" + p_name + "/get", params or None, needs, needed_by)
+
 
 ImageGet: Final = Operation(
     "ImageGet",
@@ -575,7 +1403,23 @@ ImageGet: Final = Operation(
     "/images/{name}/get",
     query=(Param("platform", "platform", since=(1, 48), multi=True),),
     python="docker.images.get",
+    bind=_bind_ImageGet,
 )
+
+
+def _bind_ImageGetAll(*, names: Any = None, platform: Any = None) -> Request:
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if names is not None:
+        encode_param(params, "names", names, True)
+    if platform is not None:
+        if needs is None or (1, 48) > needs:
+            needs = (1, 48)
+            needed_by = "the parameter 'platform'"
+        encode_param(params, "platform", platform, True)
+    return Request("GET", "/images/get", params or None, needs, needed_by)
+
 
 ImageGetAll: Final = Operation(
     "ImageGetAll",
@@ -586,7 +1430,22 @@ ImageGetAll: Final = Operation(
         Param("platform", "platform", since=(1, 48), multi=True),
     ),
     python="docker.images.get_all",
+    bind=_bind_ImageGetAll,
 )
+
+
+def _bind_ImageHistory(p_name: str, /, *, platform: Any = None) -> Request:
+    p_name = segment(ImageHistory, "name", p_name)
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if platform is not None:
+        if needs is None or (1, 48) > needs:
+            needs = (1, 48)
+            needed_by = "the parameter 'platform'"
+        encode_param(params, "platform", platform)
+    return Request("GET", "/images/" + p_name + "/history", params or None, needs, needed_by)
+
 
 ImageHistory: Final = Operation(
     "ImageHistory",
@@ -595,46 +1454,150 @@ ImageHistory: Final = Operation(
     query=(Param("platform", "platform", since=(1, 48)),),
     result="list[ImageHistoryResponseItem]",
     python="docker.images.history",
+    bind=_bind_ImageHistory,
 )
+
+
+def _bind_ImageInspect(p_name: str, /, *, manifests: Any = None, platform: Any = None) -> Request:
+    p_name = segment(ImageInspect, "name", p_name)
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if manifests is not None and manifests is not False:
+        if needs is None or (1, 48) > needs:
+            needs = (1, 48)
+            needed_by = "the parameter 'manifests'"
+        if kind(manifests) is bool:
+            params.append(("manifests", "1" if manifests else "0"))
+        else:
+            encode_param(params, "manifests", manifests)
+    if platform is not None:
+        if needs is None or (1, 49) > needs:
+            needs = (1, 49)
+            needed_by = "the parameter 'platform'"
+        encode_param(params, "platform", platform)
+    return Request("GET", "/images/" + p_name + "/json", params or None, needs, needed_by)
+
 
 ImageInspect: Final = Operation(
     "ImageInspect",
     "GET",
     "/images/{name}/json",
     query=(
-        Param("manifests", "manifests", since=(1, 48)),
+        Param("manifests", "manifests", since=(1, 48), default=False),
         Param("platform", "platform", since=(1, 49)),
     ),
     result="ImageInspect",
     python="docker.images.inspect",
+    bind=_bind_ImageInspect,
 )
+
+
+def _bind_ImageList(
+    *,
+    all: Any = None,
+    filters: Any = None,
+    shared_size: Any = None,
+    digests: Any = None,
+    manifests: Any = None,
+    identity: Any = None,
+) -> Request:
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if all is not None and all is not False:
+        if kind(all) is bool:
+            params.append(("all", "1" if all else "0"))
+        else:
+            encode_param(params, "all", all)
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    if shared_size is not None and shared_size is not False:
+        if needs is None or (1, 42) > needs:
+            needs = (1, 42)
+            needed_by = "the parameter 'shared_size'"
+        if kind(shared_size) is bool:
+            params.append(("shared-size", "1" if shared_size else "0"))
+        else:
+            encode_param(params, "shared-size", shared_size)
+    if digests is not None and digests is not False:
+        if kind(digests) is bool:
+            params.append(("digests", "1" if digests else "0"))
+        else:
+            encode_param(params, "digests", digests)
+    if manifests is not None and manifests is not False:
+        if needs is None or (1, 47) > needs:
+            needs = (1, 47)
+            needed_by = "the parameter 'manifests'"
+        if kind(manifests) is bool:
+            params.append(("manifests", "1" if manifests else "0"))
+        else:
+            encode_param(params, "manifests", manifests)
+    if identity is not None and identity is not False:
+        if needs is None or (1, 54) > needs:
+            needs = (1, 54)
+            needed_by = "the parameter 'identity'"
+        if kind(identity) is bool:
+            params.append(("identity", "1" if identity else "0"))
+        else:
+            encode_param(params, "identity", identity)
+    return Request("GET", "/images/json", params or None, needs, needed_by)
+
 
 ImageList: Final = Operation(
     "ImageList",
     "GET",
     "/images/json",
     query=(
-        Param("all", "all"),
+        Param("all", "all", default=False),
         Param("filters", "filters"),
-        Param("shared_size", "shared-size", since=(1, 42)),
-        Param("digests", "digests"),
-        Param("manifests", "manifests", since=(1, 47)),
-        Param("identity", "identity", since=(1, 54)),
+        Param("shared_size", "shared-size", since=(1, 42), default=False),
+        Param("digests", "digests", default=False),
+        Param("manifests", "manifests", since=(1, 47), default=False),
+        Param("identity", "identity", since=(1, 54), default=False),
     ),
     result="list[ImageSummary]",
     python="docker.images.list",
+    bind=_bind_ImageList,
 )
+
+
+def _bind_ImageLoad(*, quiet: Any = None, platform: Any = None) -> Request:
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if quiet is not None and quiet is not True:
+        if kind(quiet) is bool:
+            params.append(("quiet", "1" if quiet else "0"))
+        else:
+            encode_param(params, "quiet", quiet)
+    if platform is not None:
+        if needs is None or (1, 48) > needs:
+            needs = (1, 48)
+            needed_by = "the parameter 'platform'"
+        encode_param(params, "platform", platform, True)
+    return Request("POST", "/images/load", params or None, needs, needed_by)
+
 
 ImageLoad: Final = Operation(
     "ImageLoad",
     "POST",
     "/images/load",
     query=(
-        Param("quiet", "quiet"),
+        Param("quiet", "quiet", default=True),
         Param("platform", "platform", since=(1, 48), multi=True),
     ),
     python="docker.images.load",
+    bind=_bind_ImageLoad,
 )
+
+
+def _bind_ImagePrune(*, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("POST", "/images/prune", params or None)
+
 
 ImagePrune: Final = Operation(
     "ImagePrune",
@@ -643,7 +1606,24 @@ ImagePrune: Final = Operation(
     query=(Param("filters", "filters"),),
     result="ImagePruneResponse",
     python="docker.images.prune",
+    bind=_bind_ImagePrune,
 )
+
+
+def _bind_ImagePush(p_name: str, /, *, tag: Any = None, platform: Any = None) -> Request:
+    p_name = segment(ImagePush, "name", p_name)
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if tag is not None:
+        encode_param(params, "tag", tag)
+    if platform is not None:
+        if needs is None or (1, 46) > needs:
+            needs = (1, 46)
+            needed_by = "the parameter 'platform'"
+        encode_param(params, "platform", platform)
+    return Request("POST", "/images/" + p_name + "/push", params or None, needs, needed_by)
+
 
 ImagePush: Final = Operation(
     "ImagePush",
@@ -654,7 +1634,23 @@ ImagePush: Final = Operation(
         Param("platform", "platform", since=(1, 46)),
     ),
     python="docker.images.push",
+    bind=_bind_ImagePush,
 )
+
+
+def _bind_ImageSearch(*, term: Any = None, limit: Any = None, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if term is not None:
+        encode_param(params, "term", term)
+    if limit is not None:
+        if kind(limit) is int:
+            params.append(("limit", str(limit)))
+        else:
+            encode_param(params, "limit", limit)
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("GET", "/images/search", params or None)
+
 
 ImageSearch: Final = Operation(
     "ImageSearch",
@@ -667,7 +1663,19 @@ ImageSearch: Final = Operation(
     ),
     result="list[ImageSearchResponseItem]",
     python="docker.images.search",
+    bind=_bind_ImageSearch,
 )
+
+
+def _bind_ImageTag(p_name: str, /, *, repo: Any = None, tag: Any = None) -> Request:
+    p_name = segment(ImageTag, "name", p_name)
+    params: list[tuple[str, str]] = []
+    if repo is not None:
+        encode_param(params, "repo", repo)
+    if tag is not None:
+        encode_param(params, "tag", tag)
+    return Request("POST", "/images/" + p_name + "/tag", params or None)
+
 
 ImageTag: Final = Operation(
     "ImageTag",
@@ -678,7 +1686,15 @@ ImageTag: Final = Operation(
         Param("tag", "tag"),
     ),
     python="docker.images.tag",
+    bind=_bind_ImageTag,
 )
+
+
+def _bind_NetworkConnect(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(NetworkConnect, "id", p_id)
+    return Request("POST", "/networks/" + p_id + "/connect", None)
+
 
 NetworkConnect: Final = Operation(
     "NetworkConnect",
@@ -686,7 +1702,13 @@ NetworkConnect: Final = Operation(
     "/networks/{id}/connect",
     body="NetworkConnectRequest",
     python="docker.networks.connect",
+    bind=_bind_NetworkConnect,
 )
+
+
+def _bind_NetworkCreate() -> Request:
+    return Request("POST", "/networks/create", None)
+
 
 NetworkCreate: Final = Operation(
     "NetworkCreate",
@@ -695,14 +1717,30 @@ NetworkCreate: Final = Operation(
     body="NetworkCreateRequest",
     result="NetworkCreateResponse",
     python="docker.networks.create",
+    bind=_bind_NetworkCreate,
 )
+
+
+def _bind_NetworkDelete(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(NetworkDelete, "id", p_id)
+    return Request("DELETE", "/networks/" + p_id, None)
+
 
 NetworkDelete: Final = Operation(
     "NetworkDelete",
     "DELETE",
     "/networks/{id}",
     python="docker.networks.delete",
+    bind=_bind_NetworkDelete,
 )
+
+
+def _bind_NetworkDisconnect(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(NetworkDisconnect, "id", p_id)
+    return Request("POST", "/networks/" + p_id + "/disconnect", None)
+
 
 NetworkDisconnect: Final = Operation(
     "NetworkDisconnect",
@@ -710,19 +1748,44 @@ NetworkDisconnect: Final = Operation(
     "/networks/{id}/disconnect",
     body="NetworkDisconnectRequest",
     python="docker.networks.disconnect",
+    bind=_bind_NetworkDisconnect,
 )
+
+
+def _bind_NetworkInspect(p_id: str, /, *, verbose: Any = None, scope: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(NetworkInspect, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if verbose is not None and verbose is not False:
+        if kind(verbose) is bool:
+            params.append(("verbose", "1" if verbose else "0"))
+        else:
+            encode_param(params, "verbose", verbose)
+    if scope is not None:
+        encode_param(params, "scope", scope)
+    return Request("GET", "/networks/" + p_id, params or None)
+
 
 NetworkInspect: Final = Operation(
     "NetworkInspect",
     "GET",
     "/networks/{id}",
     query=(
-        Param("verbose", "verbose"),
+        Param("verbose", "verbose", default=False),
         Param("scope", "scope"),
     ),
     result="NetworkInspect",
     python="docker.networks.inspect",
+    bind=_bind_NetworkInspect,
 )
+
+
+def _bind_NetworkList(*, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("GET", "/networks", params or None)
+
 
 NetworkList: Final = Operation(
     "NetworkList",
@@ -731,7 +1794,16 @@ NetworkList: Final = Operation(
     query=(Param("filters", "filters"),),
     result="list[NetworkSummary]",
     python="docker.networks.list",
+    bind=_bind_NetworkList,
 )
+
+
+def _bind_NetworkPrune(*, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("POST", "/networks/prune", params or None)
+
 
 NetworkPrune: Final = Operation(
     "NetworkPrune",
@@ -740,15 +1812,37 @@ NetworkPrune: Final = Operation(
     query=(Param("filters", "filters"),),
     result="NetworkPruneResponse",
     python="docker.networks.prune",
+    bind=_bind_NetworkPrune,
 )
+
+
+def _bind_NodeDelete(p_id: str, /, *, force: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(NodeDelete, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if force is not None and force is not False:
+        if kind(force) is bool:
+            params.append(("force", "1" if force else "0"))
+        else:
+            encode_param(params, "force", force)
+    return Request("DELETE", "/nodes/" + p_id, params or None)
+
 
 NodeDelete: Final = Operation(
     "NodeDelete",
     "DELETE",
     "/nodes/{id}",
-    query=(Param("force", "force"),),
+    query=(Param("force", "force", default=False),),
     python="docker.nodes.delete",
+    bind=_bind_NodeDelete,
 )
+
+
+def _bind_NodeInspect(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(NodeInspect, "id", p_id)
+    return Request("GET", "/nodes/" + p_id, None)
+
 
 NodeInspect: Final = Operation(
     "NodeInspect",
@@ -756,7 +1850,16 @@ NodeInspect: Final = Operation(
     "/nodes/{id}",
     result="Node",
     python="docker.nodes.inspect",
+    bind=_bind_NodeInspect,
 )
+
+
+def _bind_NodeList(*, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("GET", "/nodes", params or None)
+
 
 NodeList: Final = Operation(
     "NodeList",
@@ -765,7 +1868,21 @@ NodeList: Final = Operation(
     query=(Param("filters", "filters"),),
     result="list[Node]",
     python="docker.nodes.list",
+    bind=_bind_NodeList,
 )
+
+
+def _bind_NodeUpdate(p_id: str, /, *, version: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(NodeUpdate, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if version is not None:
+        if kind(version) is int:
+            params.append(("version", str(version)))
+        else:
+            encode_param(params, "version", version)
+    return Request("POST", "/nodes/" + p_id + "/update", params or None)
+
 
 NodeUpdate: Final = Operation(
     "NodeUpdate",
@@ -774,7 +1891,16 @@ NodeUpdate: Final = Operation(
     query=(Param("version", "version"),),
     body="NodeSpec",
     python="docker.nodes.update",
+    bind=_bind_NodeUpdate,
 )
+
+
+def _bind_PluginCreate(*, name: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if name is not None:
+        encode_param(params, "name", name)
+    return Request("POST", "/plugins/create", params or None)
+
 
 PluginCreate: Final = Operation(
     "PluginCreate",
@@ -782,16 +1908,47 @@ PluginCreate: Final = Operation(
     "/plugins/create",
     query=(Param("name", "name"),),
     python="docker.plugins.create",
+    bind=_bind_PluginCreate,
 )
+
+
+def _bind_PluginDelete(p_name: str, /, *, force: Any = None) -> Request:
+    p_name = segment(PluginDelete, "name", p_name)
+    params: list[tuple[str, str]] = []
+    if force is not None and force is not False:
+        if kind(force) is bool:
+            params.append(("force", "1" if force else "0"))
+        else:
+            encode_param(params, "force", force)
+    return Request("DELETE", "/plugins/" + p_name, params or None)
+
 
 PluginDelete: Final = Operation(
     "PluginDelete",
     "DELETE",
     "/plugins/{name}",
-    query=(Param("force", "force"),),
+    query=(Param("force", "force", default=False),),
     result="Plugin",
     python="docker.plugins.delete",
+    bind=_bind_PluginDelete,
 )
+
+
+def _bind_PluginDisable(p_name: str, /, *, force: Any = None) -> Request:
+    p_name = segment(PluginDisable, "name", p_name)
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if force is not None:
+        if needs is None or (1, 42) > needs:
+            needs = (1, 42)
+            needed_by = "the parameter 'force'"
+        if kind(force) is bool:
+            params.append(("force", "1" if force else "0"))
+        else:
+            encode_param(params, "force", force)
+    return Request("POST", "/plugins/" + p_name + "/disable", params or None, needs, needed_by)
+
 
 PluginDisable: Final = Operation(
     "PluginDisable",
@@ -799,7 +1956,20 @@ PluginDisable: Final = Operation(
     "/plugins/{name}/disable",
     query=(Param("force", "force", since=(1, 42)),),
     python="docker.plugins.disable",
+    bind=_bind_PluginDisable,
 )
+
+
+def _bind_PluginEnable(p_name: str, /, *, timeout: Any = None) -> Request:
+    p_name = segment(PluginEnable, "name", p_name)
+    params: list[tuple[str, str]] = []
+    if timeout is not None:
+        if kind(timeout) is int:
+            params.append(("timeout", str(timeout)))
+        else:
+            encode_param(params, "timeout", timeout)
+    return Request("POST", "/plugins/" + p_name + "/enable", params or None)
+
 
 PluginEnable: Final = Operation(
     "PluginEnable",
@@ -807,7 +1977,14 @@ PluginEnable: Final = Operation(
     "/plugins/{name}/enable",
     query=(Param("timeout", "timeout"),),
     python="docker.plugins.enable",
+    bind=_bind_PluginEnable,
 )
+
+
+def _bind_PluginInspect(p_name: str, /) -> Request:
+    p_name = segment(PluginInspect, "name", p_name)
+    return Request("GET", "/plugins/" + p_name + "/json", None)
+
 
 PluginInspect: Final = Operation(
     "PluginInspect",
@@ -815,7 +1992,16 @@ PluginInspect: Final = Operation(
     "/plugins/{name}/json",
     result="Plugin",
     python="docker.plugins.inspect",
+    bind=_bind_PluginInspect,
 )
+
+
+def _bind_PluginList(*, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("GET", "/plugins", params or None)
+
 
 PluginList: Final = Operation(
     "PluginList",
@@ -824,7 +2010,18 @@ PluginList: Final = Operation(
     query=(Param("filters", "filters"),),
     result="list[Plugin]",
     python="docker.plugins.list",
+    bind=_bind_PluginList,
 )
+
+
+def _bind_PluginPull(*, remote: Any = None, name: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if remote is not None:
+        encode_param(params, "remote", remote)
+    if name is not None:
+        encode_param(params, "name", name)
+    return Request("POST", "/plugins/pull", params or None)
+
 
 PluginPull: Final = Operation(
     "PluginPull",
@@ -836,21 +2033,45 @@ PluginPull: Final = Operation(
     ),
     body="list[PluginPrivilege]",
     python="docker.plugins.pull",
+    bind=_bind_PluginPull,
 )
+
+
+def _bind_PluginPush(p_name: str, /) -> Request:
+    p_name = segment(PluginPush, "name", p_name)
+    return Request("POST", "/plugins/" + p_name + "/push", None)
+
 
 PluginPush: Final = Operation(
     "PluginPush",
     "POST",
     "/plugins/{name}/push",
     python="docker.plugins.push",
+    bind=_bind_PluginPush,
 )
+
+
+def _bind_PluginSet(p_name: str, /) -> Request:
+    p_name = segment(PluginSet, "name", p_name)
+    return Request("POST", "/plugins/" + p_name + "/set", None)
+
 
 PluginSet: Final = Operation(
     "PluginSet",
     "POST",
     "/plugins/{name}/set",
     python="docker.plugins.set",
+    bind=_bind_PluginSet,
 )
+
+
+def _bind_PluginUpgrade(p_name: str, /, *, remote: Any = None) -> Request:
+    p_name = segment(PluginUpgrade, "name", p_name)
+    params: list[tuple[str, str]] = []
+    if remote is not None:
+        encode_param(params, "remote", remote)
+    return Request("POST", "/plugins/" + p_name + "/upgrade", params or None)
+
 
 PluginUpgrade: Final = Operation(
     "PluginUpgrade",
@@ -859,7 +2080,24 @@ PluginUpgrade: Final = Operation(
     query=(Param("remote", "remote"),),
     body="list[PluginPrivilege]",
     python="docker.plugins.upgrade",
+    bind=_bind_PluginUpgrade,
 )
+
+
+def _bind_PutContainerArchive(
+    p_id: str, /, *, path: Any = None, no_overwrite_dir_non_dir: Any = None, copy_uidgid: Any = None
+) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(PutContainerArchive, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if path is not None:
+        encode_param(params, "path", path)
+    if no_overwrite_dir_non_dir is not None:
+        encode_param(params, "noOverwriteDirNonDir", no_overwrite_dir_non_dir)
+    if copy_uidgid is not None:
+        encode_param(params, "copyUIDGID", copy_uidgid)
+    return Request("PUT", "/containers/" + p_id + "/archive", params or None)
+
 
 PutContainerArchive: Final = Operation(
     "PutContainerArchive",
@@ -871,7 +2109,13 @@ PutContainerArchive: Final = Operation(
         Param("copy_uidgid", "copyUIDGID"),
     ),
     python="docker.containers.put_archive",
+    bind=_bind_PutContainerArchive,
 )
+
+
+def _bind_SecretCreate() -> Request:
+    return Request("POST", "/secrets/create", None)
+
 
 SecretCreate: Final = Operation(
     "SecretCreate",
@@ -880,14 +2124,30 @@ SecretCreate: Final = Operation(
     body="SecretCreateBody",
     result="IDResponse",
     python="docker.secrets.create",
+    bind=_bind_SecretCreate,
 )
+
+
+def _bind_SecretDelete(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(SecretDelete, "id", p_id)
+    return Request("DELETE", "/secrets/" + p_id, None)
+
 
 SecretDelete: Final = Operation(
     "SecretDelete",
     "DELETE",
     "/secrets/{id}",
     python="docker.secrets.delete",
+    bind=_bind_SecretDelete,
 )
+
+
+def _bind_SecretInspect(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(SecretInspect, "id", p_id)
+    return Request("GET", "/secrets/" + p_id, None)
+
 
 SecretInspect: Final = Operation(
     "SecretInspect",
@@ -895,7 +2155,16 @@ SecretInspect: Final = Operation(
     "/secrets/{id}",
     result="Secret",
     python="docker.secrets.inspect",
+    bind=_bind_SecretInspect,
 )
+
+
+def _bind_SecretList(*, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("GET", "/secrets", params or None)
+
 
 SecretList: Final = Operation(
     "SecretList",
@@ -904,7 +2173,21 @@ SecretList: Final = Operation(
     query=(Param("filters", "filters"),),
     result="list[Secret]",
     python="docker.secrets.list",
+    bind=_bind_SecretList,
 )
+
+
+def _bind_SecretUpdate(p_id: str, /, *, version: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(SecretUpdate, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if version is not None:
+        if kind(version) is int:
+            params.append(("version", str(version)))
+        else:
+            encode_param(params, "version", version)
+    return Request("POST", "/secrets/" + p_id + "/update", params or None)
+
 
 SecretUpdate: Final = Operation(
     "SecretUpdate",
@@ -913,7 +2196,13 @@ SecretUpdate: Final = Operation(
     query=(Param("version", "version"),),
     body="SecretSpec",
     python="docker.secrets.update",
+    bind=_bind_SecretUpdate,
 )
+
+
+def _bind_ServiceCreate() -> Request:
+    return Request("POST", "/services/create", None)
+
 
 ServiceCreate: Final = Operation(
     "ServiceCreate",
@@ -922,23 +2211,59 @@ ServiceCreate: Final = Operation(
     body="ServiceCreateBody",
     result="ServiceCreateResponse",
     python="docker.services.create",
+    bind=_bind_ServiceCreate,
 )
+
+
+def _bind_ServiceDelete(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ServiceDelete, "id", p_id)
+    return Request("DELETE", "/services/" + p_id, None)
+
 
 ServiceDelete: Final = Operation(
     "ServiceDelete",
     "DELETE",
     "/services/{id}",
     python="docker.services.delete",
+    bind=_bind_ServiceDelete,
 )
+
+
+def _bind_ServiceInspect(p_id: str, /, *, insert_defaults: Any = None) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ServiceInspect, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if insert_defaults is not None and insert_defaults is not False:
+        if kind(insert_defaults) is bool:
+            params.append(("insertDefaults", "1" if insert_defaults else "0"))
+        else:
+            encode_param(params, "insertDefaults", insert_defaults)
+    return Request("GET", "/services/" + p_id, params or None)
+
 
 ServiceInspect: Final = Operation(
     "ServiceInspect",
     "GET",
     "/services/{id}",
-    query=(Param("insert_defaults", "insertDefaults"),),
+    query=(Param("insert_defaults", "insertDefaults", default=False),),
     result="Service",
     python="docker.services.inspect",
+    bind=_bind_ServiceInspect,
 )
+
+
+def _bind_ServiceList(*, filters: Any = None, status: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    if status is not None:
+        if kind(status) is bool:
+            params.append(("status", "1" if status else "0"))
+        else:
+            encode_param(params, "status", status)
+    return Request("GET", "/services", params or None)
+
 
 ServiceList: Final = Operation(
     "ServiceList",
@@ -950,23 +2275,95 @@ ServiceList: Final = Operation(
     ),
     result="list[Service]",
     python="docker.services.list",
+    bind=_bind_ServiceList,
 )
+
+
+def _bind_ServiceLogs(
+    p_id: str,
+    /,
+    *,
+    details: Any = None,
+    follow: Any = None,
+    stdout: Any = None,
+    stderr: Any = None,
+    since: Any = None,
+    timestamps: Any = None,
+    tail: Any = None,
+) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ServiceLogs, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if details is not None and details is not False:
+        if kind(details) is bool:
+            params.append(("details", "1" if details else "0"))
+        else:
+            encode_param(params, "details", details)
+    if follow is not None and follow is not False:
+        if kind(follow) is bool:
+            params.append(("follow", "1" if follow else "0"))
+        else:
+            encode_param(params, "follow", follow)
+    if stdout is not None and stdout is not False:
+        if kind(stdout) is bool:
+            params.append(("stdout", "1" if stdout else "0"))
+        else:
+            encode_param(params, "stdout", stdout)
+    if stderr is not None and stderr is not False:
+        if kind(stderr) is bool:
+            params.append(("stderr", "1" if stderr else "0"))
+        else:
+            encode_param(params, "stderr", stderr)
+    if since is not None:
+        if kind(since) is int:
+            params.append(("since", str(since)))
+        else:
+            encode_param(params, "since", since)
+    if timestamps is not None and timestamps is not False:
+        if kind(timestamps) is bool:
+            params.append(("timestamps", "1" if timestamps else "0"))
+        else:
+            encode_param(params, "timestamps", timestamps)
+    if tail is not None and tail != "all":
+        encode_param(params, "tail", tail)
+    return Request("GET", "/services/" + p_id + "/logs", params or None)
+
 
 ServiceLogs: Final = Operation(
     "ServiceLogs",
     "GET",
     "/services/{id}/logs",
     query=(
-        Param("details", "details"),
-        Param("follow", "follow"),
-        Param("stdout", "stdout"),
-        Param("stderr", "stderr"),
+        Param("details", "details", default=False),
+        Param("follow", "follow", default=False),
+        Param("stdout", "stdout", default=False),
+        Param("stderr", "stderr", default=False),
         Param("since", "since"),
-        Param("timestamps", "timestamps"),
-        Param("tail", "tail"),
+        Param("timestamps", "timestamps", default=False),
+        Param("tail", "tail", default="all"),
     ),
     python="docker.services.logs",
+    bind=_bind_ServiceLogs,
 )
+
+
+def _bind_ServiceUpdate(
+    p_id: str, /, *, version: Any = None, registry_auth_from: Any = None, rollback: Any = None
+) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(ServiceUpdate, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if version is not None:
+        if kind(version) is int:
+            params.append(("version", str(version)))
+        else:
+            encode_param(params, "version", version)
+    if registry_auth_from is not None and registry_auth_from != "spec":
+        encode_param(params, "registryAuthFrom", registry_auth_from)
+    if rollback is not None:
+        encode_param(params, "rollback", rollback)
+    return Request("POST", "/services/" + p_id + "/update", params or None)
+
 
 ServiceUpdate: Final = Operation(
     "ServiceUpdate",
@@ -974,20 +2371,32 @@ ServiceUpdate: Final = Operation(
     "/services/{id}/update",
     query=(
         Param("version", "version"),
-        Param("registry_auth_from", "registryAuthFrom"),
+        Param("registry_auth_from", "registryAuthFrom", default="spec"),
         Param("rollback", "rollback"),
     ),
     body="ServiceUpdateBody",
     result="ServiceUpdateResponse",
     python="docker.services.update",
+    bind=_bind_ServiceUpdate,
 )
+
+
+def _bind_Session() -> Request:
+    return Request("POST", "/session", None)
+
 
 Session: Final = Operation(
     "Session",
     "POST",
     "/session",
     python="docker.session.start",
+    bind=_bind_Session,
 )
+
+
+def _bind_SwarmInit() -> Request:
+    return Request("POST", "/swarm/init", None)
+
 
 SwarmInit: Final = Operation(
     "SwarmInit",
@@ -995,7 +2404,13 @@ SwarmInit: Final = Operation(
     "/swarm/init",
     body="SwarmInitRequest",
     python="docker.swarm.init",
+    bind=_bind_SwarmInit,
 )
+
+
+def _bind_SwarmInspect() -> Request:
+    return Request("GET", "/swarm", None)
+
 
 SwarmInspect: Final = Operation(
     "SwarmInspect",
@@ -1003,7 +2418,13 @@ SwarmInspect: Final = Operation(
     "/swarm",
     result="Swarm",
     python="docker.swarm.inspect",
+    bind=_bind_SwarmInspect,
 )
+
+
+def _bind_SwarmJoin() -> Request:
+    return Request("POST", "/swarm/join", None)
+
 
 SwarmJoin: Final = Operation(
     "SwarmJoin",
@@ -1011,15 +2432,33 @@ SwarmJoin: Final = Operation(
     "/swarm/join",
     body="SwarmJoinRequest",
     python="docker.swarm.join",
+    bind=_bind_SwarmJoin,
 )
+
+
+def _bind_SwarmLeave(*, force: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if force is not None and force is not False:
+        if kind(force) is bool:
+            params.append(("force", "1" if force else "0"))
+        else:
+            encode_param(params, "force", force)
+    return Request("POST", "/swarm/leave", params or None)
+
 
 SwarmLeave: Final = Operation(
     "SwarmLeave",
     "POST",
     "/swarm/leave",
-    query=(Param("force", "force"),),
+    query=(Param("force", "force", default=False),),
     python="docker.swarm.leave",
+    bind=_bind_SwarmLeave,
 )
+
+
+def _bind_SwarmUnlock() -> Request:
+    return Request("POST", "/swarm/unlock", None)
+
 
 SwarmUnlock: Final = Operation(
     "SwarmUnlock",
@@ -1027,7 +2466,13 @@ SwarmUnlock: Final = Operation(
     "/swarm/unlock",
     body="SwarmUnlockRequest",
     python="docker.swarm.unlock",
+    bind=_bind_SwarmUnlock,
 )
+
+
+def _bind_SwarmUnlockkey() -> Request:
+    return Request("GET", "/swarm/unlockkey", None)
+
 
 SwarmUnlockkey: Final = Operation(
     "SwarmUnlockkey",
@@ -1035,7 +2480,40 @@ SwarmUnlockkey: Final = Operation(
     "/swarm/unlockkey",
     result="UnlockKeyResponse",
     python="docker.swarm.unlockkey",
+    bind=_bind_SwarmUnlockkey,
 )
+
+
+def _bind_SwarmUpdate(
+    *,
+    version: Any = None,
+    rotate_worker_token: Any = None,
+    rotate_manager_token: Any = None,
+    rotate_manager_unlock_key: Any = None,
+) -> Request:
+    params: list[tuple[str, str]] = []
+    if version is not None:
+        if kind(version) is int:
+            params.append(("version", str(version)))
+        else:
+            encode_param(params, "version", version)
+    if rotate_worker_token is not None and rotate_worker_token is not False:
+        if kind(rotate_worker_token) is bool:
+            params.append(("rotateWorkerToken", "1" if rotate_worker_token else "0"))
+        else:
+            encode_param(params, "rotateWorkerToken", rotate_worker_token)
+    if rotate_manager_token is not None and rotate_manager_token is not False:
+        if kind(rotate_manager_token) is bool:
+            params.append(("rotateManagerToken", "1" if rotate_manager_token else "0"))
+        else:
+            encode_param(params, "rotateManagerToken", rotate_manager_token)
+    if rotate_manager_unlock_key is not None and rotate_manager_unlock_key is not False:
+        if kind(rotate_manager_unlock_key) is bool:
+            params.append(("rotateManagerUnlockKey", "1" if rotate_manager_unlock_key else "0"))
+        else:
+            encode_param(params, "rotateManagerUnlockKey", rotate_manager_unlock_key)
+    return Request("POST", "/swarm/update", params or None)
+
 
 SwarmUpdate: Final = Operation(
     "SwarmUpdate",
@@ -1043,13 +2521,19 @@ SwarmUpdate: Final = Operation(
     "/swarm/update",
     query=(
         Param("version", "version"),
-        Param("rotate_worker_token", "rotateWorkerToken"),
-        Param("rotate_manager_token", "rotateManagerToken"),
-        Param("rotate_manager_unlock_key", "rotateManagerUnlockKey"),
+        Param("rotate_worker_token", "rotateWorkerToken", default=False),
+        Param("rotate_manager_token", "rotateManagerToken", default=False),
+        Param("rotate_manager_unlock_key", "rotateManagerUnlockKey", default=False),
     ),
     body="SwarmSpec",
     python="docker.swarm.update",
+    bind=_bind_SwarmUpdate,
 )
+
+
+def _bind_SystemAuth() -> Request:
+    return Request("POST", "/auth", None)
+
 
 SystemAuth: Final = Operation(
     "SystemAuth",
@@ -1058,7 +2542,29 @@ SystemAuth: Final = Operation(
     body="SpecAuthConfig",
     result="AuthResponse",
     python="docker.system.auth",
+    bind=_bind_SystemAuth,
 )
+
+
+def _bind_SystemDataUsage(*, type: Any = None, verbose: Any = None) -> Request:
+    needs: Version | None = None
+    needed_by = ""
+    params: list[tuple[str, str]] = []
+    if type is not None:
+        if needs is None or (1, 42) > needs:
+            needs = (1, 42)
+            needed_by = "the parameter 'type'"
+        encode_param(params, "type", type, True)
+    if verbose is not None and verbose is not False:
+        if needs is None or (1, 52) > needs:
+            needs = (1, 52)
+            needed_by = "the parameter 'verbose'"
+        if kind(verbose) is bool:
+            params.append(("verbose", "1" if verbose else "0"))
+        else:
+            encode_param(params, "verbose", verbose)
+    return Request("GET", "/system/df", params or None, needs, needed_by)
+
 
 SystemDataUsage: Final = Operation(
     "SystemDataUsage",
@@ -1066,11 +2572,24 @@ SystemDataUsage: Final = Operation(
     "/system/df",
     query=(
         Param("type", "type", since=(1, 42), multi=True),
-        Param("verbose", "verbose", since=(1, 52)),
+        Param("verbose", "verbose", since=(1, 52), default=False),
     ),
     result="SystemDataUsageResponse",
     python="docker.system.data_usage",
+    bind=_bind_SystemDataUsage,
 )
+
+
+def _bind_SystemEvents(*, since: Any = None, until: Any = None, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if since is not None:
+        encode_param(params, "since", since)
+    if until is not None:
+        encode_param(params, "until", until)
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("GET", "/events", params or None)
+
 
 SystemEvents: Final = Operation(
     "SystemEvents",
@@ -1083,7 +2602,13 @@ SystemEvents: Final = Operation(
     ),
     result="EventMessage",
     python="docker.system.events",
+    bind=_bind_SystemEvents,
 )
+
+
+def _bind_SystemInfo() -> Request:
+    return Request("GET", "/info", None)
+
 
 SystemInfo: Final = Operation(
     "SystemInfo",
@@ -1091,21 +2616,39 @@ SystemInfo: Final = Operation(
     "/info",
     result="SystemInfo",
     python="docker.system.info",
+    bind=_bind_SystemInfo,
 )
+
+
+def _bind_SystemPing() -> Request:
+    return Request("GET", "/_ping", None)
+
 
 SystemPing: Final = Operation(
     "SystemPing",
     "GET",
     "/_ping",
     python="docker.system.ping",
+    bind=_bind_SystemPing,
 )
+
+
+def _bind_SystemPingHead() -> Request:
+    return Request("HEAD", "/_ping", None)
+
 
 SystemPingHead: Final = Operation(
     "SystemPingHead",
     "HEAD",
     "/_ping",
     python="docker.system.ping_head",
+    bind=_bind_SystemPingHead,
 )
+
+
+def _bind_SystemVersion() -> Request:
+    return Request("GET", "/version", None)
+
 
 SystemVersion: Final = Operation(
     "SystemVersion",
@@ -1113,7 +2656,15 @@ SystemVersion: Final = Operation(
     "/version",
     result="SystemVersion",
     python="docker.system.version",
+    bind=_bind_SystemVersion,
 )
+
+
+def _bind_TaskInspect(p_id: str, /) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(TaskInspect, "id", p_id)
+    return Request("GET", "/tasks/" + p_id, None)
+
 
 TaskInspect: Final = Operation(
     "TaskInspect",
@@ -1121,7 +2672,16 @@ TaskInspect: Final = Operation(
     "/tasks/{id}",
     result="Task",
     python="docker.tasks.inspect",
+    bind=_bind_TaskInspect,
 )
+
+
+def _bind_TaskList(*, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("GET", "/tasks", params or None)
+
 
 TaskList: Final = Operation(
     "TaskList",
@@ -1130,23 +2690,81 @@ TaskList: Final = Operation(
     query=(Param("filters", "filters"),),
     result="list[Task]",
     python="docker.tasks.list",
+    bind=_bind_TaskList,
 )
+
+
+def _bind_TaskLogs(
+    p_id: str,
+    /,
+    *,
+    details: Any = None,
+    follow: Any = None,
+    stdout: Any = None,
+    stderr: Any = None,
+    since: Any = None,
+    timestamps: Any = None,
+    tail: Any = None,
+) -> Request:
+    if kind(p_id) is not str or not plain_segment(p_id):
+        p_id = segment(TaskLogs, "id", p_id)
+    params: list[tuple[str, str]] = []
+    if details is not None and details is not False:
+        if kind(details) is bool:
+            params.append(("details", "1" if details else "0"))
+        else:
+            encode_param(params, "details", details)
+    if follow is not None and follow is not False:
+        if kind(follow) is bool:
+            params.append(("follow", "1" if follow else "0"))
+        else:
+            encode_param(params, "follow", follow)
+    if stdout is not None and stdout is not False:
+        if kind(stdout) is bool:
+            params.append(("stdout", "1" if stdout else "0"))
+        else:
+            encode_param(params, "stdout", stdout)
+    if stderr is not None and stderr is not False:
+        if kind(stderr) is bool:
+            params.append(("stderr", "1" if stderr else "0"))
+        else:
+            encode_param(params, "stderr", stderr)
+    if since is not None:
+        if kind(since) is int:
+            params.append(("since", str(since)))
+        else:
+            encode_param(params, "since", since)
+    if timestamps is not None and timestamps is not False:
+        if kind(timestamps) is bool:
+            params.append(("timestamps", "1" if timestamps else "0"))
+        else:
+            encode_param(params, "timestamps", timestamps)
+    if tail is not None and tail != "all":
+        encode_param(params, "tail", tail)
+    return Request("GET", "/tasks/" + p_id + "/logs", params or None)
+
 
 TaskLogs: Final = Operation(
     "TaskLogs",
     "GET",
     "/tasks/{id}/logs",
     query=(
-        Param("details", "details"),
-        Param("follow", "follow"),
-        Param("stdout", "stdout"),
-        Param("stderr", "stderr"),
+        Param("details", "details", default=False),
+        Param("follow", "follow", default=False),
+        Param("stdout", "stdout", default=False),
+        Param("stderr", "stderr", default=False),
         Param("since", "since"),
-        Param("timestamps", "timestamps"),
-        Param("tail", "tail"),
+        Param("timestamps", "timestamps", default=False),
+        Param("tail", "tail", default="all"),
     ),
     python="docker.tasks.logs",
+    bind=_bind_TaskLogs,
 )
+
+
+def _bind_VolumeCreate() -> Request:
+    return Request("POST", "/volumes/create", None)
+
 
 VolumeCreate: Final = Operation(
     "VolumeCreate",
@@ -1155,15 +2773,37 @@ VolumeCreate: Final = Operation(
     body="VolumeCreateRequest",
     result="Volume",
     python="docker.volumes.create",
+    bind=_bind_VolumeCreate,
 )
+
+
+def _bind_VolumeDelete(p_name: str, /, *, force: Any = None) -> Request:
+    if kind(p_name) is not str or not plain_segment(p_name):
+        p_name = segment(VolumeDelete, "name", p_name)
+    params: list[tuple[str, str]] = []
+    if force is not None and force is not False:
+        if kind(force) is bool:
+            params.append(("force", "1" if force else "0"))
+        else:
+            encode_param(params, "force", force)
+    return Request("DELETE", "/volumes/" + p_name, params or None)
+
 
 VolumeDelete: Final = Operation(
     "VolumeDelete",
     "DELETE",
     "/volumes/{name}",
-    query=(Param("force", "force"),),
+    query=(Param("force", "force", default=False),),
     python="docker.volumes.delete",
+    bind=_bind_VolumeDelete,
 )
+
+
+def _bind_VolumeInspect(p_name: str, /) -> Request:
+    if kind(p_name) is not str or not plain_segment(p_name):
+        p_name = segment(VolumeInspect, "name", p_name)
+    return Request("GET", "/volumes/" + p_name, None)
+
 
 VolumeInspect: Final = Operation(
     "VolumeInspect",
@@ -1171,7 +2811,16 @@ VolumeInspect: Final = Operation(
     "/volumes/{name}",
     result="Volume",
     python="docker.volumes.inspect",
+    bind=_bind_VolumeInspect,
 )
+
+
+def _bind_VolumeList(*, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("GET", "/volumes", params or None)
+
 
 VolumeList: Final = Operation(
     "VolumeList",
@@ -1180,7 +2829,16 @@ VolumeList: Final = Operation(
     query=(Param("filters", "filters"),),
     result="VolumeListResponse",
     python="docker.volumes.list",
+    bind=_bind_VolumeList,
 )
+
+
+def _bind_VolumePrune(*, filters: Any = None) -> Request:
+    params: list[tuple[str, str]] = []
+    if filters is not None:
+        encode_param(params, "filters", filters)
+    return Request("POST", "/volumes/prune", params or None)
+
 
 VolumePrune: Final = Operation(
     "VolumePrune",
@@ -1189,7 +2847,21 @@ VolumePrune: Final = Operation(
     query=(Param("filters", "filters"),),
     result="VolumePruneResponse",
     python="docker.volumes.prune",
+    bind=_bind_VolumePrune,
 )
+
+
+def _bind_VolumeUpdate(p_name: str, /, *, version: Any = None) -> Request:
+    if kind(p_name) is not str or not plain_segment(p_name):
+        p_name = segment(VolumeUpdate, "name", p_name)
+    params: list[tuple[str, str]] = []
+    if version is not None:
+        if kind(version) is int:
+            params.append(("version", str(version)))
+        else:
+            encode_param(params, "version", version)
+    return Request("PUT", "/volumes/" + p_name, params or None, (1, 42), "docker.volumes.update")
+
 
 VolumeUpdate: Final = Operation(
     "VolumeUpdate",
@@ -1199,6 +2871,7 @@ VolumeUpdate: Final = Operation(
     query=(Param("version", "version", since=(1, 42)),),
     body="VolumeUpdateBody",
     python="docker.volumes.update",
+    bind=_bind_VolumeUpdate,
 )
 
 

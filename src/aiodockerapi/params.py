@@ -261,8 +261,11 @@ def with_query(path: str, params: Mapping[str, str] | Sequence[tuple[str, str]] 
         pairs = params
     else:
         pairs = list(params.items() if isinstance(params, Mapping) else params)
-    if _UNQUOTED_QUERY.fullmatch("".join([k + v for k, v in pairs])):  # every piece plain
-        return path + "?" + "&".join([k + "=" + v for k, v in pairs])
+    # Joined by C alone (no comprehension's frame); taken as it is when every name and value
+    # is plain: one "=" a pair, and as many "&" as there are pairs less one.
+    query = "&".join(map("=".join, pairs))
+    if query.count("&") == len(pairs) - 1 and _PLAIN_QUERY.fullmatch(query):
+        return path + "?" + query
     return path + "?" + "&".join([f"{_plus(k)}={_plus(v)}" for k, v in pairs])
 
 
@@ -270,5 +273,7 @@ def _plus(text: str) -> str:
     return text if _UNQUOTED_QUERY.fullmatch(text) else quote_plus(text)
 
 
-# The characters quote_plus leaves alone.
+# The characters quote_plus leaves alone; a query string of such names and values.
 _UNQUOTED_QUERY = re.compile(r"[A-Za-z0-9_.~-]*")
+_PAIR = r"[A-Za-z0-9_.~-]*=[A-Za-z0-9_.~-]*"
+_PLAIN_QUERY = re.compile(rf"{_PAIR}(?:&{_PAIR})*")

@@ -13,7 +13,7 @@ import re
 from typing import Any, Final
 from urllib.parse import quote
 
-__all__ = ["check_text", "segment"]
+__all__ = ["check_text", "plain_segment", "segment"]
 
 # The reference grammar of the docker CLI and the daemon (distribution/reference): an
 # optional registry host and port, lower-case path components, an optional tag and digest.
@@ -40,6 +40,10 @@ def _reference() -> re.Pattern[str]:
 _MAX_NAME: Final = 255
 _SAFE: Final = re.compile(r"[A-Za-z0-9_.~:@-]+")
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+# What `segment` returns unchanged outside the reference paths, in one call the generated
+# binding (operations.py) makes before any other: safe characters, not "." or "..", at most
+# _MAX_NAME long. Anything else goes to `segment`.
+plain_segment: Final = re.compile(r"(?!\.\.?\Z)[A-Za-z0-9_.~:@-]{1,255}").fullmatch
 # Paths whose argument is an image or plugin reference.
 _REFERENCE_ROOTS: Final = ("/images/", "/distribution/", "/plugins/")
 

@@ -86,6 +86,8 @@ class Transport:
         if http is None:
             http = DefaultTransport(self._host, pool_size=pool_size, ssh_options=ssh_options)
         self.http = http
+        # A plain call's exchange: the default transport's pool directly (a frame less).
+        self._fetch = http.pool.fetch if type(http) is DefaultTransport else http.fetch
         self.timeout = timeout
         self.live = LiveStreams()
 
@@ -183,7 +185,11 @@ class Transport:
             resendable = request.data is None or isinstance(request.data, bytes)
             if not await self.versions.renegotiated(exc, spoken, resendable):
                 raise
+        self._log_again(req)
         request.target = self.versions.target(req)
+        return await self._open(request)
+
+    def _log_again(self, req: Request) -> None:
         logger.debug(
             "%s %s to %s sent again with API %s",
             req.method,
@@ -191,7 +197,6 @@ class Transport:
             shown_url(self.host),
             self.versions.text,
         )
-        return await self._open(request)
 
     @overload
     async def call(
@@ -231,36 +236,45 @@ class Transport:
 
         `body` is a mapping or Struct sent as JSON; `data` is raw bytes or an async iterable.
         """
-        data, headers = json_body(body, data, headers)
-        # What _enter does, inline: one coroutine frame less on the path every call takes.
+        if body is not None:
+            data, headers = json_body(body, data, headers)
+        # What Versions.target does, inline for the request that needs nothing newer than
+        # what is spoken (every other one goes there: negotiation, the version's refusal).
         versions = self.versions
-        if versions.text is not None:
-            target = versions.target(req)
-        else:
+        text = versions.text
+        needs = req.needs
+        if text is None or (needs is not None and needs > versions.spoken):
             target = await versions.versioned(req)
+        elif req.params is None:
+            target = "/v" + text + req.path
+        else:
+            target = with_query("/v" + text + req.path, req.params)
         spoken = versions.spoken
         if timeout is DEFAULT:
             timeout = self.timeout
         assert not isinstance(timeout, _Default)
-        request = HTTPRequest(req.method, target, headers=headers, data=data, timeout=timeout)
-        resp = self.http.send(request)
-        await resp.__aenter__()
-        if resp.status >= 400:
-            resp = await self._sent_again(req, request, spoken, resp)
-        try:
-            raw = await resp.read()
-        except BaseException as exc:
-            await resp.__aexit__(type(exc), exc, exc.__traceback__)
-            raise
-        await resp.__aexit__(None, None, None)
+        status, reason, raw = await self._fetch(req.method, target, headers, data, timeout)
+        if status >= 400:
+            # Refused: its error, unless the daemon refused the API version and negotiating
+            # again found another; then the call is sent once more.
+            error = status_error(status, raw, reason, self.host)
+            resendable = data is None or isinstance(data, bytes)
+            if not isinstance(error, BadRequest) or not await versions.renegotiated(
+                error, spoken, resendable
+            ):
+                raise error
+            self._log_again(req)
+            target = versions.target(req)
+            status, reason, raw = await self._fetch(req.method, target, headers, data, timeout)
+            if status >= 400:
+                raise status_error(status, raw, reason, self.host)
         if result is None:
             return None
         try:
             return decoder(result).decode(raw)
         except msgspec.DecodeError as exc:
             raise DockerError(
-                resp.status,
-                f"{req.method} {req.path}: undecodable response ({exc}): {raw[:200]!r}",
+                status, f"{req.method} {req.path}: undecodable response ({exc}): {raw[:200]!r}"
             ) from None
 
     @asynccontextmanager

@@ -10,7 +10,6 @@ from typing import Any
 
 from ..errors import DockerStreamError
 from ..models import Frame, StreamType
-from .demux import frames
 
 __all__ = ["Attach", "AttachedStream", "Resize"]
 
@@ -44,6 +43,8 @@ class AttachedStream:
         self._cut = cut
         self._ended: BaseException | None = None
         self.on_close: Callable[[], None] | None = None
+        from .demux import frames  # the decoders load with the first attach, not the client
+
         self._frames = frames(content_type, self._chunks())
 
     async def _chunks(self) -> AsyncGenerator[bytes, None]:

@@ -231,6 +231,27 @@ class HTTPTransport(ABC):
     def send(self, request: HTTPRequest) -> Response:
         """The exchange of `request`, sent when it is entered (see Response)."""
 
+    async def fetch(
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str] | None,
+        data: Body,
+        timeout: float | None,
+    ) -> tuple[int, str, bytes]:
+        """A plain call's exchange: its status, reason and whole body, whatever the status.
+        By default through `send`; a transport may do it with less (the pool does)."""
+        request = HTTPRequest(method, target, headers=headers, data=data, timeout=timeout)
+        resp = self.send(request)
+        await resp.__aenter__()
+        try:
+            raw = await resp.read()
+        except BaseException as exc:
+            await resp.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        await resp.__aexit__(None, None, None)
+        return resp.status, resp.reason, raw
+
     async def upgrade(self, request: HTTPRequest) -> Upgraded:
         """Send `request` (Connection: Upgrade) and give the upgraded connection."""
         raise NotImplementedError(f"{type(self).__name__} cannot upgrade a connection")

@@ -4,12 +4,15 @@ as tar archives (what `docker export` and `docker cp` use), mixed into Container
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING
 
 from .. import operations as ops
-from ..bodies.build_context import TAR_HEADERS, BuildContext, open_context
 from ..bodies.download import Download, header_of
 from ..models import PathStat
 from .base import Resource
+
+if TYPE_CHECKING:  # tar building (tarfile, anyio) loads with the first put_archive
+    from ..bodies.build_context import BuildContext
 
 __all__ = ["ContainerArchives"]
 
@@ -69,6 +72,8 @@ class ContainerArchives(Resource):
             no_overwrite_dir_non_dir: refuse to replace a directory by a file, or the reverse.
             copy_uidgid: give the files the tar's owners instead of the container's root user.
         """
+        from ..bodies.build_context import TAR_HEADERS, open_context
+
         req = ops.PutContainerArchive(
             id,
             path=path,

@@ -15,8 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio
-
+# anyio is imported in the functions that use it: a plain call loads none of it.
 from ..errors import DockerError, DockerTimeoutError, NotFound
 from ..models import ContainerCreateBody, ContainerCreateResponse, RunResult, StreamType
 from .container_ops import ContainerOps
@@ -36,7 +35,7 @@ class ContainerRuns(ContainerOps):
         name: str | None = None,
         *,
         remove: bool = True,
-        timeout: float | None = None,  # noqa: ASYNC109 - the run kills what outlives it
+        timeout: float | None = None,
     ) -> RunResult:
         """Create, start and wait for a container; return its exit code and its stdout and
         stderr (from its logs) as a RunResult.
@@ -50,6 +49,8 @@ class ContainerRuns(ContainerOps):
             remove: remove the container once it has stopped.
             timeout: seconds the whole run may take, then DockerTimeoutError (a TimeoutError).
         """
+        import anyio
+
         if _auto_removes(config):
             raise ValueError("run removes the container itself (remove=): leave out AutoRemove")
         containers = self
@@ -129,6 +130,8 @@ async def _create(
     """Create the container and append its id to `created`. A cancellation does not stop the
     request (the daemon may have made the container already): its container is removed in
     the background once the daemon answers."""
+    import anyio
+
     task = asyncio.ensure_future(containers.create(config, name=name))
     try:
         with anyio.CancelScope(shield=True):
@@ -165,6 +168,8 @@ async def _dispose(
     """Stop or kill a container, then remove it (and its anonymous volumes, as `docker run
     --rm` does); shielded from cancel scopes. `quiet` swallows the daemon's errors, for
     when another exception is already on its way out."""
+    import anyio
+
     with anyio.CancelScope(shield=True):
         try:
             if stop:
@@ -205,6 +210,8 @@ async def _output(containers: ContainerOps, cid: str) -> tuple[bytes, bytes]:
 @asynccontextmanager
 async def shielded_aclosing(stream: AsyncGenerator[Any, None]) -> AsyncIterator[None]:
     """contextlib.aclosing, shielded from cancel scopes."""
+    import anyio
+
     try:
         yield
     finally:

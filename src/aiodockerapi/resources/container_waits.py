@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import anyio
-
 from ..errors import DockerError, DockerTimeoutError, HealthcheckError
 from ..models import ContainerInspectResponse, ContainerState, Health, Line, LogPattern, StreamType
 from ..params import log_streams
@@ -29,7 +27,7 @@ class ContainerWaits(ContainerOps):
         id: str,
         pattern: LogPattern[Line],
         *,
-        timeout: float,  # noqa: ASYNC109 - required: a log line may never come
+        timeout: float,
         stdout: bool = True,
         stderr: bool = True,
     ) -> Line:
@@ -46,6 +44,8 @@ class ContainerWaits(ContainerOps):
             stdout: search its standard output.
             stderr: search its standard error.
         """
+        import anyio
+
         log_streams(stdout, stderr)  # neither is refused here, before any request
         find = _finder(pattern)
         containers = self
@@ -69,7 +69,7 @@ class ContainerWaits(ContainerOps):
         self,
         id: str,
         *,
-        timeout: float,  # noqa: ASYNC109 - required: "starting" may last for ever
+        timeout: float,
         interval: float = 0.5,
     ) -> ContainerInspectResponse:
         """Inspect the container every `interval` seconds until its healthcheck says
@@ -84,6 +84,8 @@ class ContainerWaits(ContainerOps):
             timeout: seconds to wait, then DockerTimeoutError (a TimeoutError).
             interval: seconds between two inspections.
         """
+        import anyio
+
         if interval <= 0:
             raise ValueError(f"interval must be positive, not {interval!r}")
         containers = self
