@@ -14,7 +14,10 @@ What swarm tells, and when (as found on dockerd 20.10 to 28.5):
   "manually requested rollback"; its "rollback_completed" is then success.
 * GET /tasks takes a filter `_up-to-date` (the one `docker service update` waits with): only
   the tasks whose spec is the service's current one.
-* While the managers elect a new leader (one was lost) they answer 503: polls go on.
+* While the managers elect a new leader (one was lost) they answer 503, or 500 for a raft
+  request that timed out meanwhile: polls go on.
+* An update that rolled back by its FailureAction says "rollback_completed" before all the
+  rolled-back tasks run: the error is raised once they do.
 * A global service's DesiredTasks is 0 until its tasks were made, right after its creation.
 * A job (replicated-job, global-job) runs anew with each JobIteration; it is done when that
   iteration's tasks completed.
@@ -149,10 +152,14 @@ class _Watch:
             done = await self._job_done(service, on_progress)
         else:
             done = await self._running(service, on_progress)
-        if state in ("paused", "rollback_paused") or (
-            state == "rollback_completed" and not self.rollback_asked
-        ):
+        if state in ("paused", "rollback_paused"):
             raise await self.failure(service, state or "")
+        if state == "rollback_completed" and not self.rollback_asked:
+            # Raised once the rolled-back tasks run: swarm says completed before they all do,
+            # and the caller should find the service as it was.
+            if done:
+                raise await self.failure(service, state)
+            return False
         return done and state not in _UNFINISHED
 
     def _report(
@@ -241,25 +248,42 @@ async def wait_converged(
     if on_progress is not None and not callable(on_progress):
         raise TypeError(f"on_progress must be callable, not {type(on_progress).__name__}")
     watch: _Watch | None = None
+    leaderless = ""
     with anyio.move_on_after(timeout) as scope:
-        # A name is resolved once: polls then follow the service by its id.
-        service = await transport.call(ops.ServiceInspect(service_id), Service)
-        watch = _Watch(transport, service.id or service_id, rollback)
         # Polled: swarm's events say nothing of a task's spec, and a stream would not
         # follow a client from a lost manager to the next.
         while True:
             try:
+                if watch is None:
+                    # A name is resolved once: polls then follow the service by its id.
+                    service = await transport.call(ops.ServiceInspect(service_id), Service)
+                    watch = _Watch(transport, service.id or service_id, rollback)
                 if await watch.converged(on_progress):
                     return await watch.service()
             except ServerError as exc:
-                # Between a lost leader and the next one's election the managers answer
-                # 503 ("does not have a leader"); the rollout goes on after it.
-                if exc.status != 503 and "leader" not in exc.message:
+                if not _leaderless(exc):
                     raise
-                watch.summary = f"the swarm without a leader: {exc.message}"
+                leaderless = f"the swarm without a leader: {exc.message}"
+                if watch is not None:
+                    watch.summary = leaderless
             await anyio.sleep(POLL_SECONDS)
     assert scope.cancel_called
-    summary = watch.summary if watch is not None else "the service was not found in time"
+    summary = (
+        watch.summary if watch is not None else leaderless or "the service was not found in time"
+    )
     raise DockerTimeoutError(
         f"service {service_id} did not converge within {timeout:g} s ({summary})"
+    )
+
+
+def _leaderless(exc: ServerError) -> bool:
+    """Whether a manager's error is the swarm between a lost leader and the next: 503 ("does
+    not have a leader"), or a raft request that timed out meanwhile (500, "rpc error: code =
+    DeadlineExceeded" or "Unavailable", as 20.10 answers under load)."""
+    message = exc.message
+    return (
+        exc.status == 503
+        or "leader" in message
+        or "code = DeadlineExceeded" in message
+        or "code = Unavailable" in message
     )
