@@ -19,7 +19,7 @@ import pytest
 
 from aiodockerapi import Docker, NotFound
 
-from .sandbox import API_VERSION, Sandbox, SandboxError
+from .sandbox import API_VERSION, FLAVOUR, Sandbox, SandboxError
 
 # The newest API version this run's daemon speaks, which the client then speaks too.
 DAEMON_API = API_VERSION
@@ -220,6 +220,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "sandbox" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.daemon)
     present = {item.path for item in items}
+    # Slow scenarios that test the client more than the daemon run on the flavours they name.
+    elsewhere = [
+        i
+        for i in items
+        if (mark := i.get_closest_marker("flavours")) is not None and FLAVOUR not in mark.args
+    ]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        gone = set(map(id, elsewhere))
+        items[:] = [i for i in items if id(i) not in gone]
     if os.environ.get("AIODOCKERAPI_DAEMON_TESTS_ONLY") == "1":
         rest = [
             i for i in items if i.get_closest_marker("daemon") is None and i.path.name != COVERAGE

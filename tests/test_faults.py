@@ -40,7 +40,8 @@ from .faultproxy import FaultProxy, Rule
 from .registry import Registry, registry  # noqa: F401
 from .sandbox import Sandbox
 
-pytestmark = pytest.mark.daemon
+# The proxy scenarios test the client: on 20.10 and 28.5 (the oldest and newest daemon).
+pytestmark = [pytest.mark.daemon, pytest.mark.flavours("20.10", "28.5")]
 
 BOUND = 30  # seconds any one scenario may take before it counts as hung
 

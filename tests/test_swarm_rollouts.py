@@ -19,7 +19,8 @@ from aiodockerapi.swarm_images import distribute
 from .swarm_cluster import SECOND_NS, Swarm, three_managers
 from .swarm_fixtures import STOP_GRACE_NS, eventually
 
-pytestmark = pytest.mark.daemon
+# A three-manager swarm per run: on 20.10 and 28.5 (the oldest and newest daemon).
+pytestmark = [pytest.mark.daemon, pytest.mark.flavours("20.10", "28.5")]
 
 WAIT = 60.0  # seconds any one rollout may take here
 MONITOR_NS = SECOND_NS // 2
