@@ -71,6 +71,13 @@ ERRATA: dict[tuple[str, str], tuple[dict[str, Any], str]] = {
         {"default": True},
         "the spec says false, but the handler reads it with BoolValueOrDefault(r, quiet, true)",
     ),
+    # Sent even when false: Podman's compatible API takes an absent attach stream (and logs)
+    # as true, so leaving the default out made attach(stream=False) follow forever there.
+    **{
+        (op, name): ({"default": None}, "Podman reads it absent as true: always sent")
+        for op in ("ContainerAttach", "ContainerAttachWebsocket")
+        for name in ("stream", "logs", "stdin", "stdout", "stderr")
+    },
 }
 
 

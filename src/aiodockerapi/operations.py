@@ -328,27 +328,27 @@ def _bind_ContainerAttach(
     params: list[tuple[str, str]] = []
     if detach_keys is not None:
         encode_param(params, "detachKeys", detach_keys)
-    if logs is not None and logs is not False:
+    if logs is not None:
         if kind(logs) is bool:
             params.append(("logs", "1" if logs else "0"))
         else:
             encode_param(params, "logs", logs)
-    if stream is not None and stream is not False:
+    if stream is not None:
         if kind(stream) is bool:
             params.append(("stream", "1" if stream else "0"))
         else:
             encode_param(params, "stream", stream)
-    if stdin is not None and stdin is not False:
+    if stdin is not None:
         if kind(stdin) is bool:
             params.append(("stdin", "1" if stdin else "0"))
         else:
             encode_param(params, "stdin", stdin)
-    if stdout is not None and stdout is not False:
+    if stdout is not None:
         if kind(stdout) is bool:
             params.append(("stdout", "1" if stdout else "0"))
         else:
             encode_param(params, "stdout", stdout)
-    if stderr is not None and stderr is not False:
+    if stderr is not None:
         if kind(stderr) is bool:
             params.append(("stderr", "1" if stderr else "0"))
         else:
@@ -362,11 +362,11 @@ ContainerAttach: Final = Operation(
     "/containers/{id}/attach",
     query=(
         Param("detach_keys", "detachKeys"),
-        Param("logs", "logs", default=False),
-        Param("stream", "stream", default=False),
-        Param("stdin", "stdin", default=False),
-        Param("stdout", "stdout", default=False),
-        Param("stderr", "stderr", default=False),
+        Param("logs", "logs"),
+        Param("stream", "stream"),
+        Param("stdin", "stdin"),
+        Param("stdout", "stdout"),
+        Param("stderr", "stderr"),
     ),
     python="docker.containers.attach",
     bind=_bind_ContainerAttach,
@@ -389,27 +389,27 @@ def _bind_ContainerAttachWebsocket(
     params: list[tuple[str, str]] = []
     if detach_keys is not None:
         encode_param(params, "detachKeys", detach_keys)
-    if logs is not None and logs is not False:
+    if logs is not None:
         if kind(logs) is bool:
             params.append(("logs", "1" if logs else "0"))
         else:
             encode_param(params, "logs", logs)
-    if stream is not None and stream is not False:
+    if stream is not None:
         if kind(stream) is bool:
             params.append(("stream", "1" if stream else "0"))
         else:
             encode_param(params, "stream", stream)
-    if stdin is not None and stdin is not False:
+    if stdin is not None:
         if kind(stdin) is bool:
             params.append(("stdin", "1" if stdin else "0"))
         else:
             encode_param(params, "stdin", stdin)
-    if stdout is not None and stdout is not False:
+    if stdout is not None:
         if kind(stdout) is bool:
             params.append(("stdout", "1" if stdout else "0"))
         else:
             encode_param(params, "stdout", stdout)
-    if stderr is not None and stderr is not False:
+    if stderr is not None:
         if kind(stderr) is bool:
             params.append(("stderr", "1" if stderr else "0"))
         else:
@@ -423,11 +423,11 @@ ContainerAttachWebsocket: Final = Operation(
     "/containers/{id}/attach/ws",
     query=(
         Param("detach_keys", "detachKeys"),
-        Param("logs", "logs", default=False),
-        Param("stream", "stream", default=False),
-        Param("stdin", "stdin", default=False),
-        Param("stdout", "stdout", default=False),
-        Param("stderr", "stderr", default=False),
+        Param("logs", "logs"),
+        Param("stream", "stream"),
+        Param("stdin", "stdin"),
+        Param("stdout", "stdout"),
+        Param("stderr", "stderr"),
     ),
     python="docker.containers.attach_websocket",
     bind=_bind_ContainerAttachWebsocket,
