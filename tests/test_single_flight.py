@@ -114,6 +114,16 @@ async def timed(call: Any, loop: asyncio.AbstractEventLoop) -> tuple[float, Base
     return loop.time(), None
 
 
+def assert_timed_out_together(
+    outcomes: list[tuple[float, BaseException | None]], began: float
+) -> None:
+    """Every caller got DockerTimeoutError when the one shared attempt timed out, not one
+    timeout after another."""
+    assert all(isinstance(exc, DockerTimeoutError) for _, exc in outcomes), outcomes
+    ends = [at - began for at, _ in outcomes]
+    assert max(ends) - min(ends) < TIMEOUT / 2, ends
+
+
 async def test_concurrent_first_calls_share_one_stalled_handshake(
     stalling: StallingServer,
 ) -> None:
@@ -124,10 +134,7 @@ async def test_concurrent_first_calls_share_one_stalled_handshake(
             asyncio.gather(*(timed(docker.system.version(), loop) for _ in range(CALLERS))),
             10 * TIMEOUT,
         )
-        assert all(isinstance(exc, DockerTimeoutError) for _, exc in outcomes), outcomes
-        ends = [at - began for at, _ in outcomes]
-        # Each failed when the one shared attempt timed out, not one timeout after another.
-        assert max(ends) - min(ends) < TIMEOUT / 2, ends
+        assert_timed_out_together(outcomes, began)
         assert stalling.pings == ["HEAD /_ping"]
 
         stalling.stall = False
@@ -196,9 +203,7 @@ async def test_a_stalled_renegotiation_fails_all_refused_callers_at_once(
             asyncio.gather(*(timed(docker.system.version(), loop) for _ in range(CALLERS))),
             10 * TIMEOUT,
         )
-        assert all(isinstance(exc, DockerTimeoutError) for _, exc in outcomes), outcomes
-        ends = [at - began for at, _ in outcomes]
-        assert max(ends) - min(ends) < TIMEOUT / 2, ends
+        assert_timed_out_together(outcomes, began)
         assert stalling.pings == ["HEAD /_ping"] * 2  # the first negotiation, one renegotiation
 
         stalling.stall = False
@@ -276,9 +281,7 @@ async def test_against_the_daemon_a_held_handshake_fails_all_callers_at_once(
                 asyncio.gather(*(timed(docker.system.info(), loop) for _ in range(CALLERS))),
                 10 * TIMEOUT,
             )
-            assert all(isinstance(exc, DockerTimeoutError) for _, exc in outcomes), outcomes
-            ends = [at - began for at, _ in outcomes]
-            assert max(ends) - min(ends) < TIMEOUT / 2, ends
+            assert_timed_out_together(outcomes, began)
             assert forwarder.opened_by == ["HEAD /_ping"]  # one handshake for all ten
 
             info = await asyncio.wait_for(docker.system.info(), 30)
