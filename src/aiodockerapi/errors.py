@@ -81,7 +81,10 @@ class NoStatusError(DockerError):
 class DockerConnectionError(NoStatusError):
     """The daemon could not be reached, or the connection broke: before the response, in the
     middle of its body, or of a stream (StreamCut), or because the client was closed
-    (ClientClosed). Retrying may help."""
+    (ClientClosed). Retrying may help. `sent` is False when no connection was made, so the
+    request reached no daemon (a write is then safe to send again)."""
+
+    sent: bool = True
 
 
 class ClientClosed(DockerConnectionError):
@@ -90,7 +93,10 @@ class ClientClosed(DockerConnectionError):
 
 
 class DockerTimeoutError(NoStatusError, TimeoutError):
-    """A request took longer than its timeout."""
+    """A request took longer than its timeout. `sent` is False when that was the wait for a
+    connection, so the request reached no daemon."""
+
+    sent: bool = True
 
 
 class DockerVersionError(NoStatusError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
-from typing import Final
+from typing import Final, TypeVar
 
 import aiohttp
 import msgspec
@@ -96,16 +96,22 @@ def failure(
             if isinstance(exc, aiohttp.ClientConnectorCertificateError)
             else exc.os_error
         )
-        return DockerConnectionError(f"cannot connect to the Docker daemon at {host}: {reason}")
+        return _not_sent(
+            DockerConnectionError(f"cannot connect to the Docker daemon at {host}: {reason}")
+        )
     if isinstance(exc, _CONNECT_TIMEOUTS) or (
         phase == CONNECT and isinstance(exc, asyncio.TimeoutError)
     ):
-        return DockerTimeoutError(
-            f"cannot connect to the Docker daemon at {host}: no connection within "
-            f"{CONNECT_TIMEOUT:g} s"
+        return _not_sent(
+            DockerTimeoutError(
+                f"cannot connect to the Docker daemon at {host}: no connection within "
+                f"{CONNECT_TIMEOUT:g} s"
+            )
         )
     if phase == CONNECT and isinstance(exc, OSError):
-        return DockerConnectionError(f"cannot connect to the Docker daemon at {host}: {exc}")
+        return _not_sent(
+            DockerConnectionError(f"cannot connect to the Docker daemon at {host}: {exc}")
+        )
     at = where(method, target, host)
     if isinstance(exc, asyncio.TimeoutError):
         if phase in (BODY, STREAM) and timeout is None:
@@ -181,3 +187,12 @@ def message_of(raw: bytes, fallback: str) -> str:
     except msgspec.DecodeError:
         message = None
     return message or raw.decode("utf-8", "replace").strip() or fallback
+
+
+_Unsent = TypeVar("_Unsent", DockerConnectionError, DockerTimeoutError)
+
+
+def _not_sent(error: _Unsent) -> _Unsent:
+    """`error`, marked as a request that reached no daemon (no connection was made)."""
+    error.sent = False
+    return error

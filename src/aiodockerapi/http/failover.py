@@ -2,8 +2,8 @@
 endpoint that answered last, and move on to the next when it cannot be reached.
 
 A request moves on, and is sent again to the next endpoint, when it cannot have reached a
-daemon (its connection was refused or never made: http/errors.py words every such failure
-"cannot connect to the Docker daemon at ..."); a read (GET, HEAD) also when its connection
+daemon (its connection was refused or never made: http/errors.py marks every such failure
+with `sent` False); a read (GET, HEAD) also when its connection
 broke later, since sending it twice changes nothing. A write whose connection broke after
 it was sent may have been done: its error is raised, and the next request starts at the
 next endpoint. A response with an error status is an answer, never a reason to move on.
@@ -22,15 +22,13 @@ __all__ = ["FailoverTransport", "never_sent"]
 
 T = TypeVar("T")
 
-_NOT_CONNECTED = "cannot connect to the Docker daemon at "
 _READS = ("GET", "HEAD")
 
 
 def never_sent(exc: BaseException) -> bool:
-    """Whether `exc` is a failure to connect: the request reached no daemon."""
-    return isinstance(exc, DockerConnectionError | DockerTimeoutError) and str(exc).startswith(
-        _NOT_CONNECTED
-    )
+    """Whether `exc` is a failure to connect: the request reached no daemon (the error mapper
+    marks those, `sent` False)."""
+    return isinstance(exc, DockerConnectionError | DockerTimeoutError) and not exc.sent
 
 
 class FailoverTransport(HTTPTransport):
